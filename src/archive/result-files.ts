@@ -1,0 +1,34 @@
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { csvHeader, csvLine } from "../report/csv.ts";
+import type { Row } from "../report/seed-columns.ts";
+
+/** `result/<YYYY-MM-DD>/<HHMMSS>_<backend>_<model>/`, in local time, with names safe for any file system. */
+export function defaultResultDir(root: string, backend: string, model: string, now = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  const date = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+  const time = `${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
+  return join(root, date, `${time}_${safeName(backend)}_${safeName(model)}`);
+}
+
+/** A model given as a path or HF id (`meta-llama/Llama-2-7b`) becomes its last part, other odd characters `_`. */
+export function safeName(name: string): string {
+  const last = name.replace(/\/+$/, "").split("/").pop() || name;
+  return last.replace(/[^A-Za-z0-9._-]+/g, "_") || "model";
+}
+
+export function ensureDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+}
+
+/** Written to a temporary name and renamed, so a reader never sees half a summary. */
+export function writeFileAtomic(path: string, content: string): void {
+  const temporary = `${path}.tmp-${process.pid}`;
+  writeFileSync(temporary, content);
+  renameSync(temporary, path);
+}
+
+export function writeSummaryFiles(dir: string, summaryObject: Record<string, unknown>, rows: Row[]): void {
+  writeFileAtomic(join(dir, "summary.json"), JSON.stringify(summaryObject, null, 2) + "\n");
+  writeFileAtomic(join(dir, "summary.csv"), csvHeader() + rows.map((row) => csvLine(row)).join(""));
+}

@@ -1,0 +1,42 @@
+/** The one interface every protocol module implements. Nothing outside backends/ knows a wire format. */
+
+export interface GenerationRequest {
+  /** Unique within the run; some protocols need a request id. */
+  id: number;
+  prompt: string;
+  /** Exactly this many output tokens are asked for (ignore-eos / min-tokens where the protocol has them). */
+  outputLen: number;
+}
+
+/**
+ * Called for every stream event that carries output: `at` is performance.now() when the bytes
+ * arrived, `tokens` how many tokens the event carries (0 for events that carry none).
+ */
+export type TokenListener = (at: number, tokens: number, text: string) => void;
+
+export interface GenerationOutcome {
+  /** Null when the stream ended normally; otherwise why it failed (the server's message where it gave one). */
+  error: string | null;
+  /** The server's own count of output tokens, when it reported one. */
+  serverOutTokens: number | null;
+  /** The server's own count of prompt tokens, when it reported one. */
+  serverPromptTokens: number | null;
+  finishReason: string | null;
+}
+
+export interface Backend {
+  readonly name: string;
+  /** Resolves when the server answers as ready; rejects with a readable reason otherwise. */
+  checkHealth(signal: AbortSignal): Promise<void>;
+  /** Sends one streaming request; rejects only when `signal` aborts it. */
+  generate(request: GenerationRequest, onTokens: TokenListener, signal: AbortSignal): Promise<GenerationOutcome>;
+}
+
+export interface BackendOptions {
+  baseUrl: string;
+  model: string;
+  /** Sent as a Bearer token; never logged or written anywhere. */
+  apiKey: string | null;
+  /** Accept any TLS certificate (asked for explicitly with --insecure). */
+  insecure: boolean;
+}

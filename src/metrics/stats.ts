@@ -1,0 +1,49 @@
+/** Distribution statistics computed the way numpy does, so results compare with the seed's CSVs. */
+
+export interface Distribution {
+  min: number;
+  max: number;
+  mean: number;
+  median: number;
+  /** Population standard deviation (numpy's default, ddof = 0). */
+  std: number;
+  p90: number;
+  p99: number;
+}
+
+/** numpy.percentile with the default "linear" method; `sorted` must be ascending and non-empty. */
+export function percentileOfSorted(sorted: readonly number[], percent: number): number {
+  const rank = ((sorted.length - 1) * percent) / 100;
+  const lower = Math.floor(rank);
+  const upper = Math.ceil(rank);
+  const lowerValue = sorted[lower]!;
+  return lowerValue + (sorted[upper]! - lowerValue) * (rank - lower);
+}
+
+export function mean(values: readonly number[]): number {
+  let sum = 0;
+  for (const v of values) sum += v;
+  return sum / values.length;
+}
+
+export function populationStd(values: readonly number[]): number {
+  const m = mean(values);
+  let squares = 0;
+  for (const v of values) squares += (v - m) * (v - m);
+  return Math.sqrt(squares / values.length);
+}
+
+/** Statistics of a sample, or null when it is empty (nothing was measured). */
+export function describe(values: readonly number[]): Distribution | null {
+  if (values.length === 0) return null;
+  const sorted = Float64Array.from(values).sort() as unknown as number[];
+  return {
+    min: sorted[0]!,
+    max: sorted[sorted.length - 1]!,
+    mean: mean(sorted),
+    median: percentileOfSorted(sorted, 50),
+    std: populationStd(sorted),
+    p90: percentileOfSorted(sorted, 90),
+    p99: percentileOfSorted(sorted, 99),
+  };
+}

@@ -1,0 +1,99 @@
+import type { RequestRecord } from "../records/record.ts";
+import { interTokenLatencies, requestLatency } from "./request-latency.ts";
+import { describe, type Distribution } from "./stats.ts";
+
+export interface Summary {
+  /** Requests issued (sent) in the run: completed + failed. */
+  requests: number;
+  completed: number;
+  failed: number;
+  /** Failed requests counted by reason. */
+  failures: Record<string, number>;
+  success_rate: number;
+  /** From the first request sent to the last request finished, in seconds. */
+  duration_s: number;
+  qps: number;
+  total_inlen: number;
+  total_outlen: number;
+  avg_inlen: number;
+  avg_outlen: number;
+  max_inlen: number;
+  max_outlen: number;
+  o_tps: number;
+  io_tps: number;
+  /** Sum of the server's own prompt-token counts, over the completed requests that reported one. */
+  server_total_inlen: number | null;
+  /** Output tokens per token event: above 1 means ITL samples are shares of multi-token chunks. */
+  tokens_per_event: number;
+  ttft: Distribution | null;
+  tpot: Distribution | null;
+  e2e: Distribution | null;
+  itl: Distribution | null;
+}
+
+/** Metrics of one run or sweep point; failed requests count only in completed/failed/failures. */
+export function summarize(records: readonly RequestRecord[]): Summary {
+  const failures: Record<string, number> = {};
+  const ttfts: number[] = [];
+  const tpots: number[] = [];
+  const e2es: number[] = [];
+  const itls: number[] = [];
+  let completed = 0;
+  let totalIn = 0;
+  let totalOut = 0;
+  let maxIn = 0;
+  let maxOut = 0;
+  let tokenEvents = 0;
+  let serverIn: number | null = null;
+  let firstSend = Infinity;
+  let lastDone = -Infinity;
+
+  for (const record of records) {
+    firstSend = Math.min(firstSend, record.send_ms);
+    lastDone = Math.max(lastDone, record.send_ms + record.done_ms);
+    const latency = record.status === "ok" ? requestLatency(record.events, record.out_tokens) : null;
+    if (latency === null) {
+      const reason = record.error ?? "no output tokens";
+      failures[reason] = (failures[reason] ?? 0) + 1;
+      continue;
+    }
+    completed++;
+    ttfts.push(latency.ttft);
+    e2es.push(latency.e2e);
+    if (latency.tpot !== null) tpots.push(latency.tpot);
+    interTokenLatencies(record.events, itls);
+    for (const [, tokens] of record.events) if (tokens > 0) tokenEvents++;
+    totalIn += record.in_tokens;
+    totalOut += record.out_tokens;
+    maxIn = Math.max(maxIn, record.in_tokens);
+    maxOut = Math.max(maxOut, record.out_tokens);
+    if (record.server_in_tokens !== null) serverIn = (serverIn ?? 0) + record.server_in_tokens;
+  }
+
+  const requests = records.length;
+  const durationS = requests > 0 ? (lastDone - firstSend) / 1000 : 0;
+  const perSecond = (n: number) => (durationS > 0 ? n / durationS : 0);
+  return {
+    requests,
+    completed,
+    failed: requests - completed,
+    failures,
+    success_rate: requests > 0 ? completed / requests : 0,
+    duration_s: durationS,
+    qps: perSecond(completed),
+    total_inlen: totalIn,
+    total_outlen: totalOut,
+    avg_inlen: completed > 0 ? totalIn / completed : 0,
+    avg_outlen: completed > 0 ? totalOut / completed : 0,
+    max_inlen: maxIn,
+    max_outlen: maxOut,
+    o_tps: perSecond(totalOut),
+    io_tps: perSecond(totalIn + totalOut),
+    server_total_inlen: serverIn,
+    tokens_per_event: tokenEvents > 0 ? totalOut / tokenEvents : 0,
+    ttft: describe(ttfts),
+    tpot: describe(tpots),
+    e2e: describe(e2es),
+    itl: describe(itls),
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * When the simulator emits each token. Both models are deterministic: given the same arrivals
+ * they produce the same schedule.
+ */
+
+/** One request being generated: the timing model calls `emit` each time tokens are ready. */
+export interface Sequence {
+  promptTokens: number;
+  outputTokens: number;
+  /** Tokens emitted so far. */
+  emitted: number;
+  /** `count` more tokens are ready now; the sequence is finished when emitted reaches outputTokens. */
+  emit(count: number): void;
+  /** Set when the client went away: the model drops the sequence. */
+  cancelled: boolean;
+}
+
+export interface TimingModel {
+  readonly description: string;
+  admit(sequence: Sequence): void;
+}
+
+export interface FixedTiming {
+  ttftMs: number;
+  itlMs: number;
+  /** Tokens per stream event (as with multi-step scheduling or speculative decoding). */
+  tokensPerEvent: number;
+}
+
+/** The first event leaves ttft ms after arrival, then one event every tokensPerEvent × itl ms, whatever the load. */
+export function fixedTimingModel(timing: FixedTiming): TimingModel {
+  return {
+    description: `fixed: TTFT ${timing.ttftMs} ms, ITL ${timing.itlMs} ms, ${timing.tokensPerEvent} token(s) per event`,
+    admit(sequence) {
+      let firstAt = 0;
+      let event = 0;
+      const next = () => {
+        if (sequence.cancelled) return;
+        if (event === 0) firstAt = performance.now();
+        const count = Math.min(timing.tokensPerEvent, sequence.outputTokens - sequence.emitted);
+        sequence.emit(count);
+        if (sequence.emitted >= sequence.outputTokens) return;
+        event++;
+        // Targets counted from the first token: a late timer does not push every later token back.
+        const target = firstAt + event * timing.tokensPerEvent * timing.itlMs;
+        setTimeout(next, Math.max(0, target - performance.now()));
+      };
+      setTimeout(next, timing.ttftMs);
+    },
+  };
+}
+
+export interface BatchingTiming {
+  /** Prompt tokens prefilled per second. */
+  prefillTps: number;
+  /** Fixed cost of one decode step. */
+  stepMs: number;
+  /** Extra cost of a decode step for each running sequence. */
+  stepMsPerSeq: number;
+  /** Sequences running at most; the rest wait in a queue. */
+  maxBatch: number;
+}
+
+export const DEFAULT_BATCHING: BatchingTiming = { prefillTps: 16000, stepMs: 7.5, stepMsPerSeq: 0.1, maxBatch: 256 };
+
+/**
+ * A continuous-batching server. Each iteration admits waiting sequences up to maxBatch, prefills
+ * the newly admitted prompts and decodes one token for every running sequence; it lasts
+ * stepMs + stepMsPerSeq × batch + newPromptTokens / prefillTps, and at its end every sequence in
+ * the batch emits one token (the newly admitted their first).
+ */
+export function batchingTimingModel(timing: BatchingTiming): TimingModel {
+  const waiting: Sequence[] = [];
+  const running: Sequence[] = [];
+  let busy = false;
+  let nextStepAt = 0;
+
+  const step = () => {
+    for (let i = running.length - 1; i >= 0; i--) if (running[i]!.cancelled) running.splice(i, 1);
+    let prefillTokens = 0;
+    while (running.length < timing.maxBatch && waiting.length > 0) {
+      const sequence = waiting.shift()!;
+      if (sequence.cancelled) continue;
+      prefillTokens += sequence.promptTokens;
+      running.push(sequence);
+    }
+    if (running.length === 0) {
+      busy = false;
+      return;
+    }
+    const durationMs = timing.stepMs + timing.stepMsPerSeq * running.length + (prefillTokens * 1000) / timing.prefillTps;
+    const stepStart = Math.max(nextStepAt, performance.now() - 1);
+    nextStepAt = stepStart + durationMs;
+    setTimeout(() => {
+      const batch = running.splice(0, running.length);
+      for (const sequence of batch) {
+        if (sequence.cancelled) continue;
+        sequence.emit(1);
+        if (sequence.emitted < sequence.outputTokens) running.push(sequence);
+      }
+      step();
+    }, Math.max(0, nextStepAt - performance.now()));
+  };
+
+  return {
+    description: `batching: prefill ${timing.prefillTps} tok/s, step ${timing.stepMs} ms + ${timing.stepMsPerSeq} ms/seq, max batch ${timing.maxBatch}`,
+    admit(sequence) {
+      waiting.push(sequence);
+      if (!busy) {
+        busy = true;
+        nextStepAt = performance.now();
+        step();
+      }
+    },
+  };
+}

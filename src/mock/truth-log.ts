@@ -1,0 +1,28 @@
+import { appendFileSync } from "node:fs";
+
+/** What the simulator really did with one request: the ground truth that client measurements are checked against. */
+export interface TruthEntry {
+  id: number;
+  protocol: string;
+  /** When the request arrived (epoch ms, fractional). */
+  arrival_ms: number;
+  prompt_tokens: number;
+  output_tokens: number;
+  /** When each token was written to the socket (epoch ms); tokens sharing an event share a time. */
+  token_ms: number[];
+  /** When the response ended. */
+  end_ms: number;
+  status: "ok" | "cancelled";
+}
+
+export class TruthLog {
+  constructor(private readonly path: string | null) {}
+
+  append(entry: TruthEntry): void {
+    if (this.path) appendFileSync(this.path, JSON.stringify(entry) + "\n");
+  }
+}
+
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}

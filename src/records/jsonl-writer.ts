@@ -1,0 +1,23 @@
+import { closeSync, openSync, writeSync } from "node:fs";
+
+/**
+ * Appends one JSON line per record as each request finishes, straight to the file, so that a
+ * crash or Ctrl-C loses nothing already measured.
+ */
+export class JsonlWriter {
+  private fd: number | null;
+
+  constructor(readonly path: string, options: { truncate?: boolean } = {}) {
+    this.fd = openSync(path, options.truncate ? "w" : "a");
+  }
+
+  write(value: unknown): void {
+    if (this.fd === null) throw new Error(`${this.path} is already closed`);
+    writeSync(this.fd, JSON.stringify(value) + "\n");
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}

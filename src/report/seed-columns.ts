@@ -1,0 +1,59 @@
+import type { Summary } from "../metrics/summarize.ts";
+import type { Distribution } from "../metrics/stats.ts";
+
+/** Who and what was measured: the first columns of the seed's CSV. */
+export interface PointLabels {
+  modelSize: string;
+  tp: number;
+  numClients: number | string;
+  mode: string;
+}
+
+const STAT_NAMES = ["min", "max", "mean", "median", "std", "p90", "p99"] as const;
+const LATENCIES = ["ttft", "tpot", "e2e", "itl"] as const;
+
+/** The seed's 43 CSV columns, in its order (shared/reference-results). Times in ms. */
+export const SEED_COLUMNS: readonly string[] = [
+  "model_size(B)", "tp", "num_clients", "mode",
+  "completed", "success_rate", "qps",
+  "total_inlen", "total_outlen", "avg_inlen", "avg_outlen", "max_inlen", "max_outlen",
+  "o_tps", "io_tps",
+  ...LATENCIES.flatMap((metric) => STAT_NAMES.map((stat) => `${stat}_${metric}`)),
+];
+
+/** Columns llmbench adds after the seed's. */
+export const EXTRA_COLUMNS: readonly string[] = [
+  "failed", "duration_s", "tokens_per_event", "server_total_inlen",
+];
+
+export type Row = Record<string, string | number | null>;
+
+/** One flat row keyed by column name: the seed's columns, then llmbench's. */
+export function summaryRow(summary: Summary, labels: PointLabels): Row {
+  const row: Row = {
+    "model_size(B)": labels.modelSize,
+    tp: labels.tp,
+    num_clients: labels.numClients,
+    mode: labels.mode,
+    completed: summary.completed,
+    success_rate: summary.success_rate,
+    qps: summary.qps,
+    total_inlen: summary.total_inlen,
+    total_outlen: summary.total_outlen,
+    avg_inlen: summary.avg_inlen,
+    avg_outlen: summary.avg_outlen,
+    max_inlen: summary.max_inlen,
+    max_outlen: summary.max_outlen,
+    o_tps: summary.o_tps,
+    io_tps: summary.io_tps,
+  };
+  for (const metric of LATENCIES) {
+    const distribution: Distribution | null = summary[metric];
+    for (const stat of STAT_NAMES) row[`${stat}_${metric}`] = distribution ? distribution[stat] : null;
+  }
+  row.failed = summary.failed;
+  row.duration_s = summary.duration_s;
+  row.tokens_per_event = summary.tokens_per_event;
+  row.server_total_inlen = summary.server_total_inlen;
+  return row;
+}
