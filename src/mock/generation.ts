@@ -14,6 +14,11 @@ export function approximateTokens(text: string): number {
 }
 
 export interface StreamFormat {
+  /**
+   * Bytes written as soon as the request arrives. Bun sends the response headers only with the
+   * first bytes, while real servers (uvicorn, axum) send them at once; an SSE comment does that.
+   */
+  prelude?: string;
   /** The bytes of one event carrying `texts` (tokens first+1 … first+texts.length); `finished` on the last. */
   tokens(texts: string[], emittedSoFar: number, finished: boolean): string;
   /** Bytes after the last token event (usage, [DONE]), if any. */
@@ -86,6 +91,10 @@ export function streamGeneration(
             }
           },
         };
+        if (format.prelude) {
+          controller.write(format.prelude);
+          controller.flush();
+        }
         request.signal.addEventListener("abort", () => {
           sequence.cancelled = true;
           finish("cancelled");

@@ -32,22 +32,32 @@ export function fixedTimingModel(timing: FixedTiming): TimingModel {
   return {
     description: `fixed: TTFT ${timing.ttftMs} ms, ITL ${timing.itlMs} ms, ${timing.tokensPerEvent} token(s) per event`,
     admit(sequence) {
+      const arrival = performance.now();
       let firstAt = 0;
       let event = 0;
       const next = () => {
         if (sequence.cancelled) return;
-        if (event === 0) firstAt = performance.now();
         const count = Math.min(timing.tokensPerEvent, sequence.outputTokens - sequence.emitted);
         sequence.emit(count);
+        if (event === 0) firstAt = performance.now();
         if (sequence.emitted >= sequence.outputTokens) return;
         event++;
-        // Targets counted from the first token: a late timer does not push every later token back.
-        const target = firstAt + event * timing.tokensPerEvent * timing.itlMs;
-        setTimeout(next, Math.max(0, target - performance.now()));
+        // Targets counted from the first token's write: a late timer does not push later tokens back.
+        runAt(firstAt + event * timing.tokensPerEvent * timing.itlMs, next);
       };
-      setTimeout(next, timing.ttftMs);
+      runAt(arrival + timing.ttftMs, next);
     },
   };
+}
+
+/** Runs `action` at `target` (performance.now() time) or just after, never before: timers may fire early. */
+export function runAt(target: number, action: () => void): void {
+  const check = () => {
+    const left = target - performance.now();
+    if (left > 0) setTimeout(check, left);
+    else action();
+  };
+  check();
 }
 
 export interface BatchingTiming {
@@ -91,7 +101,7 @@ export function batchingTimingModel(timing: BatchingTiming): TimingModel {
     const durationMs = timing.stepMs + timing.stepMsPerSeq * running.length + (prefillTokens * 1000) / timing.prefillTps;
     const stepStart = Math.max(nextStepAt, performance.now() - 1);
     nextStepAt = stepStart + durationMs;
-    setTimeout(() => {
+    runAt(nextStepAt, () => {
       const batch = running.splice(0, running.length);
       for (const sequence of batch) {
         if (sequence.cancelled) continue;
@@ -99,7 +109,7 @@ export function batchingTimingModel(timing: BatchingTiming): TimingModel {
         if (sequence.emitted < sequence.outputTokens) running.push(sequence);
       }
       step();
-    }, Math.max(0, nextStepAt - performance.now()));
+    });
   };
 
   return {

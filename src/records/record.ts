@@ -4,6 +4,8 @@ export interface RequestRecord {
   user: number;
   /** Index of this request in the user's own sequence. */
   seq: number;
+  /** Which dataset entry the prompt came from. */
+  prompt_index: number;
   /** Wall-clock time just before the request went out (epoch ms, fractional). */
   send_ms: number;
   status: "ok" | "failed";

@@ -5,6 +5,7 @@ import { requestLatency, type TokenEvent } from "../metrics/request-latency.ts";
 export interface RequestIdentity {
   user: number;
   seq: number;
+  promptIndex: number;
   inTokens: number;
 }
 
@@ -49,6 +50,7 @@ export async function measureRequest(
   return {
     user: identity.user,
     seq: identity.seq,
+    prompt_index: identity.promptIndex,
     send_ms: sendMs,
     status: error === null ? "ok" : "failed",
     error,

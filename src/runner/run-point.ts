@@ -35,7 +35,7 @@ export async function runPoint(setup: PointSetup): Promise<RequestRecord[]> {
       const record = await measureRequest(
         setup.backend,
         { id: nextId++, prompt: prompt.text, outputLen: prompt.outputLen },
-        { user, seq, inTokens: prompt.inTokens },
+        { user, seq, promptIndex: prompt.index, inTokens: prompt.inTokens },
         signal,
       );
       if (record.status === "failed" && timeout.aborted && !cancel.aborted) record.error = `timeout after ${setup.requestTimeoutS} s (--request-timeout)`;

@@ -4,10 +4,23 @@
  */
 export class SseParser {
   private buffer = "";
+  /** A chunk ended in "\r": it may be the first half of a CRLF. */
+  private pendingCr = false;
 
   /** Feeds one decoded chunk; returns the data payloads of every event it completed. */
   push(chunk: string): string[] {
-    this.buffer += chunk.includes("\r") ? chunk.replace(/\r\n?/g, "\n") : chunk;
+    if (this.pendingCr) {
+      chunk = `\r${chunk}`;
+      this.pendingCr = false;
+    }
+    if (chunk.includes("\r")) {
+      if (chunk.endsWith("\r")) {
+        this.pendingCr = true;
+        chunk = chunk.slice(0, -1);
+      }
+      chunk = chunk.replace(/\r\n?/g, "\n");
+    }
+    this.buffer += chunk;
     const payloads: string[] = [];
     let boundary: number;
     while ((boundary = this.buffer.indexOf("\n\n")) !== -1) {
@@ -21,6 +34,7 @@ export class SseParser {
 
   /** At the end of the stream: an event some servers leave without its closing blank line. */
   flush(): string[] {
+    this.pendingCr = false;
     const rest = this.buffer.trim();
     this.buffer = "";
     if (rest === "") return [];

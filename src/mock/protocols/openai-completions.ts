@@ -49,6 +49,7 @@ async function completions(request: Request, context: MockContext): Promise<Resp
   const event = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
 
   return streamGeneration(context, request, promptTokens, outputTokens, {
+    prelude: ": ok\n\n",
     tokens(texts, emitted, finished) {
       return event({
         id, object: "text_completion", created, model,

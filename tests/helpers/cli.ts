@@ -1,0 +1,84 @@
+/** Runs llmbench the way users do: the compiled binary when LLMBENCH_BIN names one, else `bun src/cli.ts`. */
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dir, "../..");
+
+export function llmbenchArgv(...args: string[]): string[] {
+  const bin = process.env.LLMBENCH_BIN;
+  return bin ? [resolve(ROOT, bin), ...args] : [process.execPath, join(ROOT, "src/cli.ts"), ...args];
+}
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+  const child = Bun.spawn(llmbenchArgv(...args), {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1", ...options.env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  clearTimeout(timer);
+  return { exitCode, stdout, stderr };
+}
+
+export interface MockHandle {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `llmbench mock` on a free port of 127.0.0.1 and waits for its "listening on" line. */
+export async function startMock(args: string[]): Promise<MockHandle> {
+  const child = Bun.spawn(llmbenchArgv("mock", "--host", "127.0.0.1", "--port", "0", ...args), {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1" },
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const reader = child.stdout.getReader();
+  let seen = "";
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += new TextDecoder().decode(value);
+    const match = /listening on (http:\/\/\S+)/.exec(seen);
+    if (match) {
+      reader.releaseLock();
+      return {
+        url: match[1]!,
+        async stop() {
+          child.kill("SIGTERM");
+          await child.exited;
+        },
+      };
+    }
+  }
+  child.kill("SIGKILL");
+  throw new Error(`llmbench mock did not start: ${seen}`);
+}
+
+export function tempDir(prefix = "llmbench-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export const SHARED_DATASET = resolve(ROOT, "../shared/datasets/samples_1024.json");
+export const SAMPLE_DATASET = resolve(ROOT, "datasets/sharegpt_sample.json");
+/** The seed's samples_1024.json where ../shared/ is beside the clone, else the project's own sample. */
+export const DATASET = existsSync(SHARED_DATASET) ? SHARED_DATASET : SAMPLE_DATASET;
+
+export async function readJsonl<T = Record<string, unknown>>(path: string): Promise<T[]> {
+  const text = await Bun.file(path).text();
+  return text.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as T);
+}
