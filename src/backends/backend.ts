@@ -1,9 +1,18 @@
 /** The one interface every protocol module implements. Nothing outside backends/ knows a wire format. */
 
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
 export interface GenerationRequest {
   /** Unique within the run; some protocols need a request id. */
   id: number;
-  prompt: string;
+  /**
+   * What the user sends: an optional system message, earlier turns, then the new user message.
+   * Chat protocols send them as messages; text protocols send `promptText(messages)`.
+   */
+  messages: ChatMessage[];
   /** Exactly this many output tokens are asked for (ignore-eos / min-tokens where the protocol has them). */
   outputLen: number;
 }
@@ -22,6 +31,8 @@ export interface GenerationOutcome {
   /** The server's own count of prompt tokens, when it reported one. */
   serverPromptTokens: number | null;
   finishReason: string | null;
+  /** The answer's text as streamed (multi-turn conversations send it back as history). */
+  text: string;
 }
 
 export interface Backend {
@@ -39,4 +50,10 @@ export interface BackendOptions {
   apiKey: string | null;
   /** Accept any TLS certificate (asked for explicitly with --insecure). */
   insecure: boolean;
+}
+
+/** The conversation as one text prompt, for protocols that take text: the messages' contents in order. */
+export function promptText(messages: readonly ChatMessage[]): string {
+  if (messages.length === 1) return messages[0]!.content;
+  return messages.map((message) => message.content).join("\n\n");
 }

@@ -1,4 +1,4 @@
-import type { Backend, BackendOptions, GenerationOutcome, GenerationRequest, TokenListener } from "./backend.ts";
+import { promptText, type Backend, type BackendOptions, type GenerationOutcome, type GenerationRequest, type TokenListener } from "./backend.ts";
 import { SseParser } from "./transport/sse.ts";
 import { describeNetworkError, getText, streamHttp } from "./transport/http.ts";
 
@@ -35,7 +35,7 @@ export function openAiCompletionsBackend(options: BackendOptions): Backend {
     async generate(request: GenerationRequest, onTokens: TokenListener, signal: AbortSignal): Promise<GenerationOutcome> {
       const body = JSON.stringify({
         model: options.model,
-        prompt: request.prompt,
+        prompt: promptText(request.messages),
         max_tokens: request.outputLen,
         min_tokens: request.outputLen,
         ignore_eos: true,
@@ -43,7 +43,7 @@ export function openAiCompletionsBackend(options: BackendOptions): Backend {
         stream: true,
         stream_options: { include_usage: true, continuous_usage_stats: true },
       });
-      const outcome: GenerationOutcome = { error: null, serverOutTokens: null, serverPromptTokens: null, finishReason: null };
+      const outcome: GenerationOutcome = { error: null, serverOutTokens: null, serverPromptTokens: null, finishReason: null, text: "" };
       const parser = new SseParser();
       let countedTokens = 0;
       let done = false;
@@ -75,6 +75,7 @@ export function openAiCompletionsBackend(options: BackendOptions): Backend {
         const tokens =
           usage?.completion_tokens !== undefined ? usage.completion_tokens - countedTokens : text.length > 0 ? 1 : 0;
         countedTokens += tokens;
+        outcome.text += text;
         if (tokens > 0 || text.length > 0) onTokens(at, tokens, text);
       };
 

@@ -1,4 +1,4 @@
-import { UsageError } from "../dataset/errors.ts";
+import { UsageError } from "./usage-error.ts";
 
 /** Reading one flag's value, with an error that names the flag and what was expected. */
 

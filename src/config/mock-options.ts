@@ -1,4 +1,4 @@
-import { UsageError } from "../dataset/errors.ts";
+import { UsageError } from "./usage-error.ts";
 import { MOCK_PROTOCOLS } from "../mock/server.ts";
 import { DEFAULT_BATCHING, batchingTimingModel, fixedTimingModel, type TimingModel } from "../mock/timing.ts";
 import * as flag from "./flag-values.ts";

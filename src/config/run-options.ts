@@ -1,5 +1,5 @@
 import { BACKEND_NAMES } from "../backends/registry.ts";
-import { UsageError } from "../dataset/errors.ts";
+import { UsageError } from "./usage-error.ts";
 import { TOKENIZER_NAMES, type TokenizerName } from "../dataset/tokenizer.ts";
 import * as flag from "./flag-values.ts";
 

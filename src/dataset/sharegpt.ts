@@ -1,4 +1,4 @@
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../config/usage-error.ts";
 
 /** One conversation's opening exchange: what the user asked and the reference answer. */
 export interface Conversation {

@@ -34,7 +34,7 @@ export async function runPoint(setup: PointSetup): Promise<RequestRecord[]> {
       setup.onSent?.();
       const record = await measureRequest(
         setup.backend,
-        { id: nextId++, prompt: prompt.text, outputLen: prompt.outputLen },
+        { id: nextId++, messages: [{ role: "user", content: prompt.text }], outputLen: prompt.outputLen },
         { user, seq, promptIndex: prompt.index, inTokens: prompt.inTokens },
         signal,
       );

@@ -1,0 +1,38 @@
+import type { CAC } from "cac";
+import { DEFAULT_DRAIN_TIMEOUT_S, DEFAULT_REQUEST_TIMEOUT_S, parseRunOptions, type RawFlags } from "../config/run-options.ts";
+import { runCommand } from "../runner/run-command.ts";
+
+export function registerRun(cli: CAC): void {
+  cli
+    .command("run", "Run one benchmark point against a running server")
+    .option("--backend <name>", "Server protocol", { default: "vllm" })
+    .option("--base-url <url>", "Server URL", { default: "http://127.0.0.1:8000" })
+    .option("--model <name>", "Model name sent with each request")
+    .option("--dataset-path <file>", "ShareGPT-shaped JSON dataset")
+    .option("--num-requests <n>", "Request budget of the point")
+    .option("--num-clients <n>", "Closed-loop virtual users (alias --num-threads)")
+    .option("--num-threads <n>", "Old name of --num-clients")
+    .option("--ramp-up-time <s>", "Seconds over which users start (default clients × 0.1)")
+    .option("--stop-time <s>", "Seconds after which no new request starts (alias --thread-stop-time)")
+    .option("--thread-stop-time <s>", "Old name of --stop-time")
+    .option("--drain-timeout <s>", `Seconds requests in flight get to finish after the stop (default ${DEFAULT_DRAIN_TIMEOUT_S})`)
+    .option("--output-len <n>", "Output tokens per request (default: the dataset answer's length)")
+    .option("--request-timeout <s>", `Per-request timeout in seconds (default ${DEFAULT_REQUEST_TIMEOUT_S})`)
+    .option("--seed <n>", "Seed of the per-user prompt sequences (default 0)")
+    .option("--tokenizer <name>", "Client tokenizer counting input tokens: cl100k_base or o200k_base")
+    .option("--result-dir <dir>", "Where results go (default result/<date>/<time>_<backend>_<model>)")
+    .option("--model-size <b>", "model_size(B) column of the CSV")
+    .option("--tp <n>", "tp column of the CSV (default 1)")
+    .option("--mode <mode>", "mode column of the CSV (fp16, ...)")
+    .option("--api-key-env <name>", "Environment variable holding the API key (default OPENAI_API_KEY)")
+    .option("--insecure", "Accept any TLS certificate")
+    .option("--no-progress", "No live progress line")
+    .action(async (flags: RawFlags) => {
+      const merged = {
+        ...flags,
+        numClients: flags.numClients ?? flags.numThreads,
+        stopTime: flags.stopTime ?? flags.threadStopTime,
+      };
+      process.exitCode = await runCommand(parseRunOptions(merged));
+    });
+}
