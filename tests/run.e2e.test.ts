@@ -239,7 +239,7 @@ describe("bad input is a clear error with exit code 2, before any request", () =
     await Bun.write(join(dir, "shape.json"), JSON.stringify([{ id: 1, text: "hello" }]));
     const shape = await runCli([...base, "--dataset-path", join(dir, "shape.json")]);
     expect(shape.exitCode).toBe(2);
-    expect(shape.stderr).toContain('no entry has a "conversations" array');
+    expect(shape.stderr).toContain('entry 1 has none of "conversations" (ShareGPT), "prompt" or "messages"');
   });
 
   test("an unreachable server is found with one health request, and nothing is written", async () => {

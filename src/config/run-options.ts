@@ -1,30 +1,17 @@
 import { BACKEND_NAMES } from "../backends/registry.ts";
 import { UsageError } from "./usage-error.ts";
-import { TOKENIZER_NAMES, type TokenizerName } from "../dataset/tokenizer.ts";
+import { TOKENIZER_NAMES } from "../dataset/tokenizer.ts";
+import type { PointSpec } from "../runner/point.ts";
+import type { TargetSpec } from "../runner/target.ts";
 import * as flag from "./flag-values.ts";
+import { parseGoodput } from "./goodput-flag.ts";
 
 /** Everything one `llmbench run` needs, validated. */
-export interface RunOptions {
-  backend: string;
-  baseUrl: string;
-  model: string;
-  datasetPath: string;
-  numRequests: number | null;
-  numClients: number;
-  rampUpTimeS: number;
-  stopTimeS: number | null;
-  drainTimeoutS: number;
-  outputLen: number | undefined;
-  requestTimeoutS: number;
-  seed: number;
-  tokenizer: TokenizerName;
+export interface RunOptions extends TargetSpec, PointSpec {
   resultDir: string | null;
   modelSize: string;
   tp: number;
   mode: string;
-  /** Name of the environment variable holding the API key (the key itself is never stored here). */
-  apiKeyEnv: string;
-  insecure: boolean;
   progress: boolean;
 }
 
@@ -34,7 +21,17 @@ export const DEFAULT_DRAIN_TIMEOUT_S = 60;
 /** Flags as cac parsed them (camelCase keys). */
 export type RawFlags = Record<string, unknown>;
 
+function requestRate(value: unknown): number | null {
+  if (value === undefined || value === null || value === "") return null;
+  if (String(value).trim().toLowerCase() === "inf") return Infinity;
+  return flag.positiveNumber("--request-rate", value, 1);
+}
+
 export function parseRunOptions(raw: RawFlags): RunOptions {
+  const rate = requestRate(raw.requestRate);
+  if (rate !== null && raw.numClients !== undefined) {
+    throw new UsageError("--request-rate and --num-clients are two different workloads: give one (cap a rate with --max-concurrency)");
+  }
   const numClients = flag.positiveInteger("--num-clients", raw.numClients, 1)!;
   const numRequests = flag.positiveInteger("--num-requests", raw.numRequests, null);
   const stopTimeS = flag.nonNegativeSeconds("--stop-time", raw.stopTime, null);
@@ -42,20 +39,64 @@ export function parseRunOptions(raw: RawFlags): RunOptions {
     throw new UsageError("give --num-requests N or --stop-time S (or both): a run needs a request budget or a duration");
   }
   if (stopTimeS === 0) throw new UsageError("--stop-time: expected a number of seconds > 0, got 0");
+  if (rate === Infinity && numRequests === null) throw new UsageError("--request-rate inf sends every request at once: give --num-requests");
+  const numTurns = flag.positiveInteger("--num-turns", raw.numTurns, 1)!;
+  if (rate !== null && numTurns > 1) {
+    throw new UsageError("--num-turns works with --num-clients (closed loop): conversations need users that wait for answers");
+  }
+  if (rate === null && raw.maxConcurrency !== undefined) throw new UsageError("--max-concurrency caps a --request-rate run; with --num-clients the clients are the cap");
+  if (rate === null && raw.burstiness !== undefined) throw new UsageError("--burstiness shapes a --request-rate run's arrivals");
+
+  const synthetic = raw.dataset === "synthetic";
+  if (raw.dataset !== undefined && !synthetic) throw new UsageError(`--dataset: expected "synthetic" (files are given with --dataset-path), got "${String(raw.dataset)}"`);
+  if (synthetic && raw.datasetPath !== undefined) throw new UsageError("--dataset synthetic generates its prompts: drop --dataset-path");
+  for (const name of ["inputLen", "inputLenStd", "outputLenStd", "prefixLen"] as const) {
+    if (!synthetic && raw[name] !== undefined) {
+      throw new UsageError(`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --dataset synthetic`);
+    }
+  }
+  const outputLen = flag.positiveInteger("--output-len", raw.outputLen, null) ?? undefined;
+  if (synthetic && outputLen === undefined) throw new UsageError("--dataset synthetic needs --output-len M (the mean output length)");
+
+  const tokenizer = flag.text("--tokenizer", raw.tokenizer, "cl100k_base");
+  if (!(TOKENIZER_NAMES as readonly string[]).includes(tokenizer) && !/[/\\.]/.test(tokenizer)) {
+    throw new UsageError(`--tokenizer: expected ${TOKENIZER_NAMES.join(" or ")}, or a path to a model's tokenizer.json, got "${tokenizer}"`);
+  }
+
   return {
     backend: flag.oneOf("--backend", raw.backend, BACKEND_NAMES, "vllm"),
     baseUrl: flag.httpUrl("--base-url", raw.baseUrl, "http://127.0.0.1:8000"),
     model: flag.text("--model", raw.model),
-    datasetPath: flag.text("--dataset-path", raw.datasetPath),
+    dataset: synthetic ? "synthetic" : "file",
+    datasetPath: synthetic ? null : flag.text("--dataset-path", raw.datasetPath),
+    synthetic: synthetic
+      ? {
+          inputLen: flag.positiveInteger("--input-len", raw.inputLen),
+          inputLenStd: flag.nonNegativeNumber("--input-len-std", raw.inputLenStd, 0),
+          outputLenStd: flag.nonNegativeNumber("--output-len-std", raw.outputLenStd, 0),
+          prefixLen: flag.nonNegativeInteger("--prefix-len", raw.prefixLen, 0),
+        }
+      : null,
+    minInputLen: flag.positiveInteger("--min-input-len", raw.minInputLen, null),
+    maxInputLen: flag.positiveInteger("--max-input-len", raw.maxInputLen, null),
+    maxTotalLen: flag.positiveInteger("--max-total-len", raw.maxTotalLen, null),
+    systemPromptPath: raw.systemPromptPath === undefined ? null : flag.text("--system-prompt-path", raw.systemPromptPath),
     numRequests,
     numClients,
-    rampUpTimeS: flag.nonNegativeSeconds("--ramp-up-time", raw.rampUpTime, numClients * 0.1)!,
+    rampUpTimeS: flag.nonNegativeSeconds("--ramp-up-time", raw.rampUpTime, rate === null ? numClients * 0.1 : 0)!,
+    requestRate: rate,
+    burstiness: flag.positiveNumber("--burstiness", raw.burstiness, 1),
+    maxConcurrency: flag.positiveInteger("--max-concurrency", raw.maxConcurrency, null),
     stopTimeS,
     drainTimeoutS: flag.nonNegativeSeconds("--drain-timeout", raw.drainTimeout, DEFAULT_DRAIN_TIMEOUT_S)!,
-    outputLen: flag.positiveInteger("--output-len", raw.outputLen, null) ?? undefined,
+    outputLen,
     requestTimeoutS: flag.positiveSeconds("--request-timeout", raw.requestTimeout, DEFAULT_REQUEST_TIMEOUT_S),
     seed: flag.nonNegativeInteger("--seed", raw.seed, 0),
-    tokenizer: flag.oneOf("--tokenizer", raw.tokenizer, TOKENIZER_NAMES, "cl100k_base"),
+    numTurns,
+    thinkTimeS: flag.nonNegativeSeconds("--think-time", raw.thinkTime, 0)!,
+    warmupRequests: flag.nonNegativeInteger("--warmup-requests", raw.warmupRequests, 0),
+    goodput: parseGoodput("--goodput", raw.goodput),
+    tokenizer,
     resultDir: raw.resultDir === undefined ? null : flag.text("--result-dir", raw.resultDir),
     modelSize: flag.text("--model-size", raw.modelSize, ""),
     tp: flag.positiveInteger("--tp", raw.tp, 1)!,

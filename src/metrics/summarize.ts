@@ -1,4 +1,5 @@
 import type { RequestRecord } from "../records/record.ts";
+import { observedConcurrency } from "./concurrency.ts";
 import { interTokenLatencies, requestLatency } from "./request-latency.ts";
 import { describe, type Distribution } from "./stats.ts";
 
@@ -25,6 +26,13 @@ export interface Summary {
   server_total_inlen: number | null;
   /** Output tokens per token event: above 1 means ITL samples are shares of multi-token chunks. */
   tokens_per_event: number;
+  /** Successful answers with fewer tokens than asked. */
+  short_outputs: number;
+  /** Requests in flight, as observed: time-averaged and at most. */
+  mean_concurrency: number;
+  max_concurrency: number;
+  /** Time requests waited in the client before being sent (rate mode with a cap). */
+  queue_wait: Distribution | null;
   ttft: Distribution | null;
   tpot: Distribution | null;
   e2e: Distribution | null;
@@ -45,12 +53,15 @@ export function summarize(records: readonly RequestRecord[]): Summary {
   let maxOut = 0;
   let tokenEvents = 0;
   let serverIn: number | null = null;
+  let shortOutputs = 0;
+  const queueWaits: number[] = [];
   let firstSend = Infinity;
   let lastDone = -Infinity;
 
   for (const record of records) {
     firstSend = Math.min(firstSend, record.send_ms);
     lastDone = Math.max(lastDone, record.send_ms + record.done_ms);
+    if (record.sent) queueWaits.push(record.queue_wait_ms);
     const latency = record.status === "ok" ? requestLatency(record.events, record.out_tokens) : null;
     if (latency === null) {
       const reason = record.error ?? "no output tokens";
@@ -58,6 +69,7 @@ export function summarize(records: readonly RequestRecord[]): Summary {
       continue;
     }
     completed++;
+    if (record.short) shortOutputs++;
     ttfts.push(latency.ttft);
     e2es.push(latency.e2e);
     if (latency.tpot !== null) tpots.push(latency.tpot);
@@ -73,6 +85,7 @@ export function summarize(records: readonly RequestRecord[]): Summary {
   const requests = records.length;
   const durationS = requests > 0 ? (lastDone - firstSend) / 1000 : 0;
   const perSecond = (n: number) => (durationS > 0 ? n / durationS : 0);
+  const concurrency = observedConcurrency(records);
   return {
     requests,
     completed,
@@ -91,6 +104,10 @@ export function summarize(records: readonly RequestRecord[]): Summary {
     io_tps: perSecond(totalIn + totalOut),
     server_total_inlen: serverIn,
     tokens_per_event: tokenEvents > 0 ? totalOut / tokenEvents : 0,
+    short_outputs: shortOutputs,
+    mean_concurrency: concurrency.mean,
+    max_concurrency: concurrency.max,
+    queue_wait: describe(queueWaits),
     ttft: describe(ttfts),
     tpot: describe(tpots),
     e2e: describe(e2es),

@@ -99,7 +99,8 @@ export function batchingTimingModel(timing: BatchingTiming): TimingModel {
       return;
     }
     const durationMs = timing.stepMs + timing.stepMsPerSeq * running.length + (prefillTokens * 1000) / timing.prefillTps;
-    const stepStart = Math.max(nextStepAt, performance.now() - 1);
+    // A step never starts before the previous one ended, nor before now: a late timer delays it.
+    const stepStart = Math.max(nextStepAt, performance.now());
     nextStepAt = stepStart + durationMs;
     runAt(nextStepAt, () => {
       const batch = running.splice(0, running.length);

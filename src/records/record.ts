@@ -1,24 +1,34 @@
 /** One request as the client saw it. Written as one JSON line to requests.jsonl when it finishes. */
 export interface RequestRecord {
-  /** Virtual user (closed loop) that sent it. */
+  /** Virtual user that sent it (closed loop); in rate mode the request's index. */
   user: number;
-  /** Index of this request in the user's own sequence. */
+  /** Index of this request in the user's own sequence (0 in rate mode). */
   seq: number;
+  /** The conversation it belongs to ("user.n" in closed loop, the request index in rate mode). */
+  conversation: string;
+  /** Turn of the conversation, from 0. */
+  turn: number;
   /** Which dataset entry the prompt came from. */
   prompt_index: number;
-  /** Wall-clock time just before the request went out (epoch ms, fractional). */
+  /** False only for a request that arrived but was never sent (rate mode: still queued at the stop). */
+  sent: boolean;
+  /** Wall-clock time just before the request went out (epoch ms, fractional); its arrival when never sent. */
   send_ms: number;
+  /** How long it waited in the client between its arrival and its send (rate mode with a cap; else ~0). */
+  queue_wait_ms: number;
   status: "ok" | "failed";
   /** Why it failed; null when it succeeded. */
   error: string | null;
-  /** Input tokens by the client tokenizer. */
+  /** Input tokens by the client tokenizer (system prompt and history included). */
   in_tokens: number;
   /** Input tokens as the server reported them, when it did. */
   server_in_tokens: number | null;
-  /** Output tokens: the server's count where it gave one, else one per token event. */
+  /** Output tokens: the server's count where it gave one, else the sum over token events. */
   out_tokens: number;
   /** Output tokens the request asked for. */
   asked_out_tokens: number;
+  /** A successful answer with fewer tokens than asked: the server ignored the requested length. */
+  short: boolean;
   ttft_ms: number | null;
   e2e_ms: number | null;
   /** Offset from send when the request ended, successfully or not (ms). */

@@ -1,12 +1,32 @@
 import pc from "picocolors";
 import type { Summary } from "../metrics/summarize.ts";
 import type { Distribution } from "../metrics/stats.ts";
+import type { Goodput } from "../metrics/goodput.ts";
+import type { TurnStats } from "../metrics/per-turn.ts";
 
 const number = (value: number, digits = 2) => value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const integer = (value: number) => value.toLocaleString("en-US");
+const optional = (value: number | null) => (value === null ? "—" : number(value));
+
+export interface PointReport {
+  summary: Summary;
+  steady?: Summary;
+  perTurn?: TurnStats[];
+  goodput?: Goodput | null;
+}
+
+/** Right-aligned columns after a left-aligned first one. */
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((r) => (r[column] ?? "").length)));
+  return rows.map((cells, index) => {
+    const text = cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[column]!))).join("  ");
+    return `  ${index === 0 ? pc.dim(text) : text}`;
+  });
+}
 
 /** The readable summary printed at the end of a point. */
-export function formatSummary(title: string, summary: Summary): string {
+export function formatSummary(title: string, report: PointReport): string {
+  const { summary } = report;
   const lines: string[] = [pc.bold(title)];
   const rate = (summary.success_rate * 100).toFixed(1);
   const failed = summary.failed > 0 ? pc.red(`${summary.failed} failed`) : "0 failed";
@@ -21,18 +41,38 @@ export function formatSummary(title: string, summary: Summary): string {
       (summary.tokens_per_event > 1.001 ? pc.yellow(`   ${number(summary.tokens_per_event)} tokens per event: ITL is per chunk share`) : ""),
   );
   if (summary.server_total_inlen !== null) lines.push(`  server-counted input tokens ${integer(summary.server_total_inlen)}`);
-  const header = ["", "mean", "median", "p90", "p99", "min", "max", "std"];
-  const rows: string[][] = [header];
+  if (summary.short_outputs > 0) lines.push(pc.yellow(`  ${summary.short_outputs} answers came back shorter than asked: the server did not honour the output length`));
+  let concurrency = `  in flight  mean ${number(summary.mean_concurrency)}, max ${summary.max_concurrency}`;
+  if (summary.queue_wait && summary.queue_wait.max > 1) {
+    concurrency += `   waited in client: mean ${number(summary.queue_wait.mean)} ms, p99 ${number(summary.queue_wait.p99)} ms`;
+  }
+  lines.push(concurrency);
+  if (report.goodput) {
+    lines.push(`  goodput    ${number(report.goodput.goodput)} req/s (${(report.goodput.goodput_ratio * 100).toFixed(1)} % of requests met every SLO)`);
+  }
+
+  const rows: string[][] = [["", "mean", "median", "p90", "p99", "min", "max", "std"]];
   const row = (name: string, d: Distribution | null) =>
-    rows.push(d ? [name, d.mean, d.median, d.p90, d.p99, d.min, d.max, d.std].map((v) => (typeof v === "number" ? number(v) : v)) : [name, "—"]);
+    rows.push(d ? [name, ...[d.mean, d.median, d.p90, d.p99, d.min, d.max, d.std].map((v) => number(v))] : [name, "—", "", "", "", "", "", ""]);
   row("TTFT ms", summary.ttft);
   row("TPOT ms", summary.tpot);
   row("ITL ms", summary.itl);
   row("E2E ms", summary.e2e);
-  const widths = header.map((_, column) => Math.max(...rows.map((r) => (r[column] ?? "").length)));
-  for (const [index, cells] of rows.entries()) {
-    const text = cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[column]!))).join("  ");
-    lines.push(`  ${index === 0 ? pc.dim(text) : text}`);
+  lines.push(...table(rows));
+
+  const steady = report.steady;
+  if (steady && steady.completed > 0 && steady.completed < summary.completed) {
+    lines.push(
+      pc.dim(`  steady state (${steady.completed} requests sent after the ramp-up, before the stop): `) +
+        `qps ${number(steady.qps)}, mean TTFT ${optional(steady.ttft?.mean ?? null)} ms, mean TPOT ${optional(steady.tpot?.mean ?? null)} ms`,
+    );
+  }
+  if (report.perTurn && report.perTurn.length > 1) {
+    const turnRows: string[][] = [["turn", "requests", "mean TTFT", "p99 TTFT", "mean TPOT", "avg in", "avg out"]];
+    for (const t of report.perTurn) {
+      turnRows.push([String(t.turn), String(t.requests), optional(t.mean_ttft), optional(t.p99_ttft), optional(t.mean_tpot), number(t.avg_inlen, 1), number(t.avg_outlen, 1)]);
+    }
+    lines.push(...table(turnRows));
   }
   for (const [reason, count] of Object.entries(summary.failures)) lines.push(pc.red(`  failed × ${count}: ${reason}`));
   return lines.join("\n");

@@ -4,7 +4,7 @@ export const CSV_COLUMNS: readonly string[] = [...SEED_COLUMNS, ...EXTRA_COLUMNS
 
 const COUNT_COLUMNS = new Set([
   "tp", "num_clients", "completed", "total_inlen", "total_outlen", "max_inlen", "max_outlen",
-  "failed", "server_total_inlen",
+  "failed", "server_total_inlen", "short_outputs", "max_concurrency",
 ]);
 
 /** Counts as integers, every other number with three decimals as the seed wrote them; empty for unknown. */

@@ -1,5 +1,6 @@
 import type { Summary } from "../metrics/summarize.ts";
 import type { Distribution } from "../metrics/stats.ts";
+import type { Goodput } from "../metrics/goodput.ts";
 
 /** Who and what was measured: the first columns of the seed's CSV. */
 export interface PointLabels {
@@ -7,6 +8,8 @@ export interface PointLabels {
   tp: number;
   numClients: number | string;
   mode: string;
+  /** Requests per second of a rate-mode point; absent for closed-loop clients. */
+  requestRate?: number | null;
 }
 
 const STAT_NAMES = ["min", "max", "mean", "median", "std", "p90", "p99"] as const;
@@ -23,13 +26,15 @@ export const SEED_COLUMNS: readonly string[] = [
 
 /** Columns llmbench adds after the seed's. */
 export const EXTRA_COLUMNS: readonly string[] = [
-  "failed", "duration_s", "tokens_per_event", "server_total_inlen",
+  "failed", "duration_s", "tokens_per_event", "server_total_inlen", "short_outputs",
+  "request_rate", "mean_concurrency", "max_concurrency", "mean_queue_wait", "p99_queue_wait",
+  "goodput", "goodput_ratio",
 ];
 
 export type Row = Record<string, string | number | null>;
 
 /** One flat row keyed by column name: the seed's columns, then llmbench's. */
-export function summaryRow(summary: Summary, labels: PointLabels): Row {
+export function summaryRow(summary: Summary, labels: PointLabels, good: Goodput | null = null): Row {
   const row: Row = {
     "model_size(B)": labels.modelSize,
     tp: labels.tp,
@@ -55,5 +60,13 @@ export function summaryRow(summary: Summary, labels: PointLabels): Row {
   row.duration_s = summary.duration_s;
   row.tokens_per_event = summary.tokens_per_event;
   row.server_total_inlen = summary.server_total_inlen;
+  row.short_outputs = summary.short_outputs;
+  row.request_rate = labels.requestRate === undefined || labels.requestRate === null ? null : labels.requestRate === Infinity ? "inf" : labels.requestRate;
+  row.mean_concurrency = summary.mean_concurrency;
+  row.max_concurrency = summary.max_concurrency;
+  row.mean_queue_wait = summary.queue_wait?.mean ?? null;
+  row.p99_queue_wait = summary.queue_wait?.p99 ?? null;
+  row.goodput = good?.goodput ?? null;
+  row.goodput_ratio = good?.goodput_ratio ?? null;
   return row;
 }

@@ -2,11 +2,22 @@ import type { Backend, GenerationRequest } from "../backends/backend.ts";
 import type { RequestRecord } from "../records/record.ts";
 import { requestLatency, type TokenEvent } from "../metrics/request-latency.ts";
 
+/** Who sent a request and what it carried, for its record. */
 export interface RequestIdentity {
   user: number;
   seq: number;
+  conversation: string;
+  turn: number;
   promptIndex: number;
   inTokens: number;
+  /** When the request arrived in rate mode (performance.now()); its send may come later. */
+  arrivedAt?: number;
+}
+
+export interface MeasuredRequest {
+  record: RequestRecord;
+  /** The answer's text, for the next turn of a conversation. */
+  text: string;
 }
 
 /**
@@ -19,11 +30,11 @@ export async function measureRequest(
   request: GenerationRequest,
   identity: RequestIdentity,
   signal: AbortSignal,
-): Promise<RequestRecord> {
+): Promise<MeasuredRequest> {
   const events: Array<[number, number]> = [];
   let streamedTokens = 0;
+  let text = "";
   const sendAt = performance.now();
-  const sendMs = performance.timeOrigin + sendAt;
   let error: string | null = null;
   let serverOutTokens: number | null = null;
   let serverInTokens: number | null = null;
@@ -38,7 +49,7 @@ export async function measureRequest(
       },
       signal,
     );
-    ({ error, serverOutTokens, finishReason } = outcome);
+    ({ error, serverOutTokens, finishReason, text } = outcome);
     serverInTokens = outcome.serverPromptTokens;
   } catch (thrown) {
     error = signal.aborted ? reasonText(signal.reason) : `client error: ${(thrown as Error)?.message ?? thrown}`;
@@ -47,22 +58,43 @@ export async function measureRequest(
   const outTokens = serverOutTokens ?? streamedTokens;
   const latency = error === null ? requestLatency(events as TokenEvent[], outTokens) : null;
   if (error === null && latency === null) error = "no output tokens";
+  const ok = error === null;
   return {
-    user: identity.user,
-    seq: identity.seq,
-    prompt_index: identity.promptIndex,
-    send_ms: sendMs,
-    status: error === null ? "ok" : "failed",
-    error,
-    in_tokens: identity.inTokens,
-    server_in_tokens: serverInTokens,
-    out_tokens: outTokens,
-    asked_out_tokens: request.outputLen,
-    ttft_ms: latency?.ttft ?? null,
-    e2e_ms: latency?.e2e ?? null,
-    done_ms: doneMs,
-    events,
-    finish_reason: finishReason,
+    text,
+    record: {
+      user: identity.user,
+      seq: identity.seq,
+      conversation: identity.conversation,
+      turn: identity.turn,
+      prompt_index: identity.promptIndex,
+      sent: true,
+      send_ms: performance.timeOrigin + sendAt,
+      queue_wait_ms: identity.arrivedAt === undefined ? 0 : Math.max(0, sendAt - identity.arrivedAt),
+      status: ok ? "ok" : "failed",
+      error,
+      in_tokens: identity.inTokens,
+      server_in_tokens: serverInTokens,
+      out_tokens: outTokens,
+      asked_out_tokens: request.outputLen,
+      short: ok && outTokens < request.outputLen,
+      ttft_ms: latency?.ttft ?? null,
+      e2e_ms: latency?.e2e ?? null,
+      done_ms: doneMs,
+      events,
+      finish_reason: finishReason,
+    },
+  };
+}
+
+/** The record of a request that arrived but was never sent (the point stopped while it waited). */
+export function unsentRecord(identity: RequestIdentity, outputLen: number, reason: string): RequestRecord {
+  const now = performance.now();
+  const arrivedAt = identity.arrivedAt ?? now;
+  return {
+    user: identity.user, seq: identity.seq, conversation: identity.conversation, turn: identity.turn,
+    prompt_index: identity.promptIndex, sent: false, send_ms: performance.timeOrigin + arrivedAt, queue_wait_ms: now - arrivedAt,
+    status: "failed", error: reason, in_tokens: identity.inTokens, server_in_tokens: null, out_tokens: 0,
+    asked_out_tokens: outputLen, short: false, ttft_ms: null, e2e_ms: null, done_ms: now - arrivedAt, events: [], finish_reason: null,
   };
 }
 

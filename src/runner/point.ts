@@ -1,26 +1,28 @@
 import { join } from "node:path";
 import { ensureDir, writeSummaryFiles } from "../archive/result-files.ts";
+import { goodput, type Goodput, type GoodputSlo } from "../metrics/goodput.ts";
+import { statsByTurn, type TurnStats } from "../metrics/per-turn.ts";
 import { summarize, type Summary } from "../metrics/summarize.ts";
 import { JsonlWriter } from "../records/jsonl-writer.ts";
 import type { RequestRecord } from "../records/record.ts";
 import { ProgressLine } from "../report/progress.ts";
 import { summaryRow, type PointLabels, type Row } from "../report/seed-columns.ts";
-import { runPoint } from "./run-point.ts";
+import { runPoint, type LoadShape } from "./run-point.ts";
 import type { Target } from "./target.ts";
 
 /** How one point loads the server: shared by `run` (one point) and `sweep` (many). */
-export interface PointSpec {
-  numClients: number;
-  rampUpTimeS: number;
-  stopTimeS: number | null;
-  numRequests: number | null;
-  drainTimeoutS: number;
-  requestTimeoutS: number;
-  seed: number;
+export interface PointSpec extends LoadShape {
+  /** Requests sent before measuring, with their own prompts, and not counted. */
+  warmupRequests: number;
+  goodput: GoodputSlo | null;
 }
 
 export interface PointResult {
   summary: Summary;
+  /** The same statistics over requests sent after the ramp-up and before the stop: no ramp-up, no drain tail. */
+  steady: Summary;
+  perTurn: TurnStats[];
+  goodput: Goodput | null;
   /** The summary as one row of the seed's CSV columns (then llmbench's). */
   row: Row;
   records: RequestRecord[];
@@ -38,30 +40,29 @@ export interface PointRunOptions {
   context?: Record<string, unknown>;
 }
 
+const WARMUP_SEED_OFFSET = 7919;
+
 /** Runs one point against a ready target and writes its files. */
 export async function executePoint(target: Target, spec: PointSpec, options: PointRunOptions): Promise<PointResult> {
-  // Tokenize each user's first prompts now, so that tokenizing never stalls the event loop mid-run.
-  const perUser = spec.numRequests === null ? 32 : Math.ceil(spec.numRequests / spec.numClients) + 1;
-  target.pool.warm(spec.seed, spec.numClients, perUser);
+  // Draw and tokenize each user's first prompts now: bad data shows before any request, and
+  // tokenizing never stalls the event loop mid-run.
+  const users = spec.requestRate === null ? spec.numClients : 1;
+  const perUser = spec.numRequests === null ? 32 : Math.ceil(spec.numRequests / users) + 1;
+  target.sampler.warm(spec.seed, Math.min(users, 4096), Math.min(perUser, 4096));
+
+  if (spec.warmupRequests > 0) await warmUp(target, spec, options.interrupt);
 
   ensureDir(options.dir);
   const requestsFile = new JsonlWriter(join(options.dir, "requests.jsonl"), { truncate: true });
-  const progress = new ProgressLine(`${spec.numClients} clients`, spec.numRequests, options.progress);
+  const label = spec.requestRate === null ? `${spec.numClients} clients` : `${spec.requestRate} req/s`;
+  const progress = new ProgressLine(label, spec.numRequests, options.progress);
   progress.start();
-  let records: RequestRecord[];
+  let outcome;
   try {
-    records = await runPoint({
+    outcome = await runPoint({
       backend: target.backend,
-      pool: target.pool,
-      seed: spec.seed,
-      plan: {
-        clients: spec.numClients,
-        rampUpS: spec.rampUpTimeS,
-        stopTimeS: spec.stopTimeS,
-        maxRequests: spec.numRequests,
-        drainTimeoutS: spec.drainTimeoutS,
-      },
-      requestTimeoutS: spec.requestTimeoutS,
+      sampler: target.sampler,
+      shape: spec,
       interrupt: options.interrupt,
       onSent: () => progress.sent++,
       onRecord: (record) => {
@@ -75,13 +76,52 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
     requestsFile.close();
   }
 
+  const { records, timing } = outcome;
   const interrupted = options.interrupt?.aborted ?? false;
   const summary = summarize(records);
-  const row = summaryRow(summary, options.labels);
+  const steadyFrom = performance.timeOrigin + timing.rampedUpAt;
+  const steadyTo = performance.timeOrigin + timing.stoppedAt;
+  const steady = summarize(records.filter((r) => r.send_ms >= steadyFrom && r.send_ms < steadyTo));
+  const perTurn = statsByTurn(records);
+  const good = spec.goodput === null ? null : goodput(records, spec.goodput, summary.duration_s);
+  const row = summaryRow(summary, options.labels, good);
   writeSummaryFiles(
     options.dir,
-    { ...row, requests: summary.requests, failures: summary.failures, ...options.context, interrupted },
+    {
+      ...row,
+      requests: summary.requests,
+      failures: summary.failures,
+      queue_wait_ms: summary.queue_wait,
+      ...(spec.goodput ? { goodput_slo_ms: spec.goodput } : {}),
+      ...(target.systemPromptTokens !== null ? { system_prompt_tokens: target.systemPromptTokens } : {}),
+      steady: summaryRow(steady, options.labels, null),
+      ...(spec.numTurns > 1 ? { per_turn: perTurn } : {}),
+      ...options.context,
+      interrupted,
+    },
     [row],
   );
-  return { summary, row, records, interrupted };
+  return { summary, steady, perTurn, goodput: good, row, records, interrupted };
+}
+
+/** A few unmeasured requests first (JIT, CUDA graphs, connections), with prompts of their own. */
+async function warmUp(target: Target, spec: PointSpec, interrupt?: AbortSignal): Promise<void> {
+  const clients = Math.max(1, Math.min(spec.warmupRequests, spec.requestRate === null ? spec.numClients : spec.maxConcurrency ?? 8));
+  await runPoint({
+    backend: target.backend,
+    sampler: target.sampler,
+    shape: {
+      ...spec,
+      numClients: clients,
+      rampUpTimeS: 0,
+      requestRate: null,
+      stopTimeS: null,
+      numRequests: spec.warmupRequests,
+      numTurns: 1,
+      thinkTimeS: 0,
+      seed: spec.seed + WARMUP_SEED_OFFSET,
+    },
+    interrupt,
+    onRecord: () => {},
+  });
 }

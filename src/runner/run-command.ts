@@ -23,7 +23,13 @@ export async function runCommand(options: RunOptions): Promise<number> {
   try {
     result = await executePoint(target, options, {
       dir,
-      labels: { modelSize: options.modelSize, tp: options.tp, numClients: options.numClients, mode: options.mode },
+      labels: {
+        modelSize: options.modelSize,
+        tp: options.tp,
+        numClients: options.requestRate === null ? options.numClients : "",
+        mode: options.mode,
+        requestRate: options.requestRate,
+      },
       progress: options.progress,
       interrupt: interrupt.signal,
       context: { backend: options.backend, model: options.model },
@@ -33,8 +39,9 @@ export async function runCommand(options: RunOptions): Promise<number> {
     process.off("SIGTERM", onSignal);
   }
 
-  const title = `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${options.numClients} clients`;
-  console.log(formatSummary(title, result.summary));
+  const load = options.requestRate === null ? `${options.numClients} clients` : `${options.requestRate} requests/s`;
+  const title = `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`;
+  console.log(formatSummary(title, result));
   console.log(pc.dim(`  results in ${dir}`));
   if (result.interrupted) return 130;
   return result.summary.completed > 0 ? 0 : 1;

@@ -1,15 +1,35 @@
-import type { Backend } from "../backends/backend.ts";
-import type { PromptPool, Prompt } from "../dataset/prompt-pool.ts";
+import type { Backend, ChatMessage } from "../backends/backend.ts";
+import type { ConversationPlan, ConversationSampler } from "../dataset/sampler.ts";
+import { seededRandom } from "../dataset/prng.ts";
 import type { RequestRecord } from "../records/record.ts";
-import { runClosedLoop, type ClosedLoopPlan } from "../workload/closed-loop.ts";
-import { measureRequest } from "./measure-request.ts";
+import { runClosedLoop } from "../workload/closed-loop.ts";
+import { runOpenLoop } from "../workload/open-loop.ts";
+import type { LoopTiming } from "../workload/timing.ts";
+import { measureRequest, unsentRecord, type RequestIdentity } from "./measure-request.ts";
+
+/** How a point loads the server. */
+export interface LoadShape {
+  numClients: number;
+  rampUpTimeS: number;
+  /** Requests per second (Infinity: all at once); null for closed-loop clients. */
+  requestRate: number | null;
+  burstiness: number;
+  maxConcurrency: number | null;
+  stopTimeS: number | null;
+  numRequests: number | null;
+  drainTimeoutS: number;
+  requestTimeoutS: number;
+  seed: number;
+  /** Turns per conversation (closed loop); each turn sends the history with the server's real answers. */
+  numTurns: number;
+  /** Mean of the exponential pause between turns, in seconds (0: none). */
+  thinkTimeS: number;
+}
 
 export interface PointSetup {
   backend: Backend;
-  pool: PromptPool;
-  seed: number;
-  plan: ClosedLoopPlan;
-  requestTimeoutS: number;
+  sampler: ConversationSampler;
+  shape: LoadShape;
   /** Called as each request starts and as it finishes (progress display, requests.jsonl). */
   onSent?: () => void;
   onRecord: (record: RequestRecord) => void;
@@ -17,32 +37,114 @@ export interface PointSetup {
   interrupt?: AbortSignal;
 }
 
-/** One benchmark point: closed-loop users sending their own prompt sequences; returns every record. */
-export async function runPoint(setup: PointSetup): Promise<RequestRecord[]> {
+export interface PointRecords {
+  records: RequestRecord[];
+  timing: LoopTiming;
+}
+
+/** One benchmark point: closed-loop users or open-loop arrivals; returns every record. */
+export async function runPoint(setup: PointSetup): Promise<PointRecords> {
+  const { backend, sampler, shape } = setup;
   const records: RequestRecord[] = [];
-  const sequences = new Map<number, () => Prompt>();
   let nextId = 0;
 
-  await runClosedLoop(
-    setup.plan,
+  const sendTurn = async (identity: RequestIdentity, history: ChatMessage[], text: string, outputLen: number, cancel: AbortSignal) => {
+    const messages = sampler.messages(history, text);
+    const timeout = AbortSignal.timeout(shape.requestTimeoutS * 1000);
+    const signal = AbortSignal.any([cancel, timeout]);
+    setup.onSent?.();
+    const measured = await measureRequest(backend, { id: nextId++, messages, outputLen }, identity, signal);
+    const record = measured.record;
+    if (record.status === "failed" && timeout.aborted && !cancel.aborted) {
+      record.error = `timeout after ${shape.requestTimeoutS} s (--request-timeout)`;
+    }
+    records.push(record);
+    setup.onRecord(record);
+    return { record, messages, answer: measured.text };
+  };
+
+  if (shape.requestRate !== null) {
+    const timing = await runOpenLoop(
+      {
+        rate: shape.requestRate,
+        burstiness: shape.burstiness,
+        maxConcurrency: shape.maxConcurrency,
+        maxRequests: shape.numRequests,
+        stopTimeS: shape.stopTimeS,
+        drainTimeoutS: shape.drainTimeoutS,
+        seed: shape.seed,
+      },
+      async (request, arrivedAt, cancel, notSent) => {
+        const plan = sampler.requestPlan(shape.seed, request);
+        const turn = plan.turns[0]!;
+        const identity: RequestIdentity = {
+          user: request, seq: 0, conversation: String(request), turn: 0,
+          promptIndex: plan.index, inTokens: plan.firstTurnInTokens, arrivedAt,
+        };
+        if (notSent !== null) {
+          const record = unsentRecord(identity, turn.outputLen, notSent);
+          records.push(record);
+          setup.onRecord(record);
+          return;
+        }
+        await sendTurn(identity, [], turn.text, turn.outputLen, cancel);
+      },
+      setup.interrupt,
+    );
+    return { records, timing };
+  }
+
+  const users = new Map<number, UserConversations>();
+  const timing = await runClosedLoop(
+    { clients: shape.numClients, rampUpS: shape.rampUpTimeS, stopTimeS: shape.stopTimeS, maxRequests: shape.numRequests, drainTimeoutS: shape.drainTimeoutS },
     async (user, seq, cancel) => {
-      let next = sequences.get(user);
-      if (!next) sequences.set(user, (next = setup.pool.userSequence(setup.seed, user)));
-      const prompt = next();
-      const timeout = AbortSignal.timeout(setup.requestTimeoutS * 1000);
-      const signal = AbortSignal.any([cancel, timeout]);
-      setup.onSent?.();
-      const record = await measureRequest(
-        setup.backend,
-        { id: nextId++, messages: [{ role: "user", content: prompt.text }], outputLen: prompt.outputLen },
-        { user, seq, promptIndex: prompt.index, inTokens: prompt.inTokens },
-        signal,
-      );
-      if (record.status === "failed" && timeout.aborted && !cancel.aborted) record.error = `timeout after ${setup.requestTimeoutS} s (--request-timeout)`;
-      records.push(record);
-      setup.onRecord(record);
+      let state = users.get(user);
+      if (!state) users.set(user, (state = new UserConversations(sampler, shape, user)));
+      const { plan, turn, history, id } = state.current();
+      const planned = plan.turns[turn % plan.turns.length]!;
+      const inTokens = turn === 0 ? plan.firstTurnInTokens : sampler.countInput(sampler.messages(history, planned.text));
+      const identity: RequestIdentity = { user, seq, conversation: id, turn, promptIndex: plan.index, inTokens };
+      const { record, messages, answer } = await sendTurn(identity, history, planned.text, planned.outputLen, cancel);
+      return state.advance(record.status === "ok", messages, answer);
     },
     setup.interrupt,
   );
-  return records;
+  return { records, timing };
+}
+
+/** One virtual user's conversations: which one it is in, at which turn, with what history. */
+class UserConversations {
+  private readonly nextPlan: () => ConversationPlan;
+  private readonly think: () => number;
+  private plan: ConversationPlan | null = null;
+  private turn = 0;
+  private history: ChatMessage[] = [];
+  private count = -1;
+
+  constructor(sampler: ConversationSampler, private readonly shape: LoadShape, private readonly user: number) {
+    this.nextPlan = sampler.userSequence(shape.seed, user);
+    const random = seededRandom(shape.seed, user, 0x7468696e);
+    this.think = () => -Math.log(1 - random()) * shape.thinkTimeS * 1000;
+  }
+
+  current(): { plan: ConversationPlan; turn: number; history: ChatMessage[]; id: string } {
+    if (this.plan === null || this.turn >= this.shape.numTurns) {
+      this.plan = this.nextPlan();
+      this.turn = 0;
+      this.history = [];
+      this.count++;
+    }
+    return { plan: this.plan, turn: this.turn, history: this.history, id: `${this.user}.${this.count}` };
+  }
+
+  /** After a turn: keep its exchange as history, or drop a conversation whose turn failed. Returns the think time (ms). */
+  advance(ok: boolean, sent: ChatMessage[], answer: string): number {
+    if (!ok) {
+      this.plan = null;
+      return 0;
+    }
+    this.history = [...sent.filter((message) => message.role !== "system"), { role: "assistant", content: answer }];
+    this.turn++;
+    return this.turn < this.shape.numTurns && this.shape.thinkTimeS > 0 ? this.think() : 0;
+  }
 }

@@ -2,9 +2,11 @@ import type { Backend } from "../backends/backend.ts";
 import { createBackend } from "../backends/registry.ts";
 import { describeNetworkError } from "../backends/transport/http.ts";
 import { UsageError } from "../config/usage-error.ts";
-import { PromptPool } from "../dataset/prompt-pool.ts";
-import { loadShareGpt } from "../dataset/sharegpt.ts";
-import { loadTokenizer, type TokenizerName } from "../dataset/tokenizer.ts";
+import type { DatasetSource } from "../dataset/conversation.ts";
+import { openDatasetFile } from "../dataset/file-dataset.ts";
+import { ConversationSampler } from "../dataset/sampler.ts";
+import { syntheticDataset } from "../dataset/synthetic.ts";
+import { loadTokenizer, type Tokenizer } from "../dataset/tokenizer.ts";
 
 /** What a benchmark is aimed at and with which data: shared by every point of a run or sweep. */
 export interface TargetSpec {
@@ -14,29 +16,67 @@ export interface TargetSpec {
   /** Name of the environment variable holding the API key; the key is read here and kept nowhere else. */
   apiKeyEnv: string;
   insecure: boolean;
-  datasetPath: string;
-  tokenizer: TokenizerName;
+  /** "synthetic" for generated prompts; otherwise prompts come from datasetPath. */
+  dataset: "file" | "synthetic";
+  datasetPath: string | null;
+  /** A built-in encoding name or a path to a tokenizer.json. */
+  tokenizer: string;
+  /** A fixed output length; with a synthetic dataset, the mean output length. */
   outputLen: number | undefined;
+  systemPromptPath: string | null;
+  minInputLen: number | null;
+  maxInputLen: number | null;
+  maxTotalLen: number | null;
+  synthetic: { inputLen: number; inputLenStd: number; outputLenStd: number; prefixLen: number } | null;
+  seed: number;
 }
 
 export interface Target {
   backend: Backend;
-  pool: PromptPool;
+  sampler: ConversationSampler;
+  tokenizer: Tokenizer;
+  /** Client-tokenizer count of the system prompt, when there is one. */
+  systemPromptTokens: number | null;
 }
 
 const HEALTH_TIMEOUT_MS = 10_000;
 
-/** Loads the dataset and tokenizer and builds the backend; bad files are UsageErrors. */
+/** Loads the tokenizer, dataset and system prompt and builds the backend; bad files are UsageErrors. */
 export async function loadTarget(spec: TargetSpec): Promise<Target> {
   const tokenizer = await loadTokenizer(spec.tokenizer);
-  const conversations = await loadShareGpt(spec.datasetPath);
+  const systemPrompt = spec.systemPromptPath === null ? null : await readSystemPrompt(spec.systemPromptPath);
+  let source: DatasetSource;
+  let fixedOutputLen = spec.outputLen;
+  if (spec.dataset === "synthetic") {
+    if (!spec.synthetic || spec.outputLen === undefined) throw new UsageError("--dataset synthetic needs --input-len N and --output-len M");
+    source = syntheticDataset({ ...spec.synthetic, outputLen: spec.outputLen, seed: spec.seed }, tokenizer);
+    fixedOutputLen = undefined; // the synthetic source draws each request's length around --output-len
+  } else {
+    if (spec.datasetPath === null) throw new UsageError("--dataset-path is required (or --dataset synthetic)");
+    source = openDatasetFile(spec.datasetPath);
+  }
+  const sampler = new ConversationSampler(source, tokenizer, {
+    fixedOutputLen,
+    systemPrompt,
+    minInputLen: spec.minInputLen,
+    maxInputLen: spec.maxInputLen,
+    maxTotalLen: spec.maxTotalLen,
+  });
   const backend = createBackend(spec.backend, {
     baseUrl: spec.baseUrl,
     model: spec.model,
     apiKey: process.env[spec.apiKeyEnv] || null,
     insecure: spec.insecure,
   });
-  return { backend, pool: new PromptPool(conversations, tokenizer, spec.outputLen) };
+  return { backend, sampler, tokenizer, systemPromptTokens: systemPrompt === null ? null : tokenizer.count(systemPrompt) };
+}
+
+async function readSystemPrompt(path: string): Promise<string> {
+  const file = Bun.file(path);
+  if (!(await file.exists())) throw new UsageError(`--system-prompt-path ${path}: file not found`);
+  const text = await file.text();
+  if (text.trim() === "") throw new UsageError(`--system-prompt-path ${path}: the file is empty`);
+  return text;
 }
 
 /** One health request; an unreachable server is the user's problem to fix (exit 2), named with its URL. */

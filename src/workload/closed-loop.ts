@@ -1,10 +1,12 @@
 /**
  * Closed-loop clients: `clients` virtual users, user i starting at i × rampUp / clients, each
- * sending its next request only when the previous one has finished. The point stops issuing at
- * the request budget or the stop time, whichever comes first; requests in flight then get
- * `drainTimeoutS` to finish before they are cancelled. This module decides when requests start,
- * nothing more: what a request is and how it is measured is the caller's `send`.
+ * sending its next request only when the previous one has finished (and, if asked, after a think
+ * time). The point stops issuing at the request budget or the stop time, whichever comes first;
+ * requests in flight then get `drainTimeoutS` to finish before they are cancelled. This module
+ * decides when requests start, nothing more: what a request is and how it is measured is the
+ * caller's `send`.
  */
+import type { LoopTiming } from "./timing.ts";
 
 export interface ClosedLoopPlan {
   clients: number;
@@ -16,37 +18,57 @@ export interface ClosedLoopPlan {
   drainTimeoutS: number;
 }
 
-/** Sends one request and resolves when it has finished (in any way). Must not reject. */
-export type SendRequest = (user: number, seq: number, cancel: AbortSignal) => Promise<void>;
+/**
+ * Sends one request and resolves when it has finished (in any way), with how long the user
+ * thinks before its next request (ms; 0 or nothing for none). Must not reject.
+ */
+export type SendRequest = (user: number, seq: number, cancel: AbortSignal) => Promise<number | void>;
 
 export class StopReason extends Error {}
 
-export async function runClosedLoop(plan: ClosedLoopPlan, send: SendRequest, interrupt?: AbortSignal): Promise<void> {
-  const cancel = new AbortController();
-  const stopping = new AbortController();
-  let issued = 0;
-  let drainTimer: ReturnType<typeof setTimeout> | undefined;
+/** Stopping: no new request after it, and in-flight requests cancelled after the drain timeout. */
+export class StopControl {
+  readonly stopping = new AbortController();
+  readonly cancel = new AbortController();
+  stoppedAt: number | null = null;
+  private drainTimer: ReturnType<typeof setTimeout> | undefined;
 
-  const stopIssuing = () => {
-    if (stopping.signal.aborted) return;
-    stopping.abort();
-    drainTimer = setTimeout(
-      () => cancel.abort(new StopReason(`cancelled at stop (drain timeout ${plan.drainTimeoutS} s)`)),
-      plan.drainTimeoutS * 1000,
+  constructor(private readonly drainTimeoutS: number) {}
+
+  stopIssuing(): void {
+    if (this.stopping.signal.aborted) return;
+    this.stoppedAt = performance.now();
+    this.stopping.abort();
+    this.drainTimer = setTimeout(
+      () => this.cancel.abort(new StopReason(`cancelled at stop (drain timeout ${this.drainTimeoutS} s)`)),
+      this.drainTimeoutS * 1000,
     );
-  };
-  const onInterrupt = () => {
-    stopIssuing();
-    cancel.abort(interrupt?.reason ?? new StopReason("interrupted"));
-  };
-  if (interrupt?.aborted) return;
+  }
+
+  interrupt(reason: unknown): void {
+    this.stopIssuing();
+    this.cancel.abort(reason ?? new StopReason("interrupted"));
+  }
+
+  dispose(): void {
+    clearTimeout(this.drainTimer);
+  }
+}
+
+export async function runClosedLoop(plan: ClosedLoopPlan, send: SendRequest, interrupt?: AbortSignal): Promise<LoopTiming> {
+  const startedAt = performance.now();
+  const control = new StopControl(plan.drainTimeoutS);
+  let issued = 0;
+  const onInterrupt = () => control.interrupt(interrupt?.reason);
+  if (interrupt?.aborted) onInterrupt();
   interrupt?.addEventListener("abort", onInterrupt, { once: true });
-  const stopTimer = plan.stopTimeS === null ? undefined : setTimeout(stopIssuing, plan.stopTimeS * 1000);
+  const stopTimer = plan.stopTimeS === null ? undefined : setTimeout(() => control.stopIssuing(), plan.stopTimeS * 1000);
+  const stopped = control.stopping.signal;
 
   const mayIssue = () => {
-    if (stopping.signal.aborted) return false;
+    if (stopped.aborted) return false;
     if (plan.maxRequests !== null && issued >= plan.maxRequests) {
-      stopIssuing();
+      control.stopIssuing();
       return false;
     }
     return true;
@@ -54,10 +76,11 @@ export async function runClosedLoop(plan: ClosedLoopPlan, send: SendRequest, int
 
   const runUser = async (user: number) => {
     const startDelayMs = (user * plan.rampUpS * 1000) / plan.clients;
-    if (startDelayMs > 0) await sleepUnlessStopped(startDelayMs, stopping.signal);
+    if (startDelayMs > 0) await sleepUnlessStopped(startDelayMs, stopped);
     for (let seq = 0; mayIssue(); seq++) {
       issued++;
-      await send(user, seq, cancel.signal);
+      const thinkMs = await send(user, seq, control.cancel.signal);
+      if (thinkMs && thinkMs > 0) await sleepUnlessStopped(thinkMs, stopped);
     }
   };
 
@@ -65,12 +88,13 @@ export async function runClosedLoop(plan: ClosedLoopPlan, send: SendRequest, int
     await Promise.all(Array.from({ length: plan.clients }, (_, user) => runUser(user)));
   } finally {
     clearTimeout(stopTimer);
-    clearTimeout(drainTimer);
+    control.dispose();
     interrupt?.removeEventListener("abort", onInterrupt);
   }
+  return { startedAt, rampedUpAt: startedAt + plan.rampUpS * 1000, stoppedAt: control.stoppedAt ?? performance.now() };
 }
 
-function sleepUnlessStopped(ms: number, stopped: AbortSignal): Promise<void> {
+export function sleepUnlessStopped(ms: number, stopped: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (stopped.aborted) return resolve();
     const timer = setTimeout(done, ms);

@@ -1,0 +1,38 @@
+import type { RequestRecord } from "../records/record.ts";
+import { summarize } from "./summarize.ts";
+
+export interface TurnStats {
+  turn: number;
+  requests: number;
+  completed: number;
+  mean_ttft: number | null;
+  median_ttft: number | null;
+  p99_ttft: number | null;
+  mean_tpot: number | null;
+  avg_inlen: number;
+  avg_outlen: number;
+}
+
+/** Statistics for each turn index of multi-turn conversations: later turns carry the history. */
+export function statsByTurn(records: readonly RequestRecord[]): TurnStats[] {
+  const byTurn = new Map<number, RequestRecord[]>();
+  for (const record of records) {
+    const group = byTurn.get(record.turn);
+    if (group) group.push(record);
+    else byTurn.set(record.turn, [record]);
+  }
+  return [...byTurn.keys()].sort((a, b) => a - b).map((turn) => {
+    const summary = summarize(byTurn.get(turn)!);
+    return {
+      turn,
+      requests: summary.requests,
+      completed: summary.completed,
+      mean_ttft: summary.ttft?.mean ?? null,
+      median_ttft: summary.ttft?.median ?? null,
+      p99_ttft: summary.ttft?.p99 ?? null,
+      mean_tpot: summary.tpot?.mean ?? null,
+      avg_inlen: summary.avg_inlen,
+      avg_outlen: summary.avg_outlen,
+    };
+  });
+}

@@ -1,0 +1,121 @@
+/**
+ * Open-loop arrivals at a request rate: request j arrives at the j-th point of a seeded Poisson
+ * (or gamma) process, whether earlier requests have finished or not. An optional cap holds
+ * arrivals in the client until a slot frees; how long each waited is the caller's to record.
+ */
+import { seededRandom } from "../dataset/prng.ts";
+import { gapGenerator } from "./arrivals.ts";
+import { StopControl } from "./closed-loop.ts";
+import { waitUntil } from "./precise-timer.ts";
+import type { LoopTiming } from "./timing.ts";
+
+export interface OpenLoopPlan {
+  /** Requests per second; Infinity sends every request at once. */
+  rate: number;
+  burstiness: number;
+  maxConcurrency: number | null;
+  maxRequests: number | null;
+  stopTimeS: number | null;
+  drainTimeoutS: number;
+  seed: number;
+}
+
+/**
+ * Sends request j, which arrived at `arrivedAt` (performance.now() time; with a cap it may be
+ * sent later), and resolves when it has finished. `notSent` is set when the point stopped while
+ * the request still waited for a slot: it must be recorded, not sent. Must not reject.
+ */
+export type SendArrival = (request: number, arrivedAt: number, cancel: AbortSignal, notSent: string | null) => Promise<void>;
+
+/** The arrival times (ms after the start) that a plan produces: a pure function of the seed. */
+export function arrivalSchedule(plan: Pick<OpenLoopPlan, "rate" | "burstiness" | "seed">): () => number {
+  const nextGap = gapGenerator(plan.rate, plan.burstiness, seededRandom(plan.seed, 0x61727276));
+  let offsetMs = 0;
+  let first = true;
+  return () => {
+    if (first) {
+      first = false;
+      return 0;
+    }
+    offsetMs += nextGap() * 1000;
+    return offsetMs;
+  };
+}
+
+export async function runOpenLoop(plan: OpenLoopPlan, send: SendArrival, interrupt?: AbortSignal): Promise<LoopTiming> {
+  const startedAt = performance.now();
+  const control = new StopControl(plan.drainTimeoutS);
+  const onInterrupt = () => control.interrupt(interrupt?.reason);
+  if (interrupt?.aborted) onInterrupt();
+  interrupt?.addEventListener("abort", onInterrupt, { once: true });
+  const stopAt = plan.stopTimeS === null ? Infinity : startedAt + plan.stopTimeS * 1000;
+  const stopTimer = plan.stopTimeS === null ? undefined : setTimeout(() => control.stopIssuing(), plan.stopTimeS * 1000);
+  const stopped = control.stopping.signal;
+  const slots = plan.maxConcurrency === null ? null : new Slots(plan.maxConcurrency);
+  const inFlight: Promise<void>[] = [];
+  const nextArrival = arrivalSchedule(plan);
+
+  const dispatch = async (request: number, arrivedAt: number) => {
+    if (slots && !(await slots.acquire(stopped))) {
+      await send(request, arrivedAt, control.cancel.signal, "not sent: still waiting for a --max-concurrency slot at the stop");
+      return;
+    }
+    try {
+      await send(request, arrivedAt, control.cancel.signal, null);
+    } finally {
+      slots?.release();
+    }
+  };
+
+  try {
+    for (let request = 0; plan.maxRequests === null || request < plan.maxRequests; request++) {
+      const arrivalAt = startedAt + nextArrival();
+      if (arrivalAt >= stopAt) break;
+      await waitUntil(arrivalAt, stopped);
+      if (stopped.aborted) break;
+      inFlight.push(dispatch(request, arrivalAt));
+    }
+    control.stopIssuing();
+    await Promise.all(inFlight);
+  } finally {
+    clearTimeout(stopTimer);
+    control.dispose();
+    interrupt?.removeEventListener("abort", onInterrupt);
+  }
+  return { startedAt, rampedUpAt: startedAt, stoppedAt: control.stoppedAt ?? performance.now() };
+}
+
+/** A counting semaphore whose waiters give up when the point stops. */
+class Slots {
+  private readonly waiting: Array<(granted: boolean) => void> = [];
+
+  constructor(private free: number) {}
+
+  acquire(stopped: AbortSignal): Promise<boolean> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve(true);
+    }
+    if (stopped.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const onStop = () => {
+        const at = this.waiting.indexOf(grant);
+        if (at !== -1) this.waiting.splice(at, 1);
+        resolve(false);
+      };
+      const grant = (granted: boolean) => {
+        stopped.removeEventListener("abort", onStop);
+        resolve(granted);
+      };
+      this.waiting.push(grant);
+      stopped.addEventListener("abort", onStop, { once: true });
+    });
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next(true);
+    else this.free++;
+  }
+}
+
