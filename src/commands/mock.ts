@@ -18,6 +18,8 @@ export function registerMock(cli: CAC): void {
     .option("--step-ms-per-seq <ms>", "Batching timing: extra step cost per running sequence")
     .option("--max-batch <n>", "Batching timing: sequences running at most")
     .option("--truth-log <file>", "Append one JSON line per request with the time each token was written")
+    .option("--log-prompts", "Also write each request's prompt into the truth log")
+    .option("--max-output-tokens <n>", "Cut every answer at n tokens, as a server with a length limit does")
     .action((flags: RawFlags) => {
       const options = parseMockOptions(flags);
       const server = startMockServer(options);

@@ -11,6 +11,8 @@ export interface MockOptions {
   model: string;
   timing: TimingModel;
   truthLogPath: string | null;
+  maxOutputTokens: number | null;
+  logPrompts: boolean;
 }
 
 export function parseMockOptions(raw: RawFlags): MockOptions {
@@ -39,5 +41,7 @@ export function parseMockOptions(raw: RawFlags): MockOptions {
     model: flag.text("--model", raw.model, "mock-model"),
     timing,
     truthLogPath: raw.truthLog === undefined ? null : flag.text("--truth-log", raw.truthLog),
+    maxOutputTokens: flag.positiveInteger("--max-output-tokens", raw.maxOutputTokens, null),
+    logPrompts: raw.logPrompts === true,
   };
 }

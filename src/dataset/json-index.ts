@@ -41,11 +41,11 @@ function isSpace(byte: number): boolean {
 }
 
 /** Calls `onChunk(buffer, length, fileOffset)` over the whole file, chunk by chunk. */
-function forEachChunk(fd: number, onChunk: (buffer: Buffer, length: number, offset: number) => void): void {
-  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+function forEachChunk(fd: number, chunkBytes: number, onChunk: (buffer: Buffer, length: number, offset: number) => void): void {
+  const buffer = Buffer.allocUnsafe(chunkBytes);
   let offset = 0;
   for (;;) {
-    const length = readSync(fd, buffer, 0, CHUNK_BYTES, offset);
+    const length = readSync(fd, buffer, 0, chunkBytes, offset);
     if (length === 0) return;
     onChunk(buffer, length, offset);
     offset += length;
@@ -56,7 +56,7 @@ function forEachChunk(fd: number, onChunk: (buffer: Buffer, length: number, offs
  * Indexes the elements of a top-level JSON array. Checks the framing (one array; strings, braces
  * and brackets balanced), not each element's content, which is parsed when sampled.
  */
-export function indexJsonArray(fd: number): EntryIndex {
+export function indexJsonArray(fd: number, chunkBytes = CHUNK_BYTES): EntryIndex {
   const index = new EntryIndex();
   let started = false; // seen the opening "["
   let finished = false; // seen the closing "]"
@@ -66,7 +66,7 @@ export function indexJsonArray(fd: number): EntryIndex {
   let entryStart = -1;
   let expectValue = true;
 
-  forEachChunk(fd, (buffer, length, offset) => {
+  forEachChunk(fd, chunkBytes, (buffer, length, offset) => {
     let i = 0;
     while (i < length) {
       if (inString) {
@@ -143,11 +143,11 @@ export function indexJsonArray(fd: number): EntryIndex {
 }
 
 /** Indexes the non-empty lines of a JSON Lines file. */
-export function indexJsonLines(fd: number): EntryIndex {
+export function indexJsonLines(fd: number, chunkBytes = CHUNK_BYTES): EntryIndex {
   const index = new EntryIndex();
   let lineStart = 0;
   let blank = true;
-  forEachChunk(fd, (buffer, length, offset) => {
+  forEachChunk(fd, chunkBytes, (buffer, length, offset) => {
     let i = 0;
     while (i < length) {
       const newline = buffer.indexOf(NEWLINE, i);

@@ -8,6 +8,11 @@ export function tokenText(index: number): string {
   return WORDS[index % WORDS.length]!;
 }
 
+/** How many tokens the simulator writes for a request that asked for `asked`: the server's cap applies. */
+export function cappedLength(context: MockContext, asked: number): number {
+  return context.maxOutputTokens === null ? asked : Math.min(asked, context.maxOutputTokens);
+}
+
 /** The simulator's stand-in for a tokenizer: about four characters a token, as for English text. */
 export function approximateTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
@@ -28,6 +33,10 @@ export interface StreamFormat {
 export interface MockContext {
   protocol: string;
   model: string;
+  /** Every answer is cut at this many tokens, as a server with a length limit does (null: no cap). */
+  maxOutputTokens: number | null;
+  /** Write each prompt's text into the truth log. */
+  logPrompts: boolean;
   timing: TimingModel;
   truth: TruthLog;
   nextId(): number;
@@ -43,6 +52,7 @@ export function streamGeneration(
   promptTokens: number,
   outputTokens: number,
   format: StreamFormat,
+  prompt: string,
   headers: Record<string, string> = { "content-type": "text/event-stream", "cache-control": "no-cache" },
 ): Response {
   const arrival = epochMs();
@@ -59,6 +69,7 @@ export function streamGeneration(
           context.truth.append({
             id, protocol: context.protocol, arrival_ms: arrival, prompt_tokens: promptTokens,
             output_tokens: tokenMs.length, token_ms: tokenMs, end_ms: epochMs(), status,
+            ...(context.logPrompts ? { prompt } : {}),
           });
           resolve();
         };

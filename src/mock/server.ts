@@ -16,6 +16,8 @@ export interface MockServerOptions {
   model: string;
   timing: TimingModel;
   truthLogPath: string | null;
+  maxOutputTokens: number | null;
+  logPrompts: boolean;
 }
 
 export interface RunningMock {
@@ -31,6 +33,8 @@ export function startMockServer(options: MockServerOptions): RunningMock {
   const context: MockContext = {
     protocol: protocol.name,
     model: options.model,
+    maxOutputTokens: options.maxOutputTokens,
+    logPrompts: options.logPrompts,
     timing: options.timing,
     truth: new TruthLog(options.truthLogPath),
     nextId: () => ids++,

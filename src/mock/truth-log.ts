@@ -13,6 +13,8 @@ export interface TruthEntry {
   /** When the response ended. */
   end_ms: number;
   status: "ok" | "cancelled";
+  /** The prompt text, with --log-prompts. */
+  prompt?: string;
 }
 
 export class TruthLog {

@@ -55,11 +55,14 @@ export async function runOpenLoop(plan: OpenLoopPlan, send: SendArrival, interru
   const inFlight: Promise<void>[] = [];
   const nextArrival = arrivalSchedule(plan);
 
-  const dispatch = async (request: number, arrivedAt: number) => {
+  const started: Promise<void>[] = [];
+  const dispatch = async (request: number, arrivedAt: number, onStarted: () => void) => {
     if (slots && !(await slots.acquire(stopped))) {
+      onStarted();
       await send(request, arrivedAt, control.cancel.signal, "not sent: still waiting for a --max-concurrency slot at the stop");
       return;
     }
+    onStarted();
     try {
       await send(request, arrivedAt, control.cancel.signal, null);
     } finally {
@@ -73,8 +76,11 @@ export async function runOpenLoop(plan: OpenLoopPlan, send: SendArrival, interru
       if (arrivalAt >= stopAt) break;
       await waitUntil(arrivalAt, stopped);
       if (stopped.aborted) break;
-      inFlight.push(dispatch(request, arrivalAt));
+      started.push(new Promise<void>((onStarted) => inFlight.push(dispatch(request, arrivalAt, onStarted))));
     }
+    // Every arrival is in: requests still queued behind the cap are sent as slots free up (unless
+    // the stop time comes first); only then does the drain of the last requests begin.
+    await Promise.all(started);
     control.stopIssuing();
     await Promise.all(inFlight);
   } finally {

@@ -1,4 +1,4 @@
-import { approximateTokens, jsonResponse, streamGeneration, type MockContext } from "../generation.ts";
+import { approximateTokens, cappedLength, jsonResponse, streamGeneration, type MockContext } from "../generation.ts";
 import type { MockProtocol } from "./protocol.ts";
 
 interface CompletionBody {
@@ -39,7 +39,7 @@ async function completions(request: Request, context: MockContext): Promise<Resp
   if (body.stream !== true) return openAiError("llmbench mock only streams: set stream to true");
 
   const promptTokens = approximateTokens(body.prompt);
-  const outputTokens = outputLength(body.prompt, maxTokens as number, minTokens as number, body.ignore_eos === true);
+  const outputTokens = cappedLength(context, outputLength(body.prompt, maxTokens as number, minTokens as number, body.ignore_eos === true));
   const includeUsage = body.stream_options?.include_usage === true;
   const continuousUsage = includeUsage && body.stream_options?.continuous_usage_stats === true;
   const id = `cmpl-${context.nextId()}`;
@@ -53,7 +53,7 @@ async function completions(request: Request, context: MockContext): Promise<Resp
     tokens(texts, emitted, finished) {
       return event({
         id, object: "text_completion", created, model,
-        choices: [{ index: 0, text: texts.join(""), logprobs: null, finish_reason: finished ? "length" : null, stop_reason: null }],
+        choices: [{ index: 0, text: texts.join(""), logprobs: null, finish_reason: finished ? (emitted < (maxTokens as number) ? "stop" : "length") : null, stop_reason: null }],
         usage: continuousUsage ? usage(emitted) : null,
       });
     },
@@ -61,7 +61,7 @@ async function completions(request: Request, context: MockContext): Promise<Resp
       const final = includeUsage ? event({ id, object: "text_completion", created, model, choices: [], usage: usage(outputTokens) }) : "";
       return final + "data: [DONE]\n\n";
     },
-  });
+  }, body.prompt);
 }
 
 export const openAiCompletionsProtocol: MockProtocol = {
