@@ -1,12 +1,10 @@
-import { BACKEND_NAMES } from "../backends/registry.ts";
+import { parseBackendFlags, type BackendFlags } from "./backend-flags.ts";
 import { UsageError } from "./usage-error.ts";
 import { TOKENIZER_NAMES, type TokenizerName } from "../dataset/tokenizer.ts";
 import * as flag from "./flag-values.ts";
 
 /** Everything one `llmbench run` needs, validated. */
-export interface RunOptions {
-  backend: string;
-  baseUrl: string;
+export interface RunOptions extends BackendFlags {
   model: string;
   datasetPath: string;
   numRequests: number | null;
@@ -22,9 +20,6 @@ export interface RunOptions {
   modelSize: string;
   tp: number;
   mode: string;
-  /** Name of the environment variable holding the API key (the key itself is never stored here). */
-  apiKeyEnv: string;
-  insecure: boolean;
   progress: boolean;
 }
 
@@ -43,8 +38,7 @@ export function parseRunOptions(raw: RawFlags): RunOptions {
   }
   if (stopTimeS === 0) throw new UsageError("--stop-time: expected a number of seconds > 0, got 0");
   return {
-    backend: flag.oneOf("--backend", raw.backend, BACKEND_NAMES, "vllm"),
-    baseUrl: flag.httpUrl("--base-url", raw.baseUrl, "http://127.0.0.1:8000"),
+    ...parseBackendFlags(raw),
     model: flag.text("--model", raw.model),
     datasetPath: flag.text("--dataset-path", raw.datasetPath),
     numRequests,
@@ -60,8 +54,6 @@ export function parseRunOptions(raw: RawFlags): RunOptions {
     modelSize: flag.text("--model-size", raw.modelSize, ""),
     tp: flag.positiveInteger("--tp", raw.tp, 1)!,
     mode: flag.text("--mode", raw.mode, ""),
-    apiKeyEnv: flag.text("--api-key-env", raw.apiKeyEnv, "OPENAI_API_KEY"),
-    insecure: raw.insecure === true,
     progress: raw.progress !== false,
   };
 }

@@ -11,9 +11,11 @@ export interface TargetSpec {
   backend: string;
   baseUrl: string;
   model: string;
-  /** Name of the environment variable holding the API key; the key is read here and kept nowhere else. */
-  apiKeyEnv: string;
+  /** Name of the environment variable holding the API key (null: none); the key is read here and kept nowhere else. */
+  apiKeyEnv: string | null;
   insecure: boolean;
+  /** ppl's message set (default v2). */
+  pplProto?: "v1" | "v2";
   datasetPath: string;
   tokenizer: TokenizerName;
   outputLen: number | undefined;
@@ -33,8 +35,9 @@ export async function loadTarget(spec: TargetSpec): Promise<Target> {
   const backend = createBackend(spec.backend, {
     baseUrl: spec.baseUrl,
     model: spec.model,
-    apiKey: process.env[spec.apiKeyEnv] || null,
+    apiKey: (spec.apiKeyEnv && process.env[spec.apiKeyEnv]) || null,
     insecure: spec.insecure,
+    pplProto: spec.pplProto,
   });
   return { backend, pool: new PromptPool(conversations, tokenizer, spec.outputLen) };
 }
