@@ -65,6 +65,6 @@ export function amsv2Decoder(state: StreamState): EventDecoder {
       if (!repeatsAnswer || piece.length > 0) state.tokens(at, 1, piece);
     }
     readDetails(state, event);
-    if (final) state.complete = true;
+    if (final) state.finished = true;
   };
 }

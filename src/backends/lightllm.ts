@@ -59,7 +59,7 @@ export function lightllmDecoder(state: StreamState): EventDecoder {
     }
     if (event.finished === true) {
       state.outcome.finishReason = stringOf(event.finish_reason);
-      state.complete = true;
+      state.finished = true;
     }
   };
 }

@@ -50,7 +50,7 @@ export function llamacppDecoder(state: StreamState): EventDecoder {
       if (predicted !== null) state.outcome.serverOutTokens = predicted;
       if (evaluated !== null) state.outcome.serverPromptTokens = evaluated;
       state.outcome.finishReason = stringOf(event.stop_type) ?? legacyStopReason(event);
-      state.complete = true;
+      state.finished = true;
     }
   };
 }

@@ -27,7 +27,7 @@ export function openAiSamplingFields(model: string, outputLen: number): Record<s
 export function openAiDecoder(state: StreamState, textOf: (choice: Record<string, unknown>) => { text: string; carriesToken: boolean }): EventDecoder {
   return (payload, at) => {
     if (payload === "[DONE]") {
-      state.complete = true;
+      state.ended = true;
       return;
     }
     const chunk = state.json(payload);
@@ -41,7 +41,10 @@ export function openAiDecoder(state: StreamState, textOf: (choice: Record<string
     const choice = objectOf(choices[0]);
     if (choice === null) return;
     const finishReason = stringOf(choice.finish_reason);
-    if (finishReason) state.outcome.finishReason = finishReason;
+    if (finishReason) {
+      state.outcome.finishReason = finishReason;
+      state.finished = true; // older LightLLM sends no [DONE]
+    }
     const { text, carriesToken } = textOf(choice);
     const tokens = completionTokens !== null ? Math.max(0, completionTokens - state.counted) : carriesToken ? 1 : 0;
     state.tokens(at, tokens, text);

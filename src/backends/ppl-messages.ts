@@ -78,7 +78,7 @@ export function pplDecoder(state: StreamState): (message: PplBatchedResponse, at
       tokens++;
       text += response.generated ?? "";
       if (status === "FINISHED") {
-        state.complete = true;
+        state.finished = true;
         const reason = response.detail?.finish_reason;
         state.outcome.finishReason = reason === undefined ? "finished" : (FINISH_REASONS[reason] ?? reason);
       }

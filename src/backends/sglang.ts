@@ -50,7 +50,7 @@ export const sglangBackend: BackendDefinition = {
 export function sglangDecoder(state: StreamState): EventDecoder {
   return (payload, at) => {
     if (payload === "[DONE]") {
-      state.complete = true;
+      state.ended = true;
       return;
     }
     const event = state.json(payload);
@@ -69,7 +69,7 @@ export function sglangDecoder(state: StreamState): EventDecoder {
     if (finish !== undefined && finish !== null) {
       // {"type": "length", "length": 128} in current versions, a plain string in older ones
       state.outcome.finishReason = stringOf(finish) ?? stringOf(objectOf(finish)?.type) ?? JSON.stringify(finish);
-      state.complete = true;
+      state.finished = true;
     }
   };
 }

@@ -5,20 +5,22 @@ export type EventDecoder = (payload: string, at: number) => void;
 
 /**
  * What a stream has said so far, shared by every protocol's decoder: the outcome being built,
- * whether the server said the answer is complete, and how many tokens were counted.
+ * whether the server said the answer is finished, and how many tokens were counted.
  */
 export class StreamState {
   readonly outcome: GenerationOutcome = { error: null, serverOutTokens: null, serverPromptTokens: null, finishReason: null, text: "" };
-  /** The server said the answer is complete ([DONE], a finished flag, a FINISHED status). */
-  complete = false;
+  /** The server said the answer is finished (a finish reason, a finished flag, a FINISHED status); usage may still follow. */
+  finished = false;
+  /** The stream's own end marker ([DONE]) came: later events change nothing. */
+  ended = false;
   /** Output tokens counted from the events so far. */
   counted = 0;
 
   constructor(private readonly onTokens: TokenListener) {}
 
-  /** After completion or a failure, later events change nothing. */
+  /** After the end marker or a failure, later events change nothing. */
   get over(): boolean {
-    return this.complete || this.outcome.error !== null;
+    return this.ended || this.outcome.error !== null;
   }
 
   /** One event carrying `count` output tokens (0 for an event with text but no token of its own) and its text. */
@@ -34,11 +36,11 @@ export class StreamState {
   }
 
   /**
-   * The stream closed. A stream that closes before the server said it was complete failed, unless
-   * the protocol has no end marker (`closeIsComplete`).
+   * The stream closed. A stream that closes before the server said the answer was finished (or
+   * ended the stream) failed, unless the protocol marks neither (`closeIsComplete`).
    */
   finish(closeIsComplete = false): GenerationOutcome {
-    if (this.outcome.error === null && !this.complete && !closeIsComplete) {
+    if (this.outcome.error === null && !this.finished && !this.ended && !closeIsComplete) {
       this.outcome.error = "stream ended before the answer was complete";
     }
     return this.outcome;

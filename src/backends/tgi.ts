@@ -49,7 +49,7 @@ export function tgiDecoder(state: StreamState): EventDecoder {
     const token = objectOf(event.token);
     if (token !== null) state.tokens(at, 1, token.special === true ? "" : (stringOf(token.text) ?? ""));
     readDetails(state, event);
-    if (typeof event.generated_text === "string") state.complete = true;
+    if (typeof event.generated_text === "string") state.finished = true;
   };
 }
 
