@@ -28,6 +28,7 @@ describe("llmbench probe", () => {
   test("prints each token with its time since send, then TTFT, TPOT, counts, finish reason and the raw first and last events", async () => {
     const result = await runCli(["probe", "--backend", "vllm", "--base-url", mock.urls.vllm!, "--output-len", "6", "--prompt", "Say hello"]);
     expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/health check passed in [\d.]+ ms/);
     const lines = tokenLines(result.stdout);
     expect(lines.map((l) => l.total)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(lines.map((l) => l.text).join("")).toBe(" the model answers with simulated tokens");
@@ -35,7 +36,7 @@ describe("llmbench probe", () => {
     const ttft = ttftOf(result.stdout);
     expect(ttft).toBe(lines[0]!.offsetMs);
     expect(ttft).toBeGreaterThanOrEqual(30);
-    expect(ttft).toBeLessThan(60); // a fresh connection and process start-up on a loaded machine
+    expect(ttft).toBeLessThan(45); // the health check opened the connection: no handshake in it
     const tpot = Number(/TPOT ([\d.]+) ms/.exec(result.stdout)?.[1]);
     expect(tpot).toBeGreaterThan(4.5);
     expect(tpot).toBeLessThan(7);
@@ -56,9 +57,11 @@ describe("llmbench probe", () => {
     expect(ttftOf(result.stdout)).toBe(lines[0]!.offsetMs);
   });
 
-  test("ppl: a token with empty text is printed and counted", async () => {
+  test("ppl: a token with empty text is printed and counted; TTFT does not include the channel's handshake", async () => {
     const result = await runCli(["probe", "--backend", "ppl", "--base-url", mock.urls.ppl!, "--output-len", "6"]);
     expect(result.exitCode).toBe(0);
+    expect(ttftOf(result.stdout)).toBeGreaterThanOrEqual(30);
+    expect(ttftOf(result.stdout)).toBeLessThan(45);
     const lines = tokenLines(result.stdout);
     expect(lines.map((l) => l.tokens)).toEqual([1, 1, 1, 1, 1, 1]);
     expect(lines[3]!.text).toBe(""); // the simulator holds back token 4's text, as for a split character
@@ -70,6 +73,7 @@ describe("llmbench probe", () => {
     const result = await runCli(["probe", "--backend", "sglang", "--base-url", failing.url, "--output-len", "8"]);
     expect(result.exitCode).toBe(1);
     expect(tokenLines(result.stdout).length).toBe(2);
+    expect(result.stdout).toMatch(/health check passed/);
     expect(result.stdout).toContain("failed: server error: simulated failure after 2 tokens (--fail-after-tokens)");
   });
 });

@@ -1,8 +1,13 @@
 import pc from "picocolors";
-import type { ProbeResult, ProbeToken, RawEvent } from "../runner/probe.ts";
+import type { ProbeResult, ProbeToken, RawEvent, ReadinessCheck } from "../runner/probe.ts";
 
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const RAW_LIMIT = 600;
+
+export function formatReadiness(check: ReadinessCheck): string {
+  if (check.failure === null) return pc.dim(`  health check passed in ${ms(check.ms)}; sending the request`);
+  return pc.yellow(`  health check failed after ${ms(check.ms)}: ${check.failure}; sending the request anyway`);
+}
 
 /** One line per stream event as it arrives: time since send, tokens carried, the text. */
 export function formatProbeEvent(event: ProbeToken, tokensSoFar: number): string {
