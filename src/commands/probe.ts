@@ -1,7 +1,7 @@
 import type { CAC } from "cac";
 import pc from "picocolors";
 import { BACKEND_NAMES, createBackend } from "../backends/registry.ts";
-import { describeApiKey } from "../config/backend-flags.ts";
+import { describeApiKey, readApiKey } from "../config/backend-flags.ts";
 import { parseProbeOptions } from "../config/probe-options.ts";
 import type { RawFlags } from "../config/run-options.ts";
 import { formatProbeEvent, formatProbeResult, formatReadiness } from "../report/probe-report.ts";
@@ -24,7 +24,7 @@ export function registerProbe(cli: CAC): void {
       const backend = createBackend(options.backend, {
         baseUrl: options.baseUrl,
         model: options.model,
-        apiKey: (options.apiKeyEnv && process.env[options.apiKeyEnv]) || null,
+        apiKey: readApiKey(options.apiKeyEnv),
         insecure: options.insecure,
         pplProto: options.pplProto,
       });

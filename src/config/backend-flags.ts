@@ -43,6 +43,11 @@ export function parseBackendFlags(raw: RawFlags): BackendFlags {
   };
 }
 
+/** The key itself, read from the environment only where a backend is built; null when none is configured or set. */
+export function readApiKey(apiKeyEnv: string | null): string | null {
+  return (apiKeyEnv && process.env[apiKeyEnv]) || null;
+}
+
 /** What the resolved configuration shows of the key: where it comes from, never its value. */
 export function describeApiKey(apiKeyEnv: string | null): string {
   if (apiKeyEnv === null) return "none";

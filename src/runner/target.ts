@@ -1,6 +1,7 @@
 import type { Backend } from "../backends/backend.ts";
 import { createBackend } from "../backends/registry.ts";
 import { describeNetworkError } from "../backends/transport/http.ts";
+import { readApiKey } from "../config/backend-flags.ts";
 import { UsageError } from "../config/usage-error.ts";
 import { PromptPool } from "../dataset/prompt-pool.ts";
 import { loadShareGpt } from "../dataset/sharegpt.ts";
@@ -35,7 +36,7 @@ export async function loadTarget(spec: TargetSpec): Promise<Target> {
   const backend = createBackend(spec.backend, {
     baseUrl: spec.baseUrl,
     model: spec.model,
-    apiKey: (spec.apiKeyEnv && process.env[spec.apiKeyEnv]) || null,
+    apiKey: readApiKey(spec.apiKeyEnv),
     insecure: spec.insecure,
     pplProto: spec.pplProto,
   });
