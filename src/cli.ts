@@ -3,6 +3,7 @@
 import { cac } from "cac";
 import pc from "picocolors";
 import { registerMock } from "./commands/mock.ts";
+import { registerProbe } from "./commands/probe.ts";
 import { registerRun } from "./commands/run.ts";
 import { UsageError } from "./config/usage-error.ts";
 import { VERSION } from "./version.ts";
@@ -10,6 +11,7 @@ import { VERSION } from "./version.ts";
 const cli = cac("llmbench");
 registerRun(cli);
 registerMock(cli);
+registerProbe(cli);
 cli.help();
 cli.version(VERSION);
 

@@ -107,8 +107,10 @@ describe("timing models", () => {
       };
       const one = await run(1, "one");
       const many = await run(16, "many");
-      // one sequence alone: each step 10 + 1 = 11 ms
-      expect(one.mean_tpot).toBeGreaterThanOrEqual(11);
+      // one sequence alone: each step 10 + 1 = 11 ms. After a late timer the model starts the next
+      // step up to 1 ms in the past (timing.ts), and the client may see the first token a little
+      // late: on a loaded machine the mean of 19 gaps dips a few hundredths below 11.
+      expect(one.mean_tpot).toBeGreaterThanOrEqual(10.5);
       expect(one.mean_tpot).toBeLessThan(13);
       // sixteen together: steps of 10 + 16 = 26 ms at least while all run
       expect(many.mean_tpot).toBeGreaterThan(20);

@@ -23,6 +23,9 @@ export interface GenerationRequest {
  */
 export type TokenListener = (at: number, tokens: number, text: string) => void;
 
+/** Called with every stream event exactly as it arrived (an SSE payload, a gRPC message as JSON), for `llmbench probe`. */
+export type RawEventListener = (at: number, raw: string) => void;
+
 export interface GenerationOutcome {
   /** Null when the stream ended normally; otherwise why it failed (the server's message where it gave one). */
   error: string | null;
@@ -40,16 +43,34 @@ export interface Backend {
   /** Resolves when the server answers as ready; rejects with a readable reason otherwise. */
   checkHealth(signal: AbortSignal): Promise<void>;
   /** Sends one streaming request; rejects only when `signal` aborts it. */
-  generate(request: GenerationRequest, onTokens: TokenListener, signal: AbortSignal): Promise<GenerationOutcome>;
+  generate(request: GenerationRequest, onTokens: TokenListener, signal: AbortSignal, onRawEvent?: RawEventListener): Promise<GenerationOutcome>;
+  /** Releases long-lived connections (gRPC channels) so that the process can exit; HTTP backends have none. */
+  close?(): void;
 }
 
 export interface BackendOptions {
+  /** An http(s) URL, or host:port for the gRPC backend. */
   baseUrl: string;
+  /** Sent where the protocol names a model; "" lets the server use its own. */
   model: string;
   /** Sent as a Bearer token; never logged or written anywhere. */
   apiKey: string | null;
   /** Accept any TLS certificate (asked for explicitly with --insecure). */
   insecure: boolean;
+  /** Which ppl message set to speak (older servers use "v1"); ignored by the other backends. */
+  pplProto?: "v1" | "v2";
+}
+
+/** One entry of the registry: how to build a backend and what its flags default to. */
+export interface BackendDefinition {
+  name: string;
+  /** How --base-url is written: an http(s) URL, or host:port without a scheme (gRPC). */
+  address: "http-url" | "host-port";
+  /** Where the server listens unless --base-url says otherwise; null when there is no sensible default. */
+  defaultBaseUrl: string | null;
+  /** The environment variable holding the API key when --api-key-env is not given; null: no key unless asked for. */
+  defaultApiKeyEnv: string | null;
+  create(options: BackendOptions): Backend;
 }
 
 /** The conversation as one text prompt, for protocols that take text: the messages' contents in order. */

@@ -1,14 +1,15 @@
 import type { CAC } from "cac";
 import { parseMockOptions } from "../config/mock-options.ts";
 import type { RawFlags } from "../config/run-options.ts";
-import { startMockServer } from "../mock/server.ts";
+import { UsageError } from "../config/usage-error.ts";
+import { MOCK_PROTOCOLS, startMockServer, type RunningMock } from "../mock/server.ts";
 
 export function registerMock(cli: CAC): void {
   cli
     .command("mock", "Run the built-in simulated LLM server")
     .option("--host <host>", "Address to listen on", { default: "127.0.0.1" })
-    .option("--port <port>", "Port (0 picks a free one)", { default: 8000 })
-    .option("--protocol <name>", "Wire format to speak", { default: "vllm" })
+    .option("--port <port>", "Port of the first protocol; the next ones take the ports after it (0 picks free ones)", { default: 8000 })
+    .option("--protocol <names>", `Wire format(s) to speak, comma-separated: ${Object.keys(MOCK_PROTOCOLS).join(", ")}`, { default: "vllm" })
     .option("--model <name>", "Model name it reports", { default: "mock-model" })
     .option("--ttft-ms <ms>", "Fixed timing: first token this long after arrival")
     .option("--itl-ms <ms>", "Fixed timing: one token every this many ms after the first")
@@ -18,13 +19,41 @@ export function registerMock(cli: CAC): void {
     .option("--step-ms-per-seq <ms>", "Batching timing: extra step cost per running sequence")
     .option("--max-batch <n>", "Batching timing: sequences running at most")
     .option("--truth-log <file>", "Append one JSON line per request with the time each token was written")
-    .option("--log-prompts", "Also write each request's prompt into the truth log")
+    .option("--api-key-env <name>", "Require the Bearer key held by this environment variable (HTTP 401 / gRPC UNAUTHENTICATED otherwise)")
+    .option("--fail-after-tokens <n>", "Fault: every answer fails with the protocol's error event after n tokens")
+    .option("--ignore-eos", "Every answer runs to its max tokens, even for protocols without ignore-eos (tgi, amsv2)")
     .option("--max-output-tokens <n>", "Cut every answer at n tokens, as a server with a length limit does")
-    .action((flags: RawFlags) => {
+    .option("--log-prompts", "Also write each request's prompt into the truth log")
+    .action(async (flags: RawFlags) => {
       const options = parseMockOptions(flags);
-      const server = startMockServer(options);
-      console.log(`llmbench mock listening on ${server.url} (protocol ${options.protocol}, ${options.timing.description})`);
-      const stop = () => void server.stop().then(() => process.exit(0));
+      const apiKey = options.apiKeyEnv === null ? null : process.env[options.apiKeyEnv]!;
+      const servers: RunningMock[] = [];
+      for (const [i, protocol] of options.protocols.entries()) {
+        const port = options.port === 0 ? 0 : options.port + i;
+        const server = await startMockServer({
+          host: options.host,
+          port,
+          protocol,
+          model: options.model,
+          timing: options.createTiming(),
+          truthLogPath: options.truthLogPath,
+          apiKey,
+          faults: options.faults,
+          logPrompts: options.logPrompts,
+        }).catch((error: Error) => {
+          throw new UsageError(`--port: cannot listen on ${options.host}:${port} for protocol ${protocol} (${error.message})`);
+        });
+        servers.push(server);
+        const extras = [
+          options.timingDescription,
+          ...(apiKey === null ? [] : [`key from $${options.apiKeyEnv} required`]),
+          ...(options.faults.failAfterTokens === null ? [] : [`fails after ${options.faults.failAfterTokens} tokens`]),
+          ...(options.faults.ignoreEos ? ["ignores EOS"] : []),
+          ...(options.faults.maxOutputTokens === null ? [] : [`answers cut at ${options.faults.maxOutputTokens} tokens`]),
+        ];
+        console.log(`llmbench mock listening on ${server.url} (protocol ${protocol}, ${extras.join(", ")})`);
+      }
+      const stop = () => void Promise.all(servers.map((server) => server.stop())).then(() => process.exit(0));
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
     });

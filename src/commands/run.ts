@@ -1,12 +1,13 @@
 import type { CAC } from "cac";
+import { BACKEND_NAMES } from "../backends/registry.ts";
 import { DEFAULT_DRAIN_TIMEOUT_S, DEFAULT_REQUEST_TIMEOUT_S, parseRunOptions, type RawFlags } from "../config/run-options.ts";
 import { runCommand } from "../runner/run-command.ts";
 
 export function registerRun(cli: CAC): void {
   cli
     .command("run", "Run one benchmark point against a running server")
-    .option("--backend <name>", "Server protocol", { default: "vllm" })
-    .option("--base-url <url>", "Server URL", { default: "http://127.0.0.1:8000" })
+    .option("--backend <name>", `Server protocol: ${BACKEND_NAMES.join(", ")}`, { default: "vllm" })
+    .option("--base-url <url>", "Server URL (ppl: host:port); default: the backend's usual local address")
     .option("--model <name>", "Model name sent with each request")
     .option("--dataset-path <file>", "Dataset: ShareGPT JSON, or JSONL of {prompt, output_len} or {messages}")
     .option("--dataset <kind>", "synthetic: generated prompts of --input-len tokens (no --dataset-path)")
@@ -40,8 +41,9 @@ export function registerRun(cli: CAC): void {
     .option("--model-size <b>", "model_size(B) column of the CSV")
     .option("--tp <n>", "tp column of the CSV (default 1)")
     .option("--mode <mode>", "mode column of the CSV (fp16, ...)")
-    .option("--api-key-env <name>", "Environment variable holding the API key (default OPENAI_API_KEY)")
+    .option("--api-key-env <name>", "Environment variable holding the API key (default OPENAI_API_KEY for vllm and openai-chat, AMSV2_API_KEY for amsv2)")
     .option("--insecure", "Accept any TLS certificate")
+    .option("--ppl-proto <version>", "ppl message set: v2 (default) or v1 for older servers")
     .option("--no-progress", "No live progress line")
     .action(async (flags: RawFlags) => {
       const merged = {

@@ -94,3 +94,14 @@ export function httpUrl(flag: string, value: Raw, fallback: string): string {
   }
   return url.replace(/\/+$/, "");
 }
+
+/** `host:port` without a scheme (gRPC targets): a name or IPv4 address, or an [IPv6] address, and a port 1..65535. */
+export function hostPort(flag: string, value: Raw, fallback: string, purpose: string): string {
+  const target = text(flag, value, fallback).trim();
+  const example = `such as 127.0.0.1:23333`;
+  if (target.includes("://")) throw new UsageError(`${flag}: ${purpose} takes host:port without a scheme, ${example}, got "${target}"`);
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):(\d{1,5})$/.exec(target);
+  const port = match ? Number(match[2]) : 0;
+  if (!match || port < 1 || port > 65535) throw new UsageError(`${flag}: ${purpose} takes host:port, ${example}, got "${target}"`);
+  return target;
+}

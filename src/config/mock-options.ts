@@ -1,4 +1,5 @@
 import { UsageError } from "./usage-error.ts";
+import type { MockFaults } from "../mock/generation.ts";
 import { MOCK_PROTOCOLS } from "../mock/server.ts";
 import { DEFAULT_BATCHING, batchingTimingModel, fixedTimingModel, type TimingModel } from "../mock/timing.ts";
 import * as flag from "./flag-values.ts";
@@ -6,42 +7,75 @@ import type { RawFlags } from "./run-options.ts";
 
 export interface MockOptions {
   host: string;
+  /** The first protocol's port; the next ones take the ports after it (all free ones when 0). */
   port: number;
-  protocol: string;
+  protocols: string[];
   model: string;
-  timing: TimingModel;
+  /** A new timing model for each protocol: each simulated server has its own GPU. */
+  createTiming: () => TimingModel;
+  timingDescription: string;
   truthLogPath: string | null;
-  maxOutputTokens: number | null;
+  /** Name of the environment variable holding the key requests must carry; the key is read when the servers start. */
+  apiKeyEnv: string | null;
+  faults: MockFaults;
   logPrompts: boolean;
 }
 
 export function parseMockOptions(raw: RawFlags): MockOptions {
   const port = flag.nonNegativeInteger("--port", raw.port, 8000);
-  if (port > 65535) throw new UsageError(`--port: expected 0..65535, got ${port}`);
+  const protocols = flag.text("--protocol", raw.protocol, "vllm").split(",").map((name) => name.trim());
+  for (const name of protocols) {
+    if (!(name in MOCK_PROTOCOLS)) throw new UsageError(`--protocol: expected one or more (comma-separated) of ${Object.keys(MOCK_PROTOCOLS).join(", ")}, got "${name}"`);
+  }
+  if (new Set(protocols).size !== protocols.length) throw new UsageError(`--protocol: each protocol once, got "${protocols.join(",")}"`);
+  if (port > 65535 || (port > 0 && port + protocols.length - 1 > 65535)) throw new UsageError(`--port: expected 0..65535, got ${port}`);
+
   const fixed = raw.ttftMs !== undefined || raw.itlMs !== undefined;
   if (fixed && (raw.ttftMs === undefined || raw.itlMs === undefined)) {
     throw new UsageError("--ttft-ms and --itl-ms go together: give both for the fixed timing model, or neither for the batching one");
   }
-  const timing = fixed
-    ? fixedTimingModel({
-        ttftMs: flag.nonNegativeNumber("--ttft-ms", raw.ttftMs, 0),
-        itlMs: flag.nonNegativeNumber("--itl-ms", raw.itlMs, 0),
-        tokensPerEvent: flag.positiveInteger("--tokens-per-event", raw.tokensPerEvent, 1)!,
-      })
-    : batchingTimingModel({
-        prefillTps: flag.positiveNumber("--prefill-tps", raw.prefillTps, DEFAULT_BATCHING.prefillTps),
-        stepMs: flag.nonNegativeNumber("--step-ms", raw.stepMs, DEFAULT_BATCHING.stepMs),
-        stepMsPerSeq: flag.nonNegativeNumber("--step-ms-per-seq", raw.stepMsPerSeq, DEFAULT_BATCHING.stepMsPerSeq),
-        maxBatch: flag.positiveInteger("--max-batch", raw.maxBatch, DEFAULT_BATCHING.maxBatch)!,
-      });
+  const createTiming = fixed ? fixedTiming(raw) : batchingTiming(raw);
+
+  let apiKeyEnv: string | null = null;
+  if (raw.apiKeyEnv !== undefined) {
+    apiKeyEnv = flag.text("--api-key-env", raw.apiKeyEnv);
+    if (!process.env[apiKeyEnv]) throw new UsageError(`--api-key-env ${apiKeyEnv}: that environment variable is not set`);
+  }
+  const failAfter = raw.failAfterTokens === undefined ? null : flag.nonNegativeInteger("--fail-after-tokens", raw.failAfterTokens, 0);
+
   return {
     host: flag.text("--host", raw.host, "127.0.0.1"),
     port,
-    protocol: flag.oneOf("--protocol", raw.protocol, Object.keys(MOCK_PROTOCOLS), "vllm"),
+    protocols,
     model: flag.text("--model", raw.model, "mock-model"),
-    timing,
+    createTiming,
+    timingDescription: createTiming().description,
     truthLogPath: raw.truthLog === undefined ? null : flag.text("--truth-log", raw.truthLog),
-    maxOutputTokens: flag.positiveInteger("--max-output-tokens", raw.maxOutputTokens, null),
+    apiKeyEnv,
+    faults: {
+      failAfterTokens: failAfter,
+      ignoreEos: raw.ignoreEos === true,
+      maxOutputTokens: flag.positiveInteger("--max-output-tokens", raw.maxOutputTokens, null),
+    },
     logPrompts: raw.logPrompts === true,
   };
+}
+
+function fixedTiming(raw: RawFlags): () => TimingModel {
+  const timing = {
+    ttftMs: flag.nonNegativeNumber("--ttft-ms", raw.ttftMs, 0),
+    itlMs: flag.nonNegativeNumber("--itl-ms", raw.itlMs, 0),
+    tokensPerEvent: flag.positiveInteger("--tokens-per-event", raw.tokensPerEvent, 1)!,
+  };
+  return () => fixedTimingModel(timing);
+}
+
+function batchingTiming(raw: RawFlags): () => TimingModel {
+  const timing = {
+    prefillTps: flag.positiveNumber("--prefill-tps", raw.prefillTps, DEFAULT_BATCHING.prefillTps),
+    stepMs: flag.nonNegativeNumber("--step-ms", raw.stepMs, DEFAULT_BATCHING.stepMs),
+    stepMsPerSeq: flag.nonNegativeNumber("--step-ms-per-seq", raw.stepMsPerSeq, DEFAULT_BATCHING.stepMsPerSeq),
+    maxBatch: flag.positiveInteger("--max-batch", raw.maxBatch, DEFAULT_BATCHING.maxBatch)!,
+  };
+  return () => batchingTimingModel(timing);
 }

@@ -1,4 +1,4 @@
-import { BACKEND_NAMES } from "../backends/registry.ts";
+import { parseBackendFlags, type BackendFlags } from "./backend-flags.ts";
 import { UsageError } from "./usage-error.ts";
 import { TOKENIZER_NAMES } from "../dataset/tokenizer.ts";
 import type { PointSpec } from "../runner/point.ts";
@@ -7,7 +7,8 @@ import * as flag from "./flag-values.ts";
 import { parseGoodput } from "./goodput-flag.ts";
 
 /** Everything one `llmbench run` needs, validated. */
-export interface RunOptions extends TargetSpec, PointSpec {
+export interface RunOptions extends TargetSpec, PointSpec, BackendFlags {
+  pplProto: "v1" | "v2";
   resultDir: string | null;
   modelSize: string;
   tp: number;
@@ -64,8 +65,7 @@ export function parseRunOptions(raw: RawFlags): RunOptions {
   }
 
   return {
-    backend: flag.oneOf("--backend", raw.backend, BACKEND_NAMES, "vllm"),
-    baseUrl: flag.httpUrl("--base-url", raw.baseUrl, "http://127.0.0.1:8000"),
+    ...parseBackendFlags(raw),
     model: flag.text("--model", raw.model),
     dataset: synthetic ? "synthetic" : "file",
     datasetPath: synthetic ? null : flag.text("--dataset-path", raw.datasetPath),
@@ -101,8 +101,6 @@ export function parseRunOptions(raw: RawFlags): RunOptions {
     modelSize: flag.text("--model-size", raw.modelSize, ""),
     tp: flag.positiveInteger("--tp", raw.tp, 1)!,
     mode: flag.text("--mode", raw.mode, ""),
-    apiKeyEnv: flag.text("--api-key-env", raw.apiKeyEnv, "OPENAI_API_KEY"),
-    insecure: raw.insecure === true,
     progress: raw.progress !== false,
   };
 }

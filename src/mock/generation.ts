@@ -1,5 +1,5 @@
-import type { TimingModel } from "./timing.ts";
-import { epochMs, type TruthLog } from "./truth-log.ts";
+import type { Sequence, TimingModel } from "./timing.ts";
+import { epochMs, type TruthEntry, type TruthLog } from "./truth-log.ts";
 
 const WORDS = [" the", " model", " answers", " with", " simulated", " tokens", " at", " a", " steady", " pace", ",", " and", " then", " some", " more", "."];
 
@@ -8,14 +8,113 @@ export function tokenText(index: number): string {
   return WORDS[index % WORDS.length]!;
 }
 
-/** How many tokens the simulator writes for a request that asked for `asked`: the server's cap applies. */
-export function cappedLength(context: MockContext, asked: number): number {
-  return context.maxOutputTokens === null ? asked : Math.min(asked, context.maxOutputTokens);
+/** A stand-in token id for output token i. */
+export function tokenId(index: number): number {
+  return 1000 + (index % WORDS.length);
 }
 
 /** The simulator's stand-in for a tokenizer: about four characters a token, as for English text. */
 export function approximateTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
+}
+
+/**
+ * How many tokens the simulator writes: exactly max with ignore-eos (asked for, or forced with
+ * --ignore-eos), else a prompt-dependent "natural" length between min and max, as if the model
+ * had emitted EOS there.
+ */
+export function outputLength(context: MockContext, prompt: string, maxTokens: number, minTokens: number, ignoreEos: boolean): number {
+  const cap = context.faults.maxOutputTokens ?? Infinity;
+  if (ignoreEos || context.faults.ignoreEos) return Math.min(maxTokens, cap);
+  let hash = 2166136261;
+  for (let i = 0; i < prompt.length; i++) hash = Math.imul(hash ^ prompt.charCodeAt(i), 16777619);
+  const natural = 1 + ((hash >>> 0) % maxTokens);
+  return Math.min(maxTokens, Math.max(minTokens, natural), cap);
+}
+
+export interface MockFaults {
+  /** Every answer fails with the protocol's error event once this many tokens were written. */
+  failAfterTokens: number | null;
+  /** Every answer runs to its max tokens, as if the request had asked for ignore-eos. */
+  ignoreEos: boolean;
+  /** Every answer is cut at this many tokens, as a server with a length limit does (null: no cap). */
+  maxOutputTokens: number | null;
+}
+
+export interface MockContext {
+  protocol: string;
+  model: string;
+  timing: TimingModel;
+  truth: TruthLog;
+  nextId(): number;
+  /** Generation requests must carry `Authorization: Bearer <apiKey>` when set. */
+  apiKey: string | null;
+  faults: MockFaults;
+  /** Write each prompt's text into the truth log (--log-prompts). */
+  logPrompts: boolean;
+}
+
+/** Where one generation's tokens go: an HTTP stream or a gRPC call. */
+export interface TokenSink {
+  /** Writes one event carrying `texts` (tokens `first` … first+texts.length−1); false when the client has gone. */
+  write(texts: string[], first: number, finished: boolean): boolean;
+  /** Writes the protocol's error report (a fault). */
+  fail(message: string): void;
+  /** The generation is over (finished, failed or cancelled): end the response. */
+  end(status: TruthEntry["status"]): void;
+}
+
+/**
+ * Runs one generation: the timing model says when tokens are ready, the sink writes them in the
+ * protocol's form, every write time goes to the truth log, and --fail-after-tokens turns the
+ * next event into an error. Returns the function to call when the client goes away.
+ */
+export function runGeneration(context: MockContext, prompt: string, outputTokens: number, sink: TokenSink): () => void {
+  const arrival = epochMs();
+  const promptTokens = approximateTokens(prompt);
+  const id = context.nextId();
+  const tokenMs: number[] = [];
+  const failAfter = context.faults.failAfterTokens;
+  let ended = false;
+  const end = (status: TruthEntry["status"]) => {
+    if (ended) return;
+    ended = true;
+    sequence.cancelled = true;
+    context.truth.append({
+      id, protocol: context.protocol, arrival_ms: arrival, prompt_tokens: promptTokens,
+      output_tokens: tokenMs.length, token_ms: tokenMs, end_ms: epochMs(), status,
+      ...(context.logPrompts ? { prompt } : {}),
+    });
+    sink.end(status);
+  };
+  const sequence: Sequence = {
+    promptTokens,
+    outputTokens,
+    emitted: 0,
+    cancelled: false,
+    emit(count: number) {
+      if (ended) return;
+      if (failAfter !== null && sequence.emitted >= failAfter) {
+        sink.fail(`simulated failure after ${failAfter} tokens (--fail-after-tokens)`);
+        end("failed");
+        return;
+      }
+      if (failAfter !== null) count = Math.min(count, failAfter - sequence.emitted);
+      const first = sequence.emitted;
+      sequence.emitted += count;
+      const finished = sequence.emitted >= outputTokens;
+      const texts = Array.from({ length: count }, (_, i) => tokenText(first + i));
+      if (!sink.write(texts, first, finished)) {
+        end("cancelled");
+        return;
+      }
+      const at = epochMs();
+      for (let i = 0; i < count; i++) tokenMs.push(at);
+      if (finished) end("ok");
+    },
+  };
+  context.timing.admit(sequence);
+  return () => end("cancelled");
 }
 
 export interface StreamFormat {
@@ -24,93 +123,53 @@ export interface StreamFormat {
    * first bytes, while real servers (uvicorn, axum) send them at once; an SSE comment does that.
    */
   prelude?: string;
-  /** The bytes of one event carrying `texts` (tokens first+1 … first+texts.length); `finished` on the last. */
-  tokens(texts: string[], emittedSoFar: number, finished: boolean): string;
+  /** The bytes of one event carrying `texts` (tokens first … first+texts.length−1); `finished` on the last. */
+  tokens(texts: string[], first: number, finished: boolean): string;
   /** Bytes after the last token event (usage, [DONE]), if any. */
   end(): string;
+  /** The protocol's mid-stream error report (and whatever ends the stream after it). */
+  error(message: string): string;
 }
 
-export interface MockContext {
-  protocol: string;
-  model: string;
-  /** Every answer is cut at this many tokens, as a server with a length limit does (null: no cap). */
-  maxOutputTokens: number | null;
-  /** Write each prompt's text into the truth log. */
-  logPrompts: boolean;
-  timing: TimingModel;
-  truth: TruthLog;
-  nextId(): number;
-}
-
-/**
- * Streams one generation: the timing model says when tokens are ready, `format` turns them into
- * the protocol's bytes, and every write time goes to the truth log.
- */
+/** Streams one generation over HTTP in `format`. */
 export function streamGeneration(
   context: MockContext,
   request: Request,
-  promptTokens: number,
+  prompt: string,
   outputTokens: number,
   format: StreamFormat,
-  prompt: string,
   headers: Record<string, string> = { "content-type": "text/event-stream", "cache-control": "no-cache" },
 ): Response {
-  const arrival = epochMs();
-  const id = context.nextId();
-  const tokenMs: number[] = [];
   const stream = new ReadableStream({
     type: "direct",
     pull(controller) {
       return new Promise<void>((resolve) => {
-        let finished = false;
-        const finish = (status: "ok" | "cancelled") => {
-          if (finished) return;
-          finished = true;
-          context.truth.append({
-            id, protocol: context.protocol, arrival_ms: arrival, prompt_tokens: promptTokens,
-            output_tokens: tokenMs.length, token_ms: tokenMs, end_ms: epochMs(), status,
-            ...(context.logPrompts ? { prompt } : {}),
-          });
-          resolve();
+        const send = (bytes: string): boolean => {
+          try {
+            controller.write(bytes);
+            controller.flush();
+            return true;
+          } catch {
+            return false;
+          }
         };
-        const sequence = {
-          promptTokens,
-          outputTokens,
-          emitted: 0,
-          cancelled: false,
-          emit(count: number) {
-            if (sequence.cancelled || finished) return;
-            const first = sequence.emitted;
-            sequence.emitted += count;
-            const done = sequence.emitted >= outputTokens;
-            const texts = Array.from({ length: count }, (_, i) => tokenText(first + i));
-            let bytes = format.tokens(texts, sequence.emitted, done);
-            if (done) bytes += format.end();
-            try {
-              controller.write(bytes);
-              controller.flush();
-            } catch {
-              sequence.cancelled = true;
-              finish("cancelled");
-              return;
+        const sink: TokenSink = {
+          write: (texts, first, finished) => send(format.tokens(texts, first, finished) + (finished ? format.end() : "")),
+          fail: (message) => void send(format.error(message)),
+          end(status) {
+            if (status !== "cancelled") {
+              try {
+                controller.close();
+              } catch {
+                // the client went away meanwhile
+              }
             }
-            const at = epochMs();
-            for (let i = 0; i < count; i++) tokenMs.push(at);
-            if (done) {
-              controller.close();
-              finish("ok");
-            }
+            resolve();
           },
         };
-        if (format.prelude) {
-          controller.write(format.prelude);
-          controller.flush();
-        }
-        request.signal.addEventListener("abort", () => {
-          sequence.cancelled = true;
-          finish("cancelled");
-        }, { once: true });
-        context.timing.admit(sequence);
+        if (format.prelude) send(format.prelude);
+        const cancel = runGeneration(context, prompt, outputTokens, sink);
+        request.signal.addEventListener("abort", cancel, { once: true });
       });
     },
   });
@@ -119,4 +178,25 @@ export function streamGeneration(
 
 export function jsonResponse(body: unknown, status = 200): Response {
   return Response.json(body, { status });
+}
+
+/** The request's JSON body as an object, or null when it is not one. */
+export async function readJsonBody(request: Request): Promise<Record<string, unknown> | null> {
+  try {
+    const body: unknown = await request.json();
+    return body !== null && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** An integer field with a default; null when present but not an integer ≥ min. */
+export function integerField(value: unknown, fallback: number, min: number): number | null {
+  if (value === undefined || value === null) return fallback;
+  return Number.isInteger(value) && (value as number) >= min ? (value as number) : null;
+}
+
+/** One SSE event; `space` after `data:` as most servers write it, none as LightLLM and TGI do. */
+export function sseEvent(value: unknown, space = true): string {
+  return `data:${space ? " " : ""}${typeof value === "string" ? value : JSON.stringify(value)}\n\n`;
 }

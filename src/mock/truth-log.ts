@@ -12,7 +12,8 @@ export interface TruthEntry {
   token_ms: number[];
   /** When the response ended. */
   end_ms: number;
-  status: "ok" | "cancelled";
+  /** "failed": a fault (--fail-after-tokens) ended it with an error event. */
+  status: "ok" | "cancelled" | "failed";
   /** The prompt text, with --log-prompts. */
   prompt?: string;
 }

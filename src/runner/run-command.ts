@@ -1,14 +1,23 @@
 import pc from "picocolors";
 import { defaultResultDir } from "../archive/result-files.ts";
+import { describeApiKey } from "../config/backend-flags.ts";
 import type { RunOptions } from "../config/run-options.ts";
 import { formatSummary } from "../report/console-summary.ts";
 import { StopReason } from "../workload/closed-loop.ts";
 import { executePoint } from "./point.ts";
-import { checkReachable, loadTarget } from "./target.ts";
+import { checkReachable, loadTarget, type Target } from "./target.ts";
 
 /** `llmbench run`: one point against a running server. Returns the process exit code. */
 export async function runCommand(options: RunOptions): Promise<number> {
   const target = await loadTarget(options);
+  try {
+    return await runAgainst(target, options);
+  } finally {
+    target.backend.close?.();
+  }
+}
+
+async function runAgainst(target: Target, options: RunOptions): Promise<number> {
   await checkReachable(target.backend, options.baseUrl);
 
   const interrupt = new AbortController();
@@ -32,7 +41,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
       },
       progress: options.progress,
       interrupt: interrupt.signal,
-      context: { backend: options.backend, model: options.model },
+      context: { backend: options.backend, model: options.model, base_url: options.baseUrl, api_key: describeApiKey(options.apiKeyEnv) },
     });
   } finally {
     process.off("SIGINT", onSignal);

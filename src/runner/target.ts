@@ -1,6 +1,7 @@
 import type { Backend } from "../backends/backend.ts";
 import { createBackend } from "../backends/registry.ts";
 import { describeNetworkError } from "../backends/transport/http.ts";
+import { readApiKey } from "../config/backend-flags.ts";
 import { UsageError } from "../config/usage-error.ts";
 import type { DatasetSource } from "../dataset/conversation.ts";
 import { openDatasetFile } from "../dataset/file-dataset.ts";
@@ -13,8 +14,8 @@ export interface TargetSpec {
   backend: string;
   baseUrl: string;
   model: string;
-  /** Name of the environment variable holding the API key; the key is read here and kept nowhere else. */
-  apiKeyEnv: string;
+  /** Name of the environment variable holding the API key (null: none); the key is read here and kept nowhere else. */
+  apiKeyEnv: string | null;
   insecure: boolean;
   /** "synthetic" for generated prompts; otherwise prompts come from datasetPath. */
   dataset: "file" | "synthetic";
@@ -22,6 +23,8 @@ export interface TargetSpec {
   /** A built-in encoding name or a path to a tokenizer.json. */
   tokenizer: string;
   /** A fixed output length; with a synthetic dataset, the mean output length. */
+  /** ppl's message set (default v2). */
+  pplProto?: "v1" | "v2";
   outputLen: number | undefined;
   systemPromptPath: string | null;
   minInputLen: number | null;
@@ -65,8 +68,9 @@ export async function loadTarget(spec: TargetSpec): Promise<Target> {
   const backend = createBackend(spec.backend, {
     baseUrl: spec.baseUrl,
     model: spec.model,
-    apiKey: process.env[spec.apiKeyEnv] || null,
+    apiKey: readApiKey(spec.apiKeyEnv),
     insecure: spec.insecure,
+    pplProto: spec.pplProto,
   });
   return { backend, sampler, tokenizer, systemPromptTokens: systemPrompt === null ? null : tokenizer.count(systemPrompt) };
 }

@@ -34,15 +34,23 @@ export async function runCli(args: string[], options: { env?: Record<string, str
 }
 
 export interface MockHandle {
+  /** The first protocol's address: http://127.0.0.1:port, or 127.0.0.1:port for gRPC. */
   url: string;
+  /** Every protocol's address, by protocol name. */
+  urls: Record<string, string>;
   stop(): Promise<void>;
 }
 
-/** Starts `llmbench mock` on a free port of 127.0.0.1 and waits for its "listening on" line. */
-export async function startMock(args: string[]): Promise<MockHandle> {
+/**
+ * Starts `llmbench mock` on free ports of 127.0.0.1 and waits for one "listening on" line per
+ * protocol of its --protocol list.
+ */
+export async function startMock(args: string[], options: { env?: Record<string, string> } = {}): Promise<MockHandle> {
+  const protocolIndex = args.indexOf("--protocol");
+  const expected = protocolIndex === -1 ? 1 : args[protocolIndex + 1]!.split(",").length;
   const child = Bun.spawn(llmbenchArgv("mock", "--host", "127.0.0.1", "--port", "0", ...args), {
     cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1" },
+    env: { ...process.env, NO_COLOR: "1", ...options.env },
     stdout: "pipe",
     stderr: "inherit",
   });
@@ -53,11 +61,13 @@ export async function startMock(args: string[]): Promise<MockHandle> {
     const { value, done } = await reader.read();
     if (done) break;
     seen += new TextDecoder().decode(value);
-    const match = /listening on (http:\/\/\S+)/.exec(seen);
-    if (match) {
+    const urls: Record<string, string> = {};
+    for (const match of seen.matchAll(/listening on (\S+) \(protocol ([\w-]+)/g)) urls[match[2]!] = match[1]!;
+    if (Object.keys(urls).length === expected) {
       reader.releaseLock();
       return {
-        url: match[1]!,
+        url: Object.values(urls)[0]!,
+        urls,
         async stop() {
           child.kill("SIGTERM");
           await child.exited;

@@ -1,0 +1,64 @@
+import { promptText, type BackendDefinition } from "./backend.ts";
+import { baseOf, generateOverHttp, requestHeaders } from "./http-generation.ts";
+import { numberOf, stringOf, type EventDecoder, type StreamState } from "./stream-state.ts";
+import { expectHttpOk } from "./transport/health.ts";
+
+/**
+ * llama.cpp's server: POST /completion. Each event's `tokens` array (filled by newer servers when
+ * asked with `return_tokens`) gives its token count, else an event with content is one token; the
+ * final event (`stop: true`) carries `tokens_predicted`, the server's own count, and usually no text.
+ */
+export const llamacppBackend: BackendDefinition = {
+  name: "llamacpp",
+  address: "http-url",
+  defaultBaseUrl: "http://127.0.0.1:8080",
+  defaultApiKeyEnv: null,
+  create(options) {
+    const base = baseOf(options);
+    const endpoint = new URL(`${base}/completion`);
+    const headers = requestHeaders(options);
+    return {
+      name: "llamacpp",
+      checkHealth: (signal) => expectHttpOk([new URL(`${base}/health`)], signal, requestHeaders(options, "application/json"), options.insecure),
+      generate: (request, onTokens, signal, onRawEvent) =>
+        generateOverHttp(
+          {
+            endpoint,
+            headers,
+            insecure: options.insecure,
+            body: { prompt: promptText(request.messages), n_predict: request.outputLen, ignore_eos: true, temperature: 0, stream: true, return_tokens: true },
+            decoder: llamacppDecoder,
+          },
+          onTokens,
+          signal,
+          onRawEvent,
+        ),
+    };
+  },
+};
+
+export function llamacppDecoder(state: StreamState): EventDecoder {
+  return (payload, at) => {
+    const event = state.json(payload);
+    if (event === null || state.failOnServerError(event)) return;
+    const text = stringOf(event.content) ?? "";
+    const ids = Array.isArray(event.tokens) ? event.tokens.length : 0;
+    state.tokens(at, ids > 0 ? ids : text.length > 0 ? 1 : 0, text);
+    if (event.stop === true) {
+      const predicted = numberOf(event.tokens_predicted);
+      const evaluated = numberOf(event.tokens_evaluated);
+      if (predicted !== null) state.outcome.serverOutTokens = predicted;
+      if (evaluated !== null) state.outcome.serverPromptTokens = evaluated;
+      state.outcome.finishReason = stringOf(event.stop_type) ?? legacyStopReason(event);
+      state.finished = true;
+    }
+  };
+}
+
+/** Servers before `stop_type` said why with flags. */
+function legacyStopReason(event: Record<string, unknown>): string | null {
+  if (event.stopped_limit === true) return "limit";
+  if (event.stopped_eos === true) return "eos";
+  if (event.stopped_word === true) return "word";
+  return null;
+}

@@ -1,0 +1,45 @@
+import type { BackendDefinition } from "./backend.ts";
+import { baseOf, generateOverHttp, requestHeaders } from "./http-generation.ts";
+import { openAiDecoder, openAiHealth, openAiSamplingFields } from "./openai-stream.ts";
+import { objectOf, stringOf } from "./stream-state.ts";
+
+/**
+ * OpenAI chat: POST /v1/chat/completions with the conversation as chat messages. The first delta
+ * is often `{"role":"assistant","content":""}`: it carries no token and must not count as the
+ * first one. Reasoning models stream `reasoning_content` before `content`: those are output tokens
+ * too, but not part of the answer's text.
+ */
+export const openAiChatBackend: BackendDefinition = {
+  name: "openai-chat",
+  address: "http-url",
+  defaultBaseUrl: "http://127.0.0.1:8000",
+  defaultApiKeyEnv: "OPENAI_API_KEY",
+  create(options) {
+    const endpoint = new URL(`${baseOf(options)}/v1/chat/completions`);
+    const headers = requestHeaders(options);
+    return {
+      name: "openai-chat",
+      checkHealth: openAiHealth(options),
+      generate: (request, onTokens, signal, onRawEvent) =>
+        generateOverHttp(
+          {
+            endpoint,
+            headers,
+            insecure: options.insecure,
+            body: { messages: request.messages, ...openAiSamplingFields(options.model, request.outputLen) },
+            decoder: (state) => openAiDecoder(state, chatDeltaText),
+          },
+          onTokens,
+          signal,
+          onRawEvent,
+        ),
+    };
+  },
+};
+
+export function chatDeltaText(choice: Record<string, unknown>): { text: string; carriesToken: boolean } {
+  const delta = objectOf(choice.delta);
+  const text = stringOf(delta?.content) ?? "";
+  const reasoning = stringOf(delta?.reasoning_content) ?? "";
+  return { text, carriesToken: text.length > 0 || reasoning.length > 0 };
+}

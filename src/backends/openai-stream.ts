@@ -1,0 +1,59 @@
+import type { Backend, BackendOptions } from "./backend.ts";
+import { baseOf, requestHeaders } from "./http-generation.ts";
+import { numberOf, objectOf, stringOf, type EventDecoder, type StreamState } from "./stream-state.ts";
+import { expectHttpOk } from "./transport/health.ts";
+
+/** What the two OpenAI backends share: sampling fields, usage-based token counting, errors, health. */
+
+/** Asks for exactly `outputLen` tokens, greedy, streamed, with usage in every chunk where the server has it. */
+export function openAiSamplingFields(model: string, outputLen: number): Record<string, unknown> {
+  return {
+    ...(model === "" ? {} : { model }),
+    max_tokens: outputLen,
+    min_tokens: outputLen,
+    ignore_eos: true,
+    temperature: 0,
+    stream: true,
+    stream_options: { include_usage: true, continuous_usage_stats: true },
+  };
+}
+
+/**
+ * Decodes OpenAI streaming chunks. With usage in every chunk (`continuous_usage_stats`) the growth
+ * of `completion_tokens` is the chunk's token count; without it, a chunk with text is one token and
+ * the final usage chunk gives the total. `textOf` picks the text out of a choice (completions: `text`,
+ * chat: `delta.content`).
+ */
+export function openAiDecoder(state: StreamState, textOf: (choice: Record<string, unknown>) => { text: string; carriesToken: boolean }): EventDecoder {
+  return (payload, at) => {
+    if (payload === "[DONE]") {
+      state.ended = true;
+      return;
+    }
+    const chunk = state.json(payload);
+    if (chunk === null || state.failOnServerError(chunk)) return;
+    const usage = objectOf(chunk.usage);
+    const completionTokens = numberOf(usage?.completion_tokens);
+    const promptTokens = numberOf(usage?.prompt_tokens);
+    if (promptTokens !== null) state.outcome.serverPromptTokens = promptTokens;
+    if (completionTokens !== null) state.outcome.serverOutTokens = completionTokens;
+    const choices = Array.isArray(chunk.choices) ? chunk.choices : [];
+    const choice = objectOf(choices[0]);
+    if (choice === null) return;
+    const finishReason = stringOf(choice.finish_reason);
+    if (finishReason) {
+      state.outcome.finishReason = finishReason;
+      state.finished = true; // older LightLLM sends no [DONE]
+    }
+    const { text, carriesToken } = textOf(choice);
+    const tokens = completionTokens !== null ? Math.max(0, completionTokens - state.counted) : carriesToken ? 1 : 0;
+    state.tokens(at, tokens, text);
+  };
+}
+
+/** Checks /health (vLLM, SGLang), then /v1/models (any OpenAI-compatible server). */
+export function openAiHealth(options: BackendOptions): Backend["checkHealth"] {
+  const base = baseOf(options);
+  return (signal) =>
+    expectHttpOk([new URL(`${base}/health`), new URL(`${base}/v1/models`)], signal, requestHeaders(options, "application/json"), options.insecure);
+}

@@ -1,0 +1,88 @@
+import * as grpc from "@grpc/grpc-js";
+import type { Backend, BackendDefinition, GenerationOutcome } from "./backend.ts";
+import { checkByOneToken } from "./http-generation.ts";
+import { pplBatchedRequest, pplDecoder, pplServiceClient, type PplBatchedResponse } from "./ppl-messages.ts";
+import { StreamState } from "./stream-state.ts";
+
+/**
+ * OpenPPL ppl.llm.serving over gRPC: LLMService.Generation streams one BatchedResponse per token.
+ * `--base-url host:port` (no scheme, as the seed writes it), an insecure channel, the key (if any)
+ * as `authorization` metadata, v2 messages unless `--ppl-proto v1`. One channel carries every
+ * request: HTTP/2 multiplexes them.
+ */
+export const pplBackend: BackendDefinition = {
+  name: "ppl",
+  address: "host-port",
+  defaultBaseUrl: "127.0.0.1:23333",
+  defaultApiKeyEnv: null,
+  create(options) {
+    const version = options.pplProto ?? "v2";
+    const Service = pplServiceClient(version);
+    const client = new Service(options.baseUrl, grpc.credentials.createInsecure());
+    const metadata = new grpc.Metadata();
+    if (options.apiKey) metadata.set("authorization", `Bearer ${options.apiKey}`);
+
+    const generate: Backend["generate"] = (request, onTokens, signal, onRawEvent) =>
+      new Promise<GenerationOutcome>((resolve, reject) => {
+        if (signal.aborted) return reject(signal.reason);
+        const state = new StreamState(onTokens);
+        const decode = pplDecoder(state);
+        const call = client.Generation(pplBatchedRequest(version, request), metadata) as grpc.ClientReadableStream<PplBatchedResponse>;
+        let settled = false;
+        const settle = (action: () => void) => {
+          if (settled) return;
+          settled = true;
+          signal.removeEventListener("abort", onAbort);
+          action();
+        };
+        const onAbort = () => {
+          settle(() => reject(signal.reason));
+          call.cancel();
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+        call.on("data", (message: PplBatchedResponse) => {
+          const at = performance.now();
+          onRawEvent?.(at, JSON.stringify(message));
+          if (!state.over) decode(message, at);
+        });
+        // grpc-js emits "error" (with the status) before "end" when a call fails.
+        call.on("error", (error: grpc.ServiceError) =>
+          settle(() => {
+            state.fail(describeGrpcError(error));
+            resolve(state.finish());
+          }),
+        );
+        call.on("end", () => settle(() => resolve(state.finish())));
+      });
+
+    return {
+      name: "ppl",
+      generate,
+      async checkHealth(signal) {
+        await waitForConnection(client, signal);
+        await checkByOneToken(generate, signal);
+      },
+      close: () => client.close(),
+    };
+  },
+};
+
+/**
+ * Waits until the channel is connected, or has failed to connect (the one-token request that
+ * follows then reports why), or the signal aborts.
+ */
+async function waitForConnection(client: grpc.Client, signal: AbortSignal): Promise<void> {
+  const channel = client.getChannel();
+  for (;;) {
+    const state = channel.getConnectivityState(true);
+    if (state === grpc.connectivityState.READY || state === grpc.connectivityState.TRANSIENT_FAILURE) return;
+    if (state === grpc.connectivityState.SHUTDOWN) throw new Error("the gRPC channel is closed");
+    if (signal.aborted) throw signal.reason;
+    await new Promise<void>((resolve) => channel.watchConnectivityState(state, Date.now() + 250, () => resolve()));
+  }
+}
+
+function describeGrpcError(error: grpc.ServiceError): string {
+  const code = grpc.status[error.code] ?? String(error.code);
+  return `gRPC ${code}: ${error.details || error.message}`;
+}

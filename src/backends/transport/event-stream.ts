@@ -1,0 +1,49 @@
+import type { RawEventListener } from "../backend.ts";
+import { describeNetworkError, streamHttp } from "./http.ts";
+
+/** Splits a response body into event payloads (SseParser, JsonLineParser). */
+export interface EventParser {
+  push(chunk: string): string[];
+  /** At the end of the stream: an event left without its terminator. */
+  flush(): string[];
+}
+
+export interface EventStreamRequest {
+  headers: Record<string, string>;
+  body: string;
+  insecure: boolean;
+  signal: AbortSignal;
+  parser: EventParser;
+  /** Every payload with the time its bytes arrived (performance.now()). */
+  onPayload(payload: string, at: number): void;
+  onRawEvent?: RawEventListener;
+}
+
+/**
+ * POSTs a request and feeds the streamed answer's events to `onPayload`. Resolves with null when
+ * the stream ran to its end, or with what went wrong in the transport (a network error, an HTTP
+ * error status with the start of its body). Rejects only when the signal aborts the request.
+ */
+export async function postEventStream(url: URL, request: EventStreamRequest): Promise<string | null> {
+  const deliver = (payload: string, at: number) => {
+    request.onRawEvent?.(at, payload);
+    request.onPayload(payload, at);
+  };
+  let head;
+  try {
+    head = await streamHttp(
+      url,
+      { method: "POST", headers: request.headers, body: request.body, signal: request.signal, insecure: request.insecure },
+      (text, at) => {
+        for (const payload of request.parser.push(text)) deliver(payload, at);
+      },
+    );
+  } catch (error) {
+    if (request.signal.aborted) throw error;
+    return describeNetworkError(error);
+  }
+  if (head.errorBody !== null) return `HTTP ${head.status}: ${head.errorBody.trim().slice(0, 300)}`;
+  const at = performance.now();
+  for (const payload of request.parser.flush()) deliver(payload, at);
+  return null;
+}
