@@ -2,13 +2,17 @@
 /** The command line: each command lives in commands/ and only parses flags and calls the pieces. */
 import { cac } from "cac";
 import pc from "picocolors";
+import { registerHistory } from "./commands/history.ts";
 import { registerMock } from "./commands/mock.ts";
 import { registerRun } from "./commands/run.ts";
+import { registerSweep } from "./commands/sweep.ts";
 import { UsageError } from "./config/usage-error.ts";
 import { VERSION } from "./version.ts";
 
 const cli = cac("llmbench");
 registerRun(cli);
+registerSweep(cli);
+registerHistory(cli);
 registerMock(cli);
 cli.help();
 cli.version(VERSION);
