@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadBenchConfig } from "../src/config/load-config.ts";
+import { loadBenchConfig, loadConfigModule } from "../src/config/load-config.ts";
 import { resolveConfig } from "../src/config/resolve-config.ts";
 import { applyOverrides, parseSweepFlags } from "../src/config/sweep-flags.ts";
 import { UsageError } from "../src/config/usage-error.ts";
@@ -222,6 +222,35 @@ export default defineConfig({
     writeFileSync(broken, "export default { backend: ;\n");
     await expect(loadBenchConfig(broken)).rejects.toThrow(`${broken}: the config could not be loaded`);
   });
+});
+
+describe("the example configs mirror the seed's settings", () => {
+  // The seed's launch commands (shared/PROTOCOLS.md) for Llama-2 7B, TP 1.
+  const seedLaunch: Record<string, string> = {
+    vllm: "python -m vllm.entrypoints.openai.api_server --model /mnt/llm2/llm_perf/hf_models/llama-7b-hf --swap-space 16 --disable-log-requests --enforce-eager --host 127.0.0.1 --port 8000 -tp 1",
+    ppl:
+      "./ppl_llm_server --model-dir /mnt/llm/llm_perf/opmx_models/llama_7b_1gpu --model-param-path /mnt/llm/llm_perf/opmx_models/llama_7b_1gpu/params.json " +
+      "--tokenizer-path /mnt/llm2/llm_perf/hf_models/llama-7b-hf/tokenizer.model --tensor-parallel-size 1 --top-p 0.0 --top-k 1 --max-tokens-scale 0.94 " +
+      "--max-input-tokens-per-request 4096 --max-output-tokens-per-request 4096 --max-total-tokens-per-request 8192 --max-running-batch 1024 " +
+      "--max-tokens-per-step 8192 --host 127.0.0.1 --port 23333",
+    lightllm: "python -m lightllm.server.api_server --model_dir /mnt/llm2/llm_perf/hf_models/llama-7b-hf --host 127.0.0.1 --port 8080 --tp 1 --max_total_token_num 150000 --tokenizer_mode fast",
+  };
+
+  for (const backend of ["vllm", "ppl", "lightllm"]) {
+    test(`examples/${backend}.config.ts launches ${backend} as the seed did and sweeps its client counts`, async () => {
+      const { path, value } = await loadConfigModule(join(import.meta.dir, `../examples/${backend}.config.ts`));
+      const raw = value as Record<string, any>;
+      expect(raw.dataset.path).toBe("../datasets/samples_1024.json"); // downloaded by the user; the sample stands in here
+      const config = resolveConfig({ ...raw, dataset: { ...raw.dataset, path: SAMPLE_DATASET } }, path, ["vllm", "ppl", "lightllm"]);
+      expect(config.launch!.command.join(" ")).toBe(seedLaunch[backend]!);
+      expect(config.model).toMatchObject({ tag: "llama2-7b", sizeB: 7, tp: 1, mode: "fp16" });
+      expect(config.sweep.points.map((p) => (p.kind === "clients" ? p.clients : null))).toEqual([1, 5, 10, 20, 30, 40, 50, 100, 200, 300]);
+      expect(config.sweep.points[9]).toEqual({ kind: "clients", clients: 300, rampUpS: 30 });
+      expect(config.sweep).toMatchObject({ numRequests: 1024, stopTimeS: 300 });
+      expect(config.launch!.readyTimeoutS).toBe(900);
+      expect(config.dataset.systemPrompt.enabled).toBe(false);
+    });
+  }
 });
 
 describe("llmbench sweep with an invalid config", () => {
