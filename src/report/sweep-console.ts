@@ -1,7 +1,12 @@
 import pc from "picocolors";
 import type { PointOutcome } from "../archive/sweep-summary.ts";
-import { describePoint } from "../sweep/point-spec.ts";
+import type { SweepPoint } from "../config/bench-config.ts";
 import { cell, formatTable } from "./text-table.ts";
+
+/** "4 clients" / "2.5 req/s": how a point is named on the console. */
+export function describePoint(point: SweepPoint): string {
+  return point.kind === "clients" ? `${point.clients} client${point.clients === 1 ? "" : "s"}` : `${point.rate} req/s`;
+}
 
 /** One line when a point is over: how many requests, throughput, the main latencies. */
 export function formatPointLine(outcome: PointOutcome): string {

@@ -3,7 +3,7 @@ import type { ResolvedLaunch } from "../config/bench-config.ts";
 import { describeExit, launchProcess } from "./launch.ts";
 import { formatLogTail } from "./log-tail.ts";
 import { isRecordedServerRunning, type ServerRecord } from "./pid-file.ts";
-import { killProcessGroup, stopProcessGroup } from "./process-group.ts";
+import { stopProcessGroup } from "./process-group.ts";
 import { NotReadyError, waitUntilReady } from "./readiness.ts";
 
 /** Why the server went away mid-sweep: a short reason (it goes into records) and the log tail. */
@@ -17,13 +17,10 @@ export interface ServerSession {
   readonly url: string;
   /** Its pid (and process group); null when someone else runs it. */
   readonly pid: number | null;
-  readonly origin: "launched" | "server start" | "already running";
   /** Resolves with a reason if the server process goes away before `stop()`; never for servers llmbench cannot watch. */
   readonly lost: Promise<ServerLoss>;
   /** Stops the server if this run launched it (its whole process group); says what happened. */
   stop(): Promise<string>;
-  /** SIGKILL to the group at once, for a second Ctrl-C. */
-  kill(): void;
 }
 
 /** The server could not be brought up: the message says why and ends with the tail of its log. */
@@ -73,14 +70,12 @@ export async function launchAndWait(options: LaunchOptions): Promise<{ session: 
   const session: ServerSession = {
     url: options.url,
     pid: child.pid,
-    origin: "launched",
     lost: new Promise((resolve) => {
       void child.exited.then((exit) => {
         if (!stopping) resolve({ reason: `the server ${describeExit(exit)}`, details: formatLogTail(options.logPath) });
       });
     }),
     stop,
-    kill: () => killProcessGroup(child.pid),
   };
   return { session, waitedS, detach: child.detach };
 }
@@ -99,13 +94,11 @@ export function recordedServerSession(record: ServerRecord): ServerSession {
   return {
     url: record.url,
     pid: record.pid,
-    origin: "server start",
     lost,
     stop: async () => {
       clearInterval(timer);
       return `server (pid ${record.pid}) left running, as it was started by llmbench server start`;
     },
-    kill: () => {},
   };
 }
 
@@ -114,9 +107,7 @@ export function externalServerSession(url: string): ServerSession {
   return {
     url,
     pid: null,
-    origin: "already running",
     lost: new Promise<ServerLoss>(() => {}),
     stop: async () => "server left running (launch: \"already-running\")",
-    kill: () => {},
   };
 }

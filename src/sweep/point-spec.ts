@@ -65,11 +65,6 @@ export function pointLabelsFor(config: ResolvedBenchConfig, point: SweepPoint): 
   };
 }
 
-/** "4 clients" / "2.5 req/s": how a point is named on the console. */
-export function describePoint(point: SweepPoint): string {
-  return point.kind === "clients" ? `${point.clients} client${point.clients === 1 ? "" : "s"}` : `${point.rate} req/s`;
-}
-
 /** "01_clients-4" / "02_rate-2.5": the point's folder in the run folder, in sweep order. */
 export function pointFolderName(index: number, count: number, point: SweepPoint): string {
   const number = String(index + 1).padStart(Math.max(2, String(count).length), "0");

@@ -8,15 +8,16 @@ import { newRunInfo, writeRunInfo, type RunInfo } from "../archive/run-info.ts";
 import { writeSweepSummary, type PointOutcome } from "../archive/sweep-summary.ts";
 import type { ResolvedBenchConfig } from "../config/bench-config.ts";
 import { UsageError } from "../config/usage-error.ts";
-import { formatPointLine, formatSweepTable } from "../report/sweep-console.ts";
+import { describePoint, formatPointLine, formatSweepTable } from "../report/sweep-console.ts";
 import { executePoint } from "../runner/point.ts";
 import { loadTarget, type Target } from "../runner/target.ts";
+import { killProcessGroup } from "../server/process-group.ts";
 import { formatArgv, redactArgv } from "../server/redact.ts";
 import { bringUp, planServer, type ServerPlan } from "../server/server-plan.ts";
 import { ServerStartError, type ServerLoss, type ServerSession } from "../server/server-session.ts";
 import { StopReason } from "../workload/closed-loop.ts";
 import { resolvedConfigForArchive } from "./archived-config.ts";
-import { describePoint, pointFolderName, pointKey, pointLabelsFor, pointSpecFor, targetSpecFor, unsupportedSettings } from "./point-spec.ts";
+import { pointFolderName, pointKey, pointLabelsFor, pointSpecFor, targetSpecFor, unsupportedSettings } from "./point-spec.ts";
 
 export interface SweepOptions {
   progress: boolean;
@@ -52,6 +53,8 @@ class Sweep {
   private readonly serverGone = new AbortController();
   private interruptExitCode = 130;
   private session: ServerSession | null = null;
+  /** The server this run launched, from the moment it exists (a second Ctrl-C must reach it even during startup). */
+  private launchedPid: number | null = null;
   private loss: ServerLoss | null = null;
 
   constructor(
@@ -146,6 +149,7 @@ class Sweep {
         commandField: `servers.${this.config.backend}.launch.command`,
         signal: this.interrupt.signal,
         onLaunched: (pid) => {
+          this.launchedPid = pid;
           serverInfo.pid = pid;
           writeRunInfo(this.folder.dir, this.info);
         },
@@ -245,7 +249,7 @@ class Sweep {
   /** Ctrl-C: the point in flight stops (its records are kept), the server is stopped, the run archived. A second one kills at once. */
   private onSignal(signal: "SIGINT" | "SIGTERM"): void {
     if (this.interrupt.signal.aborted) {
-      this.session?.kill();
+      if (this.launchedPid !== null) killProcessGroup(this.launchedPid);
       this.info.reason = `${reasonOf(this.interrupt.signal)}; killed by a second ${signal}`;
       this.finish(null);
       process.exit(this.interruptExitCode);
