@@ -18,6 +18,7 @@ interface TestConfig {
   numRequests: number;
   outputLen?: number;
   readyTimeoutS?: number;
+  stopGraceS?: number;
 }
 
 /** A config in `dir` whose server listens on a free port; `command` may use `server.llmbench`, `server.port` and `DIR`. */
@@ -34,7 +35,7 @@ export default defineConfig({
   servers: {
     vllm: {
       url: \`http://127.0.0.1:\${port}\`,
-      launch: { command: (config, server) => ${options.command}, readyTimeoutS: ${options.readyTimeoutS ?? 30}, stopGraceS: 3 },
+      launch: { command: (config, server) => ${options.command}, readyTimeoutS: ${options.readyTimeoutS ?? 30}, stopGraceS: ${options.stopGraceS ?? 3} },
     },
   },
   dataset: { path: ${JSON.stringify(DATASET)}, outputLen: ${options.outputLen ?? 16} },
@@ -277,4 +278,24 @@ describe("Ctrl-C in the middle of a sweep", () => {
     expect(history.listRuns(1)[0]).toMatchObject({ status: "interrupted", exit_code: 130, points_run: 2 });
     history.close();
   }, 60_000);
+
+  test("a second Ctrl-C kills a server that ignores SIGTERM at once, even while it is starting", async () => {
+    const dir = tempDir();
+    const config = writeConfig(dir, { command: `["sh", "-c", "trap '' TERM; sleep 300 & wait; wait"]`, clients: [1], numRequests: 1, stopGraceS: 60 });
+    const serverPid = () => {
+      const run = runFolderOf(dir);
+      return run && existsSync(join(run, "run.json")) ? (json(join(run, "run.json")).server?.pid as number | undefined) : undefined;
+    };
+    const started = performance.now();
+    const result = await runCliUntil(["sweep", config], () => serverPid() !== undefined, (child) => {
+      child.kill("SIGINT");
+      setTimeout(() => child.kill("SIGINT"), 300);
+    });
+    expect(result.exitCode).toBe(130);
+    expect(performance.now() - started).toBeLessThan(20_000); // not the 60 s grace period
+    const info = json(join(runFolderOf(dir)!, "run.json"));
+    expect(info).toMatchObject({ status: "interrupted", exit_code: 130, reason: "interrupted (Ctrl-C); killed by a second SIGINT" });
+    await Bun.sleep(100);
+    expect(isGroupAlive(info.server.pid)).toBe(false);
+  }, 30_000);
 });

@@ -107,7 +107,7 @@ class Sweep {
     const { config } = this;
     const points = config.sweep.points;
     console.log(
-      pc.bold(`llmbench sweep — ${config.backend}, ${config.model.tag} (${modelDescription(config)}), ${points.length} points: ${points.map(describePoint).join(", ")}`),
+      pc.bold(`llmbench sweep — ${config.backend}, ${config.model.tag} (${modelDescription(config)}), ${points.length} point${points.length === 1 ? "" : "s"}: ${points.map(describePoint).join(", ")}`),
     );
     console.log(`  run folder  ${displayPath(this.folder.dir)}`);
     let failure: string | null = null;
@@ -261,7 +261,7 @@ class Sweep {
   }
 
   private finish(failure: string | null): void {
-    this.markRemaining(failure ?? "the sweep ended before it");
+    this.markRemaining(failure ?? this.stopReason() ?? "the sweep ended before it");
     const counts = { done: 0, cutShort: 0, notRun: 0 };
     for (const outcome of this.outcomes) {
       if (outcome.status === "done") counts.done++;
