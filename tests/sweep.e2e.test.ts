@@ -21,12 +21,16 @@ interface TestConfig {
   stopGraceS?: number;
 }
 
-/** A config in `dir` whose server listens on a free port; `command` may use `server.llmbench`, `server.port` and `DIR`. */
+/**
+ * A config in `dir` whose server listens on a free port; `command` may use `server.llmbench`,
+ * `server.port` and `DIR`. It imports values and a type from "llmbench", as users' configs do.
+ */
 function writeConfig(dir: string, options: TestConfig): string {
   const path = join(dir, "bench.config.ts");
   writeFileSync(
     path,
     `import { defineConfig, freePort } from "llmbench";
+import type { SweepConfig } from "llmbench";
 const port = freePort();
 const DIR = ${JSON.stringify(dir)};
 export default defineConfig({
@@ -39,7 +43,7 @@ export default defineConfig({
     },
   },
   dataset: { path: ${JSON.stringify(DATASET)}, outputLen: ${options.outputLen ?? 16} },
-  sweep: { clients: ${JSON.stringify(options.clients)}, numRequests: ${options.numRequests}, rampUpS: 0, drainTimeoutS: 5 },
+  sweep: { clients: ${JSON.stringify(options.clients)}, numRequests: ${options.numRequests}, rampUpS: 0, drainTimeoutS: 5 } satisfies SweepConfig,
 });
 `,
   );
