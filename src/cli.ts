@@ -2,14 +2,20 @@
 /** The command line: each command lives in commands/ and only parses flags and calls the pieces. */
 import { cac } from "cac";
 import pc from "picocolors";
+import { registerHistory } from "./commands/history.ts";
 import { registerMock } from "./commands/mock.ts";
 import { registerProbe } from "./commands/probe.ts";
 import { registerRun } from "./commands/run.ts";
+import { registerServer } from "./commands/server.ts";
+import { registerSweep } from "./commands/sweep.ts";
 import { UsageError } from "./config/usage-error.ts";
 import { VERSION } from "./version.ts";
 
 const cli = cac("llmbench");
 registerRun(cli);
+registerSweep(cli);
+registerServer(cli);
+registerHistory(cli);
 registerMock(cli);
 registerProbe(cli);
 cli.help();

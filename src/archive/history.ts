@@ -1,0 +1,183 @@
+import { Database } from "bun:sqlite";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { PointOutcome } from "./sweep-summary.ts";
+
+/** The point metrics kept in the history: enough to list runs and compare them point by point. */
+export const HISTORY_METRICS = [
+  "completed", "failed", "success_rate", "qps", "o_tps", "io_tps",
+  "mean_ttft", "median_ttft", "p90_ttft", "p99_ttft",
+  "mean_tpot", "median_tpot", "p90_tpot", "p99_tpot",
+  "mean_itl", "p99_itl", "mean_e2e", "p99_e2e",
+] as const;
+export type HistoryMetric = (typeof HISTORY_METRICS)[number];
+
+export interface RunEntry {
+  id: number;
+  name: string;
+  dir: string;
+  started_at: string;
+  ended_at: string | null;
+  status: string;
+  exit_code: number | null;
+  reason: string | null;
+  backend: string;
+  model: string;
+  model_size: number | null;
+  tp: number;
+  mode: string;
+  dataset: string;
+  points_planned: number;
+  llmbench_version: string;
+  host: string;
+}
+
+export interface RunListing extends RunEntry {
+  /** Points that ran (to their end or cut short). */
+  points_run: number;
+  best_o_tps: number | null;
+}
+
+export type PointEntry = {
+  run_id: number;
+  idx: number;
+  point: string;
+  num_clients: number | null;
+  request_rate: number | null;
+  status: string;
+  reason: string | null;
+} & Record<HistoryMetric, number | null>;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  dir TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  status TEXT NOT NULL,
+  exit_code INTEGER,
+  reason TEXT,
+  backend TEXT NOT NULL,
+  model TEXT NOT NULL,
+  model_size REAL,
+  tp INTEGER NOT NULL,
+  mode TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  points_planned INTEGER NOT NULL,
+  llmbench_version TEXT NOT NULL,
+  host TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS points (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  idx INTEGER NOT NULL,
+  point TEXT NOT NULL,
+  num_clients INTEGER,
+  request_rate REAL,
+  status TEXT NOT NULL,
+  reason TEXT,
+  ${HISTORY_METRICS.map((metric) => `${metric} REAL`).join(",\n  ")},
+  PRIMARY KEY (run_id, idx)
+);
+`;
+
+/** Every run and point, in `<output>/history.db` (bun:sqlite). */
+export class RunHistory {
+  private constructor(private readonly db: Database) {}
+
+  static path(outputDir: string): string {
+    return join(outputDir, "history.db");
+  }
+
+  /** Opens (creating when `create`) the history of an output folder; null when there is none and `create` is false. */
+  static open(outputDir: string, options: { create: boolean }): RunHistory | null {
+    const path = RunHistory.path(outputDir);
+    if (!options.create && !existsSync(path)) return null;
+    mkdirSync(outputDir, { recursive: true });
+    const db = new Database(path, { create: options.create });
+    db.exec("PRAGMA busy_timeout = 5000");
+    db.exec(SCHEMA);
+    return new RunHistory(db);
+  }
+
+  beginRun(run: Omit<RunEntry, "id" | "ended_at" | "exit_code" | "reason" | "status">): number {
+    const result = this.db
+      .query(
+        `INSERT INTO runs (name, dir, started_at, status, backend, model, model_size, tp, mode, dataset, points_planned, llmbench_version, host)
+         VALUES ($name, $dir, $started_at, 'running', $backend, $model, $model_size, $tp, $mode, $dataset, $points_planned, $llmbench_version, $host)`,
+      )
+      .run(prefixed(run));
+    return Number(result.lastInsertRowid);
+  }
+
+  recordPoint(runId: number, outcome: PointOutcome): void {
+    const metrics = Object.fromEntries(
+      HISTORY_METRICS.map((metric) => {
+        const value = outcome.row?.[metric];
+        return [metric, typeof value === "number" ? value : null];
+      }),
+    );
+    this.db
+      .query(
+        `INSERT OR REPLACE INTO points (run_id, idx, point, num_clients, request_rate, status, reason, ${HISTORY_METRICS.join(", ")})
+         VALUES ($run_id, $idx, $point, $num_clients, $request_rate, $status, $reason, ${HISTORY_METRICS.map((m) => `$${m}`).join(", ")})`,
+      )
+      .run(
+        prefixed({
+          run_id: runId,
+          idx: outcome.index,
+          point: outcome.key,
+          num_clients: outcome.point.kind === "clients" ? outcome.point.clients : null,
+          request_rate: outcome.point.kind === "rate" ? outcome.point.rate : null,
+          status: outcome.status,
+          reason: outcome.reason,
+          ...metrics,
+        }),
+      );
+  }
+
+  finishRun(runId: number, end: { ended_at: string; status: string; exit_code: number; reason: string | null }): void {
+    this.db
+      .query(`UPDATE runs SET ended_at = $ended_at, status = $status, exit_code = $exit_code, reason = $reason WHERE id = $id`)
+      .run(prefixed({ ...end, id: runId }));
+  }
+
+  /** The newest runs first. */
+  listRuns(limit: number): RunListing[] {
+    return this.db
+      .query(
+        `SELECT runs.*,
+                (SELECT COUNT(*) FROM points WHERE points.run_id = runs.id AND points.status != 'not run') AS points_run,
+                (SELECT MAX(o_tps) FROM points WHERE points.run_id = runs.id) AS best_o_tps
+         FROM runs ORDER BY runs.started_at DESC, runs.id DESC LIMIT $limit`,
+      )
+      .all({ $limit: limit }) as RunListing[];
+  }
+
+  /**
+   * A run by its number in `llmbench history`, its name (`2025-01-31/142501_vllm_llama2-7b`, or
+   * just the part after the date when that is unique), or "latest".
+   */
+  findRun(reference: string): RunEntry | null {
+    const trimmed = reference.replace(/\/+$/, "");
+    if (trimmed === "latest") return this.db.query(`SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT 1`).get() as RunEntry | null;
+    if (/^\d+$/.test(trimmed)) return this.db.query(`SELECT * FROM runs WHERE id = $id`).get({ $id: Number(trimmed) }) as RunEntry | null;
+    const exact = this.db.query(`SELECT * FROM runs WHERE name = $name OR dir = $name`).get({ $name: trimmed }) as RunEntry | null;
+    if (exact) return exact;
+    const matches = this.db.query(`SELECT * FROM runs WHERE name LIKE $suffix`).all({ $suffix: `%/${trimmed}` }) as RunEntry[];
+    return matches.length === 1 ? matches[0]! : null;
+  }
+
+  pointsOf(runId: number): PointEntry[] {
+    return this.db.query(`SELECT * FROM points WHERE run_id = $id ORDER BY idx`).all({ $id: runId }) as PointEntry[];
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** bun:sqlite binds `$name` parameters from keys that carry the `$`. */
+function prefixed(values: Record<string, unknown>): Record<string, string | number | null> {
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [`$${key}`, (value ?? null) as string | number | null]));
+}

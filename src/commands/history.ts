@@ -1,0 +1,55 @@
+import type { CAC } from "cac";
+import { resolve } from "node:path";
+import { RunHistory } from "../archive/history.ts";
+import * as flag from "../config/flag-values.ts";
+import type { RawFlags } from "../config/run-options.ts";
+import { UsageError } from "../config/usage-error.ts";
+import { formatComparison, formatRunList } from "../report/history-report.ts";
+
+export function registerHistory(cli: CAC): void {
+  cli
+    .command("history", "List past sweeps recorded in <output-dir>/history.db, newest first")
+    .option("--output-dir <dir>", "The archive's root", { default: "result" })
+    .option("--limit <n>", "How many runs to list", { default: 20 })
+    .action((flags: RawFlags) => {
+      const limit = flag.positiveInteger("--limit", flags.limit, 20)!;
+      const history = openExisting(flags);
+      if (!history) return;
+      try {
+        const runs = history.listRuns(limit);
+        console.log(runs.length > 0 ? formatRunList(runs) : `no runs recorded in ${RunHistory.path(outputDir(flags))} yet`);
+      } finally {
+        history.close();
+      }
+    });
+
+  cli
+    .command("compare <runA> <runB>", "Point by point, how run B's main metrics changed from run A's (runs by # in llmbench history, name, or latest)")
+    .option("--output-dir <dir>", "The archive's root", { default: "result" })
+    .action((runA: string, runB: string, flags: RawFlags) => {
+      const history = openExisting(flags);
+      if (!history) throw new UsageError(`no run history in ${RunHistory.path(outputDir(flags))}: run llmbench sweep first`);
+      try {
+        const find = (reference: string) => {
+          const run = history.findRun(String(reference));
+          if (!run) throw new UsageError(`no run "${reference}" in ${RunHistory.path(outputDir(flags))}; llmbench history lists them`);
+          return run;
+        };
+        const a = find(runA);
+        const b = find(runB);
+        console.log(formatComparison(a, b, history.pointsOf(a.id), history.pointsOf(b.id)));
+      } finally {
+        history.close();
+      }
+    });
+}
+
+function outputDir(flags: RawFlags): string {
+  return resolve(flag.text("--output-dir", flags.outputDir, "result"));
+}
+
+function openExisting(flags: RawFlags): RunHistory | null {
+  const history = RunHistory.open(outputDir(flags), { create: false });
+  if (!history) console.log(`no runs recorded in ${RunHistory.path(outputDir(flags))} yet`);
+  return history;
+}

@@ -1,0 +1,22 @@
+import type { CAC } from "cac";
+import { loadBenchConfig } from "../config/load-config.ts";
+import type { RawFlags } from "../config/run-options.ts";
+import { parseSweepFlags } from "../config/sweep-flags.ts";
+import { UsageError } from "../config/usage-error.ts";
+import { runSweep } from "../sweep/run-sweep.ts";
+
+export function registerSweep(cli: CAC): void {
+  cli
+    .command("sweep [config]", "Launch the server, run every point of the config's sweep, stop the server, archive the run")
+    .option("--clients <list>", "Client counts to sweep instead of the config's, e.g. 1,4,16")
+    .option("--rates <list>", "Request rates (req/s) to sweep instead of the config's")
+    .option("--num-requests <n>", "Request budget of each point")
+    .option("--stop-time <s>", "Seconds after which each point starts no new request")
+    .option("--output-dir <dir>", "Root of the archive, instead of the config's (default result)")
+    .option("--no-progress", "No live progress line")
+    .action(async (configPath: string | undefined, flags: RawFlags) => {
+      if (!configPath) throw new UsageError("sweep needs a config file: llmbench sweep bench.config.ts");
+      const config = await loadBenchConfig(configPath, parseSweepFlags(flags));
+      process.exitCode = await runSweep(config, { progress: flags.progress !== false, command: ["llmbench", ...process.argv.slice(2)] });
+    });
+}

@@ -1,0 +1,161 @@
+/**
+ * bench.config.ts: what a sweep measures and how its server is launched. It replaces the seed's
+ * env_setup.sh. `BenchConfig` is what the user writes; `ResolvedBenchConfig` is the same after
+ * validation, with every default filled in, paths made absolute and the launch command computed.
+ * Durations are in seconds and say so in their names (`stopTimeS`).
+ */
+import type { TokenizerName } from "../dataset/tokenizer.ts";
+
+export interface BenchConfig {
+  /** The server protocol of this run: "vllm", "ppl", "lightllm", ... (one of `servers`). */
+  backend: string;
+  model: ModelConfig;
+  /** How to reach (and launch) each server, by backend; `backend` picks the one this run uses. */
+  servers: Partial<Record<string, ServerConfig>>;
+  dataset: DatasetConfig;
+  sweep: SweepConfig;
+  output?: OutputConfig;
+}
+
+export interface ModelConfig {
+  /** A short name for the model, such as "llama2-7b": it names the run folder. */
+  tag: string;
+  /** Billions of parameters: the `model_size(B)` column of the CSV (the tag when not given). */
+  sizeB?: number;
+  /** Tensor parallelism (the `tp` column); default 1. */
+  tp?: number;
+  /** Precision or quantization (the `mode` column), such as "fp16"; default "". */
+  mode?: string;
+  /** Where the weights are (HF folder, OPMX folder, ...), for the launch command. */
+  path?: string;
+  /** Where the model's tokenizer is, for the launch command. */
+  tokenizerPath?: string;
+  /** The model name sent with each request; default `path`, else `tag` (vLLM serves a model under its path). */
+  name?: string;
+}
+
+export interface ServerConfig {
+  /** http(s)://host:port for HTTP servers, host:port for gRPC ones (ppl). */
+  url: string;
+  /** How llmbench starts the server, or "already-running" when someone else does. */
+  launch: LaunchConfig | "already-running";
+  /** Name of the environment variable holding the API key: the key itself never goes in a file. */
+  apiKeyEnv?: string;
+  /** Accept any TLS certificate. */
+  insecure?: boolean;
+}
+
+export interface LaunchConfig {
+  /** The server's argv (no shell), or a function computing it from the rest of the config. */
+  command: string[] | ((config: LaunchInput, context: LaunchContext) => string[]);
+  /** Added to llmbench's own environment. Values of names that look secret are redacted in the archive. */
+  env?: Record<string, string>;
+  /** Working folder of the server; default the config file's folder. */
+  cwd?: string;
+  /** Seconds the server gets to answer its health check; default 600. */
+  readyTimeoutS?: number;
+  /** Seconds between SIGTERM and SIGKILL when the server is stopped; default 10. */
+  stopGraceS?: number;
+}
+
+/** What a computed launch command gets besides the config. */
+export interface LaunchContext {
+  /** The argv that runs this llmbench itself (the binary, or bun with src/cli.ts from a checkout). */
+  llmbench: string[];
+  /** Host and port of the server's URL. */
+  host: string;
+  port: number | null;
+}
+
+export interface DatasetConfig {
+  /** ShareGPT-shaped JSON; relative paths are relative to the config file. */
+  path: string;
+  /** Client tokenizer counting input tokens; default cl100k_base. */
+  tokenizer?: TokenizerName;
+  /** Output tokens asked for by every request; default the dataset answer's length. */
+  outputLen?: number;
+  /** A shared system prompt before every request (the seed's ENABLE_SYSTEM_PROMPT / SYSTEM_PROMPT_PATH). */
+  systemPrompt?: { enabled: boolean; path?: string };
+}
+
+export interface SweepConfig {
+  /** Closed-loop points: one per number of clients, in this order. Give this or `rates`. */
+  clients?: number[];
+  /** Open-loop points: one per request rate (requests/s), in this order. Give this or `clients`. */
+  rates?: number[];
+  /** Request budget of each point; a point ends at its budget or its stop time, whichever comes first. */
+  numRequests?: number;
+  /** Seconds after which a point starts no new request. */
+  stopTimeS?: number;
+  /** Seconds over which a point's clients start: a number, or a function of the client count; default clients × 0.1. */
+  rampUpS?: number | ((clients: number) => number);
+  /** Seconds requests in flight get to finish after the stop; default 60. */
+  drainTimeoutS?: number;
+  /** Per-request timeout in seconds; default 600. */
+  requestTimeoutS?: number;
+  /** Seed of the per-user prompt sequences; default 0. */
+  seed?: number;
+  /** User turns per conversation; default 1. */
+  turns?: number;
+}
+
+export interface OutputConfig {
+  /** Root of the archive: runs go to `<dir>/<YYYY-MM-DD>/<HHMMSS>_<backend>_<tag>/`; default "result" beside the config. */
+  dir?: string;
+}
+
+/** One point of a sweep. */
+export type SweepPoint = { kind: "clients"; clients: number; rampUpS: number } | { kind: "rate"; rate: number };
+
+export interface ResolvedLaunch {
+  command: string[];
+  env: Record<string, string>;
+  cwd: string;
+  readyTimeoutS: number;
+  stopGraceS: number;
+}
+
+/** The config after validation: plain data (it is archived as JSON), every default filled in. */
+export interface ResolvedBenchConfig {
+  configPath: string;
+  backend: string;
+  model: {
+    tag: string;
+    sizeB: number | null;
+    tp: number;
+    mode: string;
+    path: string | null;
+    tokenizerPath: string | null;
+    name: string;
+  };
+  server: {
+    url: string;
+    apiKeyEnv: string;
+    insecure: boolean;
+  };
+  /** Null when the server is "already-running". */
+  launch: ResolvedLaunch | null;
+  dataset: {
+    path: string;
+    tokenizer: TokenizerName;
+    outputLen: number | null;
+    systemPrompt: { enabled: boolean; path: string | null };
+  };
+  sweep: {
+    points: SweepPoint[];
+    numRequests: number | null;
+    stopTimeS: number | null;
+    drainTimeoutS: number;
+    requestTimeoutS: number;
+    seed: number;
+    turns: number;
+  };
+  outputDir: string;
+}
+
+/** What a computed launch command is given: the resolved config, before its launch is known. */
+export type LaunchInput = Omit<ResolvedBenchConfig, "launch">;
+
+export const DEFAULT_READY_TIMEOUT_S = 600;
+export const DEFAULT_STOP_GRACE_S = 10;
+export const DEFAULT_RAMP_UP_PER_CLIENT_S = 0.1;

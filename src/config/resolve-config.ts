@@ -1,0 +1,296 @@
+import { existsSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { TOKENIZER_NAMES, type TokenizerName } from "../dataset/tokenizer.ts";
+import { llmbenchCommand } from "../server/self-command.ts";
+import {
+  DEFAULT_RAMP_UP_PER_CLIENT_S,
+  DEFAULT_READY_TIMEOUT_S,
+  DEFAULT_STOP_GRACE_S,
+  type LaunchInput,
+  type ResolvedBenchConfig,
+  type ResolvedLaunch,
+  type SweepPoint,
+} from "./bench-config.ts";
+import { checkNumber, describeValue, FieldProblems, FieldReader, isPlainObject, join } from "./field-checks.ts";
+import { DEFAULT_DRAIN_TIMEOUT_S, DEFAULT_REQUEST_TIMEOUT_S } from "./run-options.ts";
+import { UsageError } from "./usage-error.ts";
+
+const TOP_FIELDS = ["backend", "model", "servers", "dataset", "sweep", "output"] as const;
+const MODEL_FIELDS = ["tag", "sizeB", "tp", "mode", "path", "tokenizerPath", "name"] as const;
+const SERVER_FIELDS = ["url", "launch", "apiKeyEnv", "insecure"] as const;
+const LAUNCH_FIELDS = ["command", "env", "cwd", "readyTimeoutS", "stopGraceS"] as const;
+const DATASET_FIELDS = ["path", "tokenizer", "outputLen", "systemPrompt"] as const;
+const SYSTEM_PROMPT_FIELDS = ["enabled", "path"] as const;
+const SWEEP_FIELDS = ["clients", "rates", "numRequests", "stopTimeS", "rampUpS", "drainTimeoutS", "requestTimeoutS", "seed", "turns"] as const;
+const OUTPUT_FIELDS = ["dir"] as const;
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Checks a loaded config and fills in its defaults. Every wrong field is named, with what was
+ * expected, in one UsageError (exit 2), before any server starts. Relative paths are relative to
+ * the config file's folder. `knownBackends` are the protocols this build of llmbench speaks.
+ */
+export function resolveConfig(raw: unknown, configPath: string, knownBackends: readonly string[]): ResolvedBenchConfig {
+  const problems = new FieldProblems();
+  const base = dirname(configPath);
+  const fail = () => new UsageError(`${configPath} is not a valid config:\n${problems.list.map((p) => `  - ${p}`).join("\n")}`);
+  if (!isPlainObject(raw)) {
+    problems.expected("export default", "a config object (export default defineConfig({ ... }))", raw);
+    throw fail();
+  }
+  const top = new FieldReader(problems, raw, "");
+  top.known(TOP_FIELDS);
+
+  const backend = top.text("backend");
+  if (backend !== undefined && !knownBackends.includes(backend)) {
+    problems.add("backend", `expected one of the backends this llmbench speaks (${knownBackends.join(", ")}), got ${describeValue(backend)}`);
+  }
+  const model = readModel(top);
+  const server = readServers(top, backend);
+  const dataset = readDataset(top, base);
+  const sweep = readSweep(top);
+  const output = top.section("output", false);
+  output?.known(OUTPUT_FIELDS);
+  const outputDir = resolve(base, output?.text("dir", "result") ?? "result");
+
+  if (problems.list.length > 0 || !backend || !model || !server || !dataset || !sweep) throw fail();
+  const input: LaunchInput = {
+    configPath,
+    backend,
+    model,
+    server: { url: server.url, apiKeyEnv: server.apiKeyEnv, insecure: server.insecure },
+    dataset,
+    sweep,
+    outputDir,
+  };
+  const launch = server.launch && resolveLaunch(problems, server.launch, input, base);
+  if (problems.list.length > 0 || launch === undefined) throw fail();
+  return { ...input, launch };
+}
+
+function readModel(top: FieldReader): ResolvedBenchConfig["model"] | undefined {
+  const model = top.section("model", true);
+  if (!model) return undefined;
+  model.known(MODEL_FIELDS);
+  const tag = model.text("tag");
+  const sizeB = model.number("sizeB", "positive number", null);
+  const tp = model.number("tp", "positive integer", 1);
+  const mode = model.text("mode", "");
+  const path = model.optionalText("path");
+  const tokenizerPath = model.optionalText("tokenizerPath");
+  const name = model.optionalText("name");
+  if (tag === undefined || sizeB === undefined || tp == null || path === undefined || tokenizerPath === undefined || name === undefined) {
+    return undefined;
+  }
+  return { tag, sizeB, tp, mode, path, tokenizerPath, name: name ?? path ?? tag };
+}
+
+interface ServerFields {
+  url: string;
+  apiKeyEnv: string;
+  insecure: boolean;
+  /** null for "already-running"; the unresolved launch section otherwise. */
+  launch: FieldReader | null;
+}
+
+/** Every server entry is checked (a typo in one you switch to later is still a typo); the chosen one is returned. */
+function readServers(top: FieldReader, backend: string | undefined): ServerFields | undefined {
+  const servers = top.section("servers", true);
+  if (!servers) return undefined;
+  let chosen: ServerFields | undefined;
+  for (const name of Object.keys(servers.object)) {
+    const entry = servers.section(name, true);
+    if (!entry) continue;
+    const fields = readServer(entry);
+    if (name === backend) chosen = fields;
+  }
+  if (backend !== undefined && servers.object[backend] === undefined) {
+    servers.problems.add(join("servers", backend), `is required: backend is ${JSON.stringify(backend)}, so servers.${backend} must say how to reach it`);
+  }
+  return chosen;
+}
+
+function readServer(entry: FieldReader): ServerFields | undefined {
+  entry.known(SERVER_FIELDS);
+  const url = entry.text("url");
+  if (url !== undefined && !isServerUrl(url)) entry.problems.expected(entry.at("url"), "an http(s):// URL or host:port", url);
+  const apiKeyEnv = entry.text("apiKeyEnv", "OPENAI_API_KEY");
+  if (apiKeyEnv !== undefined && !ENV_NAME.test(apiKeyEnv)) {
+    // Never echo what was there: it may be the key itself.
+    entry.problems.add(entry.at("apiKeyEnv"), "expected the NAME of an environment variable (such as OPENAI_API_KEY), not a key");
+  }
+  const insecure = entry.boolean("insecure", false);
+  let launch: FieldReader | null | undefined;
+  const rawLaunch = entry.object.launch;
+  if (rawLaunch === "already-running") launch = null;
+  else if (isPlainObject(rawLaunch)) launch = entry.section("launch", true)!;
+  else entry.problems.expected(entry.at("launch"), `{ command: [...] } or "already-running"`, rawLaunch);
+  if (launch) checkLaunchShape(launch);
+  if (url === undefined || apiKeyEnv === undefined || insecure === undefined || launch === undefined) return undefined;
+  return { url: url.replace(/\/+$/, ""), apiKeyEnv, insecure, launch };
+}
+
+function isServerUrl(url: string): boolean {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    try {
+      const parsed = new URL(url);
+      return (parsed.protocol === "http:" || parsed.protocol === "https:") && parsed.hostname !== "";
+    } catch {
+      return false;
+    }
+  }
+  return /^(\[[0-9a-fA-F:.]+\]|[^\s/:[\]]+):\d{1,5}$/.test(url);
+}
+
+function checkLaunchShape(launch: FieldReader): void {
+  launch.known(LAUNCH_FIELDS);
+  const command = launch.object.command;
+  if (typeof command !== "function") checkCommand(launch.problems, launch.at("command"), command);
+  launch.stringRecord("env");
+  launch.optionalText("cwd");
+  launch.number("readyTimeoutS", "positive number", DEFAULT_READY_TIMEOUT_S);
+  launch.number("stopGraceS", "non-negative number", DEFAULT_STOP_GRACE_S);
+}
+
+function checkCommand(problems: FieldProblems, path: string, command: unknown): command is string[] {
+  if (!Array.isArray(command) || command.length === 0) {
+    problems.expected(path, "a non-empty argv array such as [\"python\", \"-m\", \"vllm.entrypoints.openai.api_server\", ...] (or a function returning one)", command);
+    return false;
+  }
+  let valid = true;
+  command.forEach((item, index) => {
+    if (typeof item !== "string" || (index === 0 && item.trim() === "")) {
+      problems.expected(join(path, index), index === 0 ? "the program to run" : "a string", item);
+      valid = false;
+    }
+  });
+  return valid;
+}
+
+function resolveLaunch(problems: FieldProblems, launch: FieldReader, input: LaunchInput, base: string): ResolvedLaunch | undefined {
+  const path = launch.at("command");
+  let command: unknown = launch.object.command;
+  if (typeof command === "function") {
+    try {
+      command = command(input, { llmbench: llmbenchCommand(), ...hostAndPort(input.server.url) });
+    } catch (error) {
+      problems.add(path, `the function threw: ${(error as Error)?.message ?? String(error)}`);
+      return undefined;
+    }
+  }
+  if (!checkCommand(problems, path, command)) return undefined;
+  const cwd = launch.optionalText("cwd");
+  return {
+    command,
+    env: launch.stringRecord("env") ?? {},
+    cwd: resolve(base, cwd ?? "."),
+    readyTimeoutS: launch.number("readyTimeoutS", "positive number", DEFAULT_READY_TIMEOUT_S)!,
+    stopGraceS: launch.number("stopGraceS", "non-negative number", DEFAULT_STOP_GRACE_S)!,
+  };
+}
+
+export function hostAndPort(url: string): { host: string; port: number | null } {
+  if (url.includes("://")) {
+    const parsed = new URL(url);
+    const defaultPort = parsed.protocol === "https:" ? 443 : 80;
+    return { host: parsed.hostname.replace(/^\[|\]$/g, ""), port: parsed.port ? Number(parsed.port) : defaultPort };
+  }
+  const at = url.lastIndexOf(":");
+  return { host: url.slice(0, at).replace(/^\[|\]$/g, ""), port: Number(url.slice(at + 1)) };
+}
+
+function readDataset(top: FieldReader, base: string): ResolvedBenchConfig["dataset"] | undefined {
+  const dataset = top.section("dataset", true);
+  if (!dataset) return undefined;
+  dataset.known(DATASET_FIELDS);
+  const path = dataset.text("path");
+  const tokenizer = dataset.text("tokenizer", "cl100k_base");
+  if (tokenizer !== undefined && !(TOKENIZER_NAMES as readonly string[]).includes(tokenizer)) {
+    dataset.problems.expected(dataset.at("tokenizer"), `one of ${TOKENIZER_NAMES.join(", ")}`, tokenizer);
+  }
+  const outputLen = dataset.number("outputLen", "positive integer", null);
+  const systemPrompt = readSystemPrompt(dataset, base);
+  if (path !== undefined && !existsSync(resolve(base, path))) dataset.problems.add(dataset.at("path"), `no such file: ${resolve(base, path)}`);
+  if (path === undefined || outputLen === undefined || systemPrompt === undefined) return undefined;
+  return { path: resolve(base, path), tokenizer: tokenizer as TokenizerName, outputLen, systemPrompt };
+}
+
+function readSystemPrompt(dataset: FieldReader, base: string): ResolvedBenchConfig["dataset"]["systemPrompt"] | undefined {
+  const section = dataset.section("systemPrompt", false);
+  if (!section) return dataset.has("systemPrompt") ? undefined : { enabled: false, path: null };
+  section.known(SYSTEM_PROMPT_FIELDS);
+  const enabled = section.boolean("enabled", false);
+  const rawPath = section.optionalText("path");
+  if (enabled === undefined || rawPath === undefined) return undefined;
+  const path = rawPath === null ? null : resolve(base, rawPath);
+  if (enabled && path === null) {
+    section.problems.add(section.at("path"), "is required when systemPrompt.enabled is true (a text file)");
+    return undefined;
+  }
+  if (enabled && path !== null && !existsSync(path)) {
+    section.problems.add(section.at("path"), `no such file: ${path}`);
+    return undefined;
+  }
+  return { enabled, path };
+}
+
+function readSweep(top: FieldReader): ResolvedBenchConfig["sweep"] | undefined {
+  const sweep = top.section("sweep", true);
+  if (!sweep) return undefined;
+  sweep.known(SWEEP_FIELDS);
+  const problems = sweep.problems;
+  let points: SweepPoint[] | undefined;
+  if (sweep.has("clients") && sweep.has("rates")) {
+    problems.add("sweep", "give clients (client counts) or rates (request rates), not both");
+  } else if (sweep.has("rates")) {
+    points = sweep.numberList("rates", "positive number")?.map((rate) => ({ kind: "rate", rate }));
+  } else if (sweep.has("clients")) {
+    const rampUp = readRampUp(sweep);
+    const counts = sweep.numberList("clients", "positive integer");
+    if (counts && rampUp) {
+      points = [];
+      for (const clients of counts) {
+        const rampUpS = rampUp(clients);
+        if (rampUpS !== undefined) points.push({ kind: "clients", clients, rampUpS });
+      }
+      if (points.length !== counts.length) points = undefined;
+    }
+  } else {
+    problems.add("sweep", "give clients (a list of client counts, e.g. [1, 4, 16]) or rates (a list of request rates)");
+  }
+  const numRequests = sweep.number("numRequests", "positive integer", null);
+  const stopTimeS = sweep.number("stopTimeS", "positive number", null);
+  if (numRequests === null && stopTimeS === null) {
+    problems.add("sweep", "give numRequests or stopTimeS (or both): each point needs a request budget or a duration");
+  }
+  const drainTimeoutS = sweep.number("drainTimeoutS", "non-negative number", DEFAULT_DRAIN_TIMEOUT_S);
+  const requestTimeoutS = sweep.number("requestTimeoutS", "positive number", DEFAULT_REQUEST_TIMEOUT_S);
+  const seed = sweep.number("seed", "non-negative integer", 0);
+  const turns = sweep.number("turns", "positive integer", 1);
+  if (!points || numRequests === undefined || stopTimeS === undefined || drainTimeoutS == null || requestTimeoutS == null || seed == null || turns == null) {
+    return undefined;
+  }
+  return { points, numRequests, stopTimeS, drainTimeoutS, requestTimeoutS, seed, turns };
+}
+
+/** The ramp-up of a point with `clients` users: fixed, computed by the config, or clients × 0.1 s. */
+function readRampUp(sweep: FieldReader): ((clients: number) => number | undefined) | undefined {
+  const value = sweep.object.rampUpS;
+  const path = sweep.at("rampUpS");
+  if (value === undefined) return (clients) => clients * DEFAULT_RAMP_UP_PER_CLIENT_S;
+  if (typeof value === "function") {
+    return (clients) => {
+      let result: unknown;
+      try {
+        result = value(clients);
+      } catch (error) {
+        sweep.problems.add(path, `the function threw for ${clients} clients: ${(error as Error)?.message ?? String(error)}`);
+        return undefined;
+      }
+      return checkNumber(sweep.problems, `${path}(${clients})`, result, "non-negative number");
+    };
+  }
+  const fixed = checkNumber(sweep.problems, path, value, "non-negative number");
+  return fixed === undefined ? undefined : () => fixed;
+}

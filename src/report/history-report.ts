@@ -1,0 +1,107 @@
+import pc from "picocolors";
+import type { HistoryMetric, PointEntry, RunEntry, RunListing } from "../archive/history.ts";
+import { cell, formatTable } from "./text-table.ts";
+
+/** `llmbench history`: one line per run, newest first. */
+export function formatRunList(runs: readonly RunListing[]): string {
+  const rows = [["#", "date", "backend", "model", "TP", "points", "best out tok/s", "status", "run"]];
+  for (const run of runs) {
+    rows.push([
+      String(run.id),
+      localTime(run.started_at),
+      run.backend,
+      run.model,
+      String(run.tp),
+      `${run.points_run}/${run.points_planned}`,
+      cell(run.best_o_tps),
+      run.status,
+      run.name,
+    ]);
+  }
+  const [header, ...body] = formatTable(rows, "rlllrrrll");
+  return [pc.dim(header!), ...body].join("\n");
+}
+
+interface ComparedMetric {
+  metric: HistoryMetric;
+  label: string;
+  digits: number;
+  /** Whether a larger value is the better one. */
+  higherIsBetter: boolean;
+}
+
+/** The main metrics `compare` shows for every point. */
+export const COMPARED_METRICS: readonly ComparedMetric[] = [
+  { metric: "qps", label: "qps", digits: 2, higherIsBetter: true },
+  { metric: "o_tps", label: "out tok/s", digits: 1, higherIsBetter: true },
+  { metric: "success_rate", label: "success rate", digits: 3, higherIsBetter: true },
+  { metric: "mean_ttft", label: "TTFT mean ms", digits: 1, higherIsBetter: false },
+  { metric: "p99_ttft", label: "TTFT p99 ms", digits: 1, higherIsBetter: false },
+  { metric: "mean_tpot", label: "TPOT mean ms", digits: 2, higherIsBetter: false },
+  { metric: "p99_tpot", label: "TPOT p99 ms", digits: 2, higherIsBetter: false },
+  { metric: "mean_itl", label: "ITL mean ms", digits: 2, higherIsBetter: false },
+  { metric: "mean_e2e", label: "E2E mean ms", digits: 0, higherIsBetter: false },
+];
+
+/** Relative change from a to b, in percent; null when either is missing or a is 0. */
+export function percentChange(a: number | null, b: number | null): number | null {
+  if (a === null || b === null || a === 0) return null;
+  return ((b - a) / Math.abs(a)) * 100;
+}
+
+/** `llmbench compare A B`: point by point (matched by client count or rate), B against A. */
+export function formatComparison(a: RunEntry, b: RunEntry, pointsA: readonly PointEntry[], pointsB: readonly PointEntry[]): string {
+  const lines = [
+    pc.bold(`llmbench compare — B against A`),
+    `  A  #${a.id} ${a.name}  (${a.backend}, ${a.model}, TP${a.tp}, ${a.status})`,
+    `  B  #${b.id} ${b.name}  (${b.backend}, ${b.model}, TP${b.tp}, ${b.status})`,
+    "",
+  ];
+  const byKeyB = new Map(pointsB.map((point) => [point.point, point]));
+  const keys = [...pointsA.map((p) => p.point), ...pointsB.map((p) => p.point).filter((key) => !pointsA.some((p) => p.point === key))];
+  const rows = [["point", "metric", "A", "B", "change"]];
+  const changes = new Map<HistoryMetric, number[]>();
+  for (const key of keys) {
+    const pointA = pointsA.find((p) => p.point === key);
+    const pointB = byKeyB.get(key);
+    const measuredA = pointA && pointA.status !== "not run";
+    const measuredB = pointB && pointB.status !== "not run";
+    if (!measuredA || !measuredB) {
+      rows.push([key, pc.dim(measuredA ? "not run in B" : measuredB ? "not run in A" : "run in neither"), "", "", ""]);
+      continue;
+    }
+    COMPARED_METRICS.forEach((compared, index) => {
+      const valueA = pointA[compared.metric];
+      const valueB = pointB[compared.metric];
+      const change = percentChange(valueA, valueB);
+      if (change !== null) changes.set(compared.metric, [...(changes.get(compared.metric) ?? []), change]);
+      rows.push([index === 0 ? key : "", compared.label, cell(valueA, compared.digits), cell(valueB, compared.digits), formatChange(change, compared.higherIsBetter)]);
+    });
+  }
+  const [header, ...body] = formatTable(rows, "llrrr");
+  lines.push(pc.dim(header!), ...body);
+  const verdict = COMPARED_METRICS.filter((c) => ["o_tps", "mean_ttft", "mean_tpot"].includes(c.metric))
+    .map((c) => {
+      const values = changes.get(c.metric);
+      if (!values || values.length === 0) return null;
+      const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
+      return `${c.label.replace(/ ms$/, "")} ${formatChange(mean, c.higherIsBetter)}`;
+    })
+    .filter(Boolean);
+  if (verdict.length > 0) lines.push("", `  on average over the points both ran: ${verdict.join(", ")}`);
+  return lines.join("\n");
+}
+
+/** "+4.2%" in green when it is an improvement, red when it is a regression. */
+function formatChange(change: number | null, higherIsBetter: boolean): string {
+  if (change === null) return "—";
+  const text = `${change >= 0 ? "+" : ""}${change.toFixed(1)}%`;
+  if (Math.abs(change) < 0.05) return pc.dim(text);
+  return change > 0 === higherIsBetter ? pc.green(text) : pc.red(text);
+}
+
+function localTime(iso: string): string {
+  const date = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}

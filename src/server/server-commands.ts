@@ -1,0 +1,140 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import pc from "picocolors";
+import { describeNetworkError } from "../backends/transport/http.ts";
+import type { ResolvedBenchConfig } from "../config/bench-config.ts";
+import { UsageError } from "../config/usage-error.ts";
+import { StopReason } from "../workload/closed-loop.ts";
+import { backendForConfig } from "./config-backend.ts";
+import {
+  isRecordedServerRunning,
+  processStartTicks,
+  readServerRecord,
+  removeServerRecord,
+  serverLogPath,
+  serverRecordPath,
+  writeServerRecord,
+} from "./pid-file.ts";
+import { stopProcessGroup } from "./process-group.ts";
+import { redactArgv } from "./redact.ts";
+import { bringUp, planServer } from "./server-plan.ts";
+import { ServerStartError } from "./server-session.ts";
+
+/** Exit codes of `server status`, as init scripts use them. */
+export const STATUS_READY = 0;
+export const STATUS_NOT_READY = 1;
+export const STATUS_NOT_RUNNING = 3;
+
+const STATUS_HEALTH_TIMEOUT_S = 5;
+
+/**
+ * `server start`: launches the server as `sweep` does, waits until it is ready, records its pid
+ * and leaves it running; prints the seed's `SERVER STARTED <pid>`.
+ */
+export async function serverStart(config: ResolvedBenchConfig): Promise<number> {
+  const plan = planServer(config);
+  const recordPath = serverRecordPath(config.outputDir, config.backend);
+  if (plan.kind === "recorded") {
+    console.error(pc.red(`llmbench: a ${config.backend} server is already running (pid ${plan.record.pid}, ${plan.url}); llmbench server stop first`));
+    return 1;
+  }
+  if (plan.kind === "external") {
+    throw new UsageError(`servers.${config.backend}.launch is "already-running": there is nothing for llmbench to start`);
+  }
+  const logPath = serverLogPath(config.outputDir, config.backend);
+  mkdirSync(dirname(logPath), { recursive: true });
+  const interrupt = new AbortController();
+  const onSignal = () => interrupt.abort(new StopReason("interrupted"));
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    const { session, waitedS, detach } = await bringUp(plan, {
+      backend: backendForConfig(config, plan.url),
+      logPath,
+      commandField: `servers.${config.backend}.launch.command`,
+      signal: interrupt.signal,
+    });
+    const pid = session.pid!;
+    writeServerRecord(recordPath, {
+      pid,
+      startTicks: processStartTicks(pid),
+      url: session.url,
+      backend: config.backend,
+      model: config.model.tag,
+      command: redactArgv(plan.launch.command),
+      log: logPath,
+      config: config.configPath,
+      startedAt: new Date().toISOString(),
+    });
+    detach();
+    console.log(`SERVER STARTED ${pid}`);
+    console.error(pc.dim(`  ready after ${waitedS.toFixed(1)} s at ${session.url}; log ${logPath}; llmbench server stop ${config.configPath} stops it`));
+    return 0;
+  } catch (error) {
+    if (interrupt.signal.aborted) {
+      console.error(pc.yellow("interrupted: the server was stopped"));
+      return 130;
+    }
+    if (!(error instanceof ServerStartError)) throw error;
+    console.error(pc.red(`llmbench: the server did not start: ${error.message}`));
+    return 1;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** `server stop`: stops the recorded server's whole process group (SIGTERM, then SIGKILL after the grace period). */
+export async function serverStop(config: ResolvedBenchConfig): Promise<number> {
+  const recordPath = serverRecordPath(config.outputDir, config.backend);
+  const record = readServerRecord(recordPath);
+  if (!record) {
+    console.error(pc.red(`llmbench: no ${config.backend} server was started by llmbench server start (nothing in ${recordPath})`));
+    return 1;
+  }
+  if (!isRecordedServerRunning(record)) {
+    removeServerRecord(recordPath);
+    console.log(`SERVER NOT RUNNING ${record.pid}`);
+    console.error(pc.dim(`  the server recorded in ${recordPath} had already exited; record removed`));
+    return 0;
+  }
+  const graceS = config.launch?.stopGraceS ?? 10;
+  const outcome = await stopProcessGroup(record.pid, graceS);
+  removeServerRecord(recordPath);
+  console.log(`SERVER STOPPED ${record.pid}`);
+  if (outcome === "killed") console.error(pc.yellow(`  it did not exit within ${graceS} s of SIGTERM and was killed (SIGKILL)`));
+  return 0;
+}
+
+/** `server status`: whether the server is up and whether it answers as ready. Exit 0 ready, 1 up but not ready, 3 not running. */
+export async function serverStatus(config: ResolvedBenchConfig): Promise<number> {
+  const recordPath = serverRecordPath(config.outputDir, config.backend);
+  const record = readServerRecord(recordPath);
+  if (record && isRecordedServerRunning(record)) {
+    const health = await checkReady(config, record.url);
+    if (health === null) {
+      console.log(`up and ready: pid ${record.pid}, ${record.url} (started ${record.startedAt}; log ${record.log})`);
+      return STATUS_READY;
+    }
+    console.log(`up, not ready: pid ${record.pid}, ${record.url}: ${health}`);
+    return STATUS_NOT_READY;
+  }
+  const health = await checkReady(config, config.server.url);
+  if (health === null) {
+    console.log(`up and ready: ${config.server.url} (not started by llmbench server start)`);
+    return STATUS_READY;
+  }
+  const recorded = record ? `pid ${record.pid} recorded in ${recordPath} has exited` : `none started by llmbench server start`;
+  console.log(`not running: ${recorded}; ${config.server.url}: ${health}`);
+  return STATUS_NOT_RUNNING;
+}
+
+/** Null when one health check answers as ready, else why not. */
+async function checkReady(config: ResolvedBenchConfig, url: string): Promise<string | null> {
+  try {
+    await backendForConfig(config, url).checkHealth(AbortSignal.timeout(STATUS_HEALTH_TIMEOUT_S * 1000));
+    return null;
+  } catch (error) {
+    return (error as Error)?.name === "TimeoutError" ? `no answer within ${STATUS_HEALTH_TIMEOUT_S} s` : describeNetworkError(error);
+  }
+}
