@@ -14,7 +14,10 @@ import { DATASET, llmbenchArgv, readJsonl, runCli, tempDir, type CliResult } fro
 interface TestConfig {
   /** The body of the launch command function: `(config, server) => [...]`. */
   command: string;
-  clients: number[];
+  clients?: number[];
+  rates?: number[];
+  turns?: number;
+  systemPromptPath?: string;
   numRequests: number;
   outputLen?: number;
   readyTimeoutS?: number;
@@ -42,8 +45,17 @@ export default defineConfig({
       launch: { command: (config, server) => ${options.command}, readyTimeoutS: ${options.readyTimeoutS ?? 30}, stopGraceS: ${options.stopGraceS ?? 3} },
     },
   },
-  dataset: { path: ${JSON.stringify(DATASET)}, outputLen: ${options.outputLen ?? 16} },
-  sweep: { clients: ${JSON.stringify(options.clients)}, numRequests: ${options.numRequests}, rampUpS: 0, drainTimeoutS: 5 } satisfies SweepConfig,
+  dataset: {
+    path: ${JSON.stringify(DATASET)},
+    outputLen: ${options.outputLen ?? 16},
+    ${options.systemPromptPath ? `systemPrompt: { enabled: true, path: ${JSON.stringify(options.systemPromptPath)} },` : ""}
+  },
+  sweep: {
+    ${options.rates ? `rates: ${JSON.stringify(options.rates)},` : `clients: ${JSON.stringify(options.clients)}, rampUpS: 0,`}
+    numRequests: ${options.numRequests},
+    drainTimeoutS: 5,
+    turns: ${options.turns ?? 1},
+  } satisfies SweepConfig,
 });
 `,
   );
@@ -93,6 +105,37 @@ async function runCliUntil(args: string[], ready: () => boolean, then: (child: B
   const [stdout, stderr] = await output;
   return { exitCode, stdout, stderr };
 }
+
+describe("sweeps of the other workloads", () => {
+  test("request-rate points with the system prompt: one CSV row per rate, input tokens raised by the prompt", async () => {
+    const dir = tempDir();
+    const systemPrompt = join(dir, "system.txt");
+    writeFileSync(systemPrompt, "You are a careful assistant. Answer in full sentences and cite your sources.");
+    const config = writeConfig(dir, { command: simulatorWithChild(1), rates: [20, 40], numRequests: 20, systemPromptPath: systemPrompt });
+    const result = await runCli(["sweep", config, "--no-progress"]);
+    if (result.exitCode !== 0) console.error(result.stdout, result.stderr);
+    expect(result.exitCode).toBe(0);
+    const run = onlyRunFolder(join(dir, "result"));
+    const rows = csvRows(join(run, "summary.csv"));
+    expect(rows.map((row) => [row.num_clients, row.request_rate, row.completed])).toEqual([["", "20.000", "20"], ["", "40.000", "20"]]);
+    // 20 Poisson arrivals at 40/s take about half a second: qps well above a closed loop of one
+    expect(Number(rows[1]!.qps)).toBeGreaterThan(Number(rows[0]!.qps));
+    const summary = json(join(run, "02_rate-40", "summary.json"));
+    expect(summary.system_prompt_tokens).toBeGreaterThan(10);
+    expect(summary.avg_inlen).toBeGreaterThan(summary.system_prompt_tokens);
+  }, 60_000);
+
+  test("multi-turn conversations in a client sweep: statistics per turn in each point", async () => {
+    const dir = tempDir();
+    const config = writeConfig(dir, { command: simulatorWithChild(1), clients: [2], numRequests: 12, turns: 3, outputLen: 4 });
+    const result = await runCli(["sweep", config, "--no-progress"]);
+    expect(result.exitCode).toBe(0);
+    const run = onlyRunFolder(join(dir, "result"));
+    const summary = json(join(run, "01_clients-2", "summary.json"));
+    expect(summary.per_turn.map((t: { turn: number; requests: number }) => [t.turn, t.requests])).toEqual([[0, 4], [1, 4], [2, 4]]);
+    expect(summary.per_turn[2].avg_inlen).toBeGreaterThan(summary.per_turn[0].avg_inlen);
+  }, 60_000);
+});
 
 describe("a 3-point sweep against the simulator", () => {
   test("archives every point, writes the seed's CSV rows and the history, and leaves no process behind", async () => {
