@@ -1,5 +1,5 @@
-import { promptText, type BackendDefinition, type Backend } from "./backend.ts";
-import { baseOf, checkByOneToken, generateOverHttp, requestHeaders } from "./http-generation.ts";
+import { promptText } from "./backend.ts";
+import { httpBackend } from "./http-generation.ts";
 import { objectOf, stringOf, type EventDecoder, type StreamState } from "./stream-state.ts";
 import { readDetails } from "./tgi.ts";
 import { JsonLineParser } from "./transport/json-lines.ts";
@@ -11,43 +11,28 @@ import { JsonLineParser } from "./transport/json-lines.ts";
  * repeats the whole answer adds no token; `details.generated_tokens` is the server's count. It has
  * no health endpoint that is known, so readiness is a one-token request (which also checks the key).
  */
-export const amsv2Backend: BackendDefinition = {
+export const amsv2Backend = httpBackend({
   name: "amsv2",
-  address: "http-url",
   defaultBaseUrl: null,
   defaultApiKeyEnv: "AMSV2_API_KEY",
-  create(options) {
-    const endpoint = new URL(`${baseOf(options)}/text-generation/generate_stream`);
-    const headers = requestHeaders(options);
-    const generate: Backend["generate"] = (request, onTokens, signal, onRawEvent) =>
-      generateOverHttp(
-        {
-          endpoint,
-          headers,
-          insecure: options.insecure,
-          body: {
-            inputs: promptText(request.messages),
-            parameters: {
-              max_new_tokens: request.outputLen,
-              do_sample: true,
-              temperature: 0.8,
-              top_p: 0.7,
-              top_k: 50,
-              repetition_penalty: 1.1,
-              details: true,
-            },
-          },
-          parser: new JsonLineParser(),
-          decoder: amsv2Decoder,
-          closeIsComplete: true,
-        },
-        onTokens,
-        signal,
-        onRawEvent,
-      );
-    return { name: "amsv2", generate, checkHealth: (signal) => checkByOneToken(generate, signal) };
-  },
-};
+  path: "/text-generation/generate_stream",
+  health: "one-token",
+  body: (request) => ({
+    inputs: promptText(request.messages),
+    parameters: {
+      max_new_tokens: request.outputLen,
+      do_sample: true,
+      temperature: 0.8,
+      top_p: 0.7,
+      top_k: 50,
+      repetition_penalty: 1.1,
+      details: true,
+    },
+  }),
+  parser: () => new JsonLineParser(),
+  decoder: (state) => amsv2Decoder(state),
+  closeIsComplete: true,
+});
 
 export function amsv2Decoder(state: StreamState): EventDecoder {
   return (payload, at) => {

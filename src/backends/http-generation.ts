@@ -1,4 +1,5 @@
-import type { BackendOptions, GenerationOutcome, GenerationRequest, RawEventListener, TokenListener } from "./backend.ts";
+import type { Backend, BackendDefinition, BackendOptions, GenerationOutcome, GenerationRequest, RawEventListener, TokenListener } from "./backend.ts";
+import { expectHttpOk } from "./transport/health.ts";
 import { StreamState, type EventDecoder } from "./stream-state.ts";
 import { postEventStream, type EventParser } from "./transport/event-stream.ts";
 import { SseParser } from "./transport/sse.ts";
@@ -59,4 +60,58 @@ export async function checkByOneToken(
 ): Promise<void> {
   const outcome = await generate({ id: 0, messages: [{ role: "user", content: "Hello" }], outputLen: 1 }, () => {}, signal);
   if (outcome.error !== null) throw new Error(`a one-token request failed: ${outcome.error}`);
+}
+
+/** Everything that tells one HTTP streaming protocol from another. */
+export interface HttpBackendSpec {
+  name: string;
+  defaultBaseUrl: string | null;
+  defaultApiKeyEnv: string | null;
+  /** Where requests are POSTed, after the base URL. */
+  path: string;
+  /** Paths answering 200 when the server is ready (the first that does wins), or a one-token request. */
+  health: string[] | "one-token";
+  body(request: GenerationRequest, options: BackendOptions): unknown;
+  decoder(state: StreamState): EventDecoder;
+  /** Splits the body into events; SSE unless the protocol's framing is uncertain. */
+  parser?: () => EventParser;
+  /** The protocol has no end marker: a stream that closes cleanly is complete. */
+  closeIsComplete?: boolean;
+}
+
+/** A backend for a protocol that POSTs JSON and streams its answer back over HTTP. */
+export function httpBackend(spec: HttpBackendSpec): BackendDefinition {
+  return {
+    name: spec.name,
+    address: "http-url",
+    defaultBaseUrl: spec.defaultBaseUrl,
+    defaultApiKeyEnv: spec.defaultApiKeyEnv,
+    create(options) {
+      const base = baseOf(options);
+      const endpoint = new URL(`${base}${spec.path}`);
+      const headers = requestHeaders(options);
+      const generate: Backend["generate"] = (request, onTokens, signal, onRawEvent) =>
+        generateOverHttp(
+          {
+            endpoint,
+            headers,
+            insecure: options.insecure,
+            body: spec.body(request, options),
+            parser: spec.parser?.(),
+            decoder: spec.decoder,
+            closeIsComplete: spec.closeIsComplete,
+          },
+          onTokens,
+          signal,
+          onRawEvent,
+        );
+      const health = spec.health;
+      const healthUrls = health === "one-token" ? [] : health.map((path) => new URL(`${base}${path}`));
+      const checkHealth: Backend["checkHealth"] =
+        health === "one-token"
+          ? (signal) => checkByOneToken(generate, signal)
+          : (signal) => expectHttpOk(healthUrls, signal, requestHeaders(options, "application/json"), options.insecure);
+      return { name: spec.name, generate, checkHealth };
+    },
+  };
 }

@@ -1,49 +1,29 @@
-import { promptText, type BackendDefinition } from "./backend.ts";
-import { baseOf, generateOverHttp, requestHeaders } from "./http-generation.ts";
+import { promptText } from "./backend.ts";
+import { httpBackend } from "./http-generation.ts";
 import { numberOf, objectOf, stringOf, type EventDecoder, type StreamState } from "./stream-state.ts";
-import { expectHttpOk } from "./transport/health.ts";
 
 /**
  * LightLLM: POST /generate_stream. One token per event (`data:` without a space, no [DONE]); the
  * event with `finished: true` ends the answer.
  */
-export const lightllmBackend: BackendDefinition = {
+export const lightllmBackend = httpBackend({
   name: "lightllm",
-  address: "http-url",
   defaultBaseUrl: "http://127.0.0.1:8080",
   defaultApiKeyEnv: null,
-  create(options) {
-    const base = baseOf(options);
-    const endpoint = new URL(`${base}/generate_stream`);
-    const headers = requestHeaders(options);
-    return {
-      name: "lightllm",
-      checkHealth: (signal) => expectHttpOk([new URL(`${base}/health`)], signal, requestHeaders(options, "application/json"), options.insecure),
-      generate: (request, onTokens, signal, onRawEvent) =>
-        generateOverHttp(
-          {
-            endpoint,
-            headers,
-            insecure: options.insecure,
-            body: {
-              inputs: promptText(request.messages),
-              parameters: {
-                max_new_tokens: request.outputLen,
-                min_new_tokens: request.outputLen,
-                ignore_eos: true,
-                do_sample: false,
-                temperature: 0,
-              },
-            },
-            decoder: lightllmDecoder,
-          },
-          onTokens,
-          signal,
-          onRawEvent,
-        ),
-    };
-  },
-};
+  path: "/generate_stream",
+  health: ["/health"],
+  body: (request) => ({
+    inputs: promptText(request.messages),
+    parameters: {
+      max_new_tokens: request.outputLen,
+      min_new_tokens: request.outputLen,
+      ignore_eos: true,
+      do_sample: false,
+      temperature: 0,
+    },
+  }),
+  decoder: (state) => lightllmDecoder(state),
+});
 
 export function lightllmDecoder(state: StreamState): EventDecoder {
   return (payload, at) => {

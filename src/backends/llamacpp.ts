@@ -1,41 +1,28 @@
-import { promptText, type BackendDefinition } from "./backend.ts";
-import { baseOf, generateOverHttp, requestHeaders } from "./http-generation.ts";
+import { promptText } from "./backend.ts";
+import { httpBackend } from "./http-generation.ts";
 import { numberOf, stringOf, type EventDecoder, type StreamState } from "./stream-state.ts";
-import { expectHttpOk } from "./transport/health.ts";
 
 /**
  * llama.cpp's server: POST /completion. Each event's `tokens` array (filled by newer servers when
  * asked with `return_tokens`) gives its token count, else an event with content is one token; the
  * final event (`stop: true`) carries `tokens_predicted`, the server's own count, and usually no text.
  */
-export const llamacppBackend: BackendDefinition = {
+export const llamacppBackend = httpBackend({
   name: "llamacpp",
-  address: "http-url",
   defaultBaseUrl: "http://127.0.0.1:8080",
   defaultApiKeyEnv: null,
-  create(options) {
-    const base = baseOf(options);
-    const endpoint = new URL(`${base}/completion`);
-    const headers = requestHeaders(options);
-    return {
-      name: "llamacpp",
-      checkHealth: (signal) => expectHttpOk([new URL(`${base}/health`)], signal, requestHeaders(options, "application/json"), options.insecure),
-      generate: (request, onTokens, signal, onRawEvent) =>
-        generateOverHttp(
-          {
-            endpoint,
-            headers,
-            insecure: options.insecure,
-            body: { prompt: promptText(request.messages), n_predict: request.outputLen, ignore_eos: true, temperature: 0, stream: true, return_tokens: true },
-            decoder: llamacppDecoder,
-          },
-          onTokens,
-          signal,
-          onRawEvent,
-        ),
-    };
-  },
-};
+  path: "/completion",
+  health: ["/health"],
+  body: (request) => ({
+    prompt: promptText(request.messages),
+    n_predict: request.outputLen,
+    ignore_eos: true,
+    temperature: 0,
+    stream: true,
+    return_tokens: true,
+  }),
+  decoder: (state) => llamacppDecoder(state),
+});
 
 export function llamacppDecoder(state: StreamState): EventDecoder {
   return (payload, at) => {

@@ -1,6 +1,5 @@
-import type { BackendDefinition } from "./backend.ts";
-import { baseOf, generateOverHttp, requestHeaders } from "./http-generation.ts";
-import { openAiDecoder, openAiHealth, openAiSamplingFields } from "./openai-stream.ts";
+import { httpBackend } from "./http-generation.ts";
+import { OPENAI_HEALTH_PATHS, openAiDecoder, openAiSamplingFields } from "./openai-stream.ts";
 import { objectOf, stringOf } from "./stream-state.ts";
 
 /**
@@ -9,33 +8,15 @@ import { objectOf, stringOf } from "./stream-state.ts";
  * first one. Reasoning models stream `reasoning_content` before `content`: those are output tokens
  * too, but not part of the answer's text.
  */
-export const openAiChatBackend: BackendDefinition = {
+export const openAiChatBackend = httpBackend({
   name: "openai-chat",
-  address: "http-url",
   defaultBaseUrl: "http://127.0.0.1:8000",
   defaultApiKeyEnv: "OPENAI_API_KEY",
-  create(options) {
-    const endpoint = new URL(`${baseOf(options)}/v1/chat/completions`);
-    const headers = requestHeaders(options);
-    return {
-      name: "openai-chat",
-      checkHealth: openAiHealth(options),
-      generate: (request, onTokens, signal, onRawEvent) =>
-        generateOverHttp(
-          {
-            endpoint,
-            headers,
-            insecure: options.insecure,
-            body: { messages: request.messages, ...openAiSamplingFields(options.model, request.outputLen) },
-            decoder: (state) => openAiDecoder(state, chatDeltaText),
-          },
-          onTokens,
-          signal,
-          onRawEvent,
-        ),
-    };
-  },
-};
+  path: "/v1/chat/completions",
+  health: OPENAI_HEALTH_PATHS,
+  body: (request, options) => ({ messages: request.messages, ...openAiSamplingFields(options.model, request.outputLen) }),
+  decoder: (state) => openAiDecoder(state, chatDeltaText),
+});
 
 export function chatDeltaText(choice: Record<string, unknown>): { text: string; carriesToken: boolean } {
   const delta = objectOf(choice.delta);

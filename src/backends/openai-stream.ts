@@ -1,7 +1,4 @@
-import type { Backend, BackendOptions } from "./backend.ts";
-import { baseOf, requestHeaders } from "./http-generation.ts";
 import { numberOf, objectOf, stringOf, type EventDecoder, type StreamState } from "./stream-state.ts";
-import { expectHttpOk } from "./transport/health.ts";
 
 /** What the two OpenAI backends share: sampling fields, usage-based token counting, errors, health. */
 
@@ -51,9 +48,5 @@ export function openAiDecoder(state: StreamState, textOf: (choice: Record<string
   };
 }
 
-/** Checks /health (vLLM, SGLang), then /v1/models (any OpenAI-compatible server). */
-export function openAiHealth(options: BackendOptions): Backend["checkHealth"] {
-  const base = baseOf(options);
-  return (signal) =>
-    expectHttpOk([new URL(`${base}/health`), new URL(`${base}/v1/models`)], signal, requestHeaders(options, "application/json"), options.insecure);
-}
+/** Health: /health (vLLM, SGLang), else /v1/models (any OpenAI-compatible server). */
+export const OPENAI_HEALTH_PATHS = ["/health", "/v1/models"];

@@ -1,7 +1,6 @@
-import { promptText, type BackendDefinition } from "./backend.ts";
-import { baseOf, generateOverHttp, requestHeaders } from "./http-generation.ts";
+import { promptText } from "./backend.ts";
+import { httpBackend } from "./http-generation.ts";
 import { numberOf, objectOf, stringOf, type EventDecoder, type StreamState } from "./stream-state.ts";
-import { expectHttpOk } from "./transport/health.ts";
 
 /**
  * SGLang's native API: POST /generate. Each event's `text` is the whole answer so far (the new
@@ -9,43 +8,24 @@ import { expectHttpOk } from "./transport/health.ts";
  * event's tokens). Servers started with --stream-output send pieces instead: a text that does not
  * extend the answer so far is taken as a piece.
  */
-export const sglangBackend: BackendDefinition = {
+export const sglangBackend = httpBackend({
   name: "sglang",
-  address: "http-url",
   defaultBaseUrl: "http://127.0.0.1:30000",
   defaultApiKeyEnv: null,
-  create(options) {
-    const base = baseOf(options);
-    const endpoint = new URL(`${base}/generate`);
-    const headers = requestHeaders(options);
-    return {
-      name: "sglang",
-      checkHealth: (signal) => expectHttpOk([new URL(`${base}/health`)], signal, requestHeaders(options, "application/json"), options.insecure),
-      generate: (request, onTokens, signal, onRawEvent) =>
-        generateOverHttp(
-          {
-            endpoint,
-            headers,
-            insecure: options.insecure,
-            body: {
-              text: promptText(request.messages),
-              sampling_params: {
-                max_new_tokens: request.outputLen,
-                min_new_tokens: request.outputLen,
-                temperature: 0,
-                ignore_eos: true,
-              },
-              stream: true,
-            },
-            decoder: sglangDecoder,
-          },
-          onTokens,
-          signal,
-          onRawEvent,
-        ),
-    };
-  },
-};
+  path: "/generate",
+  health: ["/health"],
+  body: (request) => ({
+    text: promptText(request.messages),
+    sampling_params: {
+      max_new_tokens: request.outputLen,
+      min_new_tokens: request.outputLen,
+      temperature: 0,
+      ignore_eos: true,
+    },
+    stream: true,
+  }),
+  decoder: (state) => sglangDecoder(state),
+});
 
 export function sglangDecoder(state: StreamState): EventDecoder {
   return (payload, at) => {

@@ -1,7 +1,6 @@
-import { promptText, type BackendDefinition } from "./backend.ts";
-import { baseOf, generateOverHttp, requestHeaders } from "./http-generation.ts";
+import { promptText } from "./backend.ts";
+import { httpBackend } from "./http-generation.ts";
 import { numberOf, objectOf, stringOf, type EventDecoder, type StreamState } from "./stream-state.ts";
-import { expectHttpOk } from "./transport/health.ts";
 
 /**
  * Hugging Face TGI: POST /generate_stream, one token per event; the last event carries the whole
@@ -9,37 +8,18 @@ import { expectHttpOk } from "./transport/health.ts";
  * ignore-eos, so answers may come back shorter than asked. It rejects temperature 0 and top_p 1,
  * hence the near-greedy values.
  */
-export const tgiBackend: BackendDefinition = {
+export const tgiBackend = httpBackend({
   name: "tgi",
-  address: "http-url",
   defaultBaseUrl: "http://127.0.0.1:8080",
   defaultApiKeyEnv: null,
-  create(options) {
-    const base = baseOf(options);
-    const endpoint = new URL(`${base}/generate_stream`);
-    const headers = requestHeaders(options);
-    return {
-      name: "tgi",
-      checkHealth: (signal) => expectHttpOk([new URL(`${base}/health`)], signal, requestHeaders(options, "application/json"), options.insecure),
-      generate: (request, onTokens, signal, onRawEvent) =>
-        generateOverHttp(
-          {
-            endpoint,
-            headers,
-            insecure: options.insecure,
-            body: {
-              inputs: promptText(request.messages),
-              parameters: { max_new_tokens: request.outputLen, do_sample: true, temperature: 0.01, top_p: 0.99, best_of: 1, details: true },
-            },
-            decoder: tgiDecoder,
-          },
-          onTokens,
-          signal,
-          onRawEvent,
-        ),
-    };
-  },
-};
+  path: "/generate_stream",
+  health: ["/health"],
+  body: (request) => ({
+    inputs: promptText(request.messages),
+    parameters: { max_new_tokens: request.outputLen, do_sample: true, temperature: 0.01, top_p: 0.99, best_of: 1, details: true },
+  }),
+  decoder: (state) => tgiDecoder(state),
+});
 
 /** TGI's stream, also amsv2's when it uses TGI's shape: `token` per event, `generated_text` and `details` at the end. */
 export function tgiDecoder(state: StreamState): EventDecoder {

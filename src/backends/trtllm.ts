@@ -1,7 +1,6 @@
-import { promptText, type BackendDefinition } from "./backend.ts";
-import { baseOf, generateOverHttp, requestHeaders } from "./http-generation.ts";
+import { promptText } from "./backend.ts";
+import { httpBackend } from "./http-generation.ts";
 import { stringOf, type EventDecoder, type StreamState } from "./stream-state.ts";
-import { expectHttpOk } from "./transport/health.ts";
 import { JsonLineParser } from "./transport/json-lines.ts";
 
 /**
@@ -10,44 +9,25 @@ import { JsonLineParser } from "./transport/json-lines.ts";
  * may be empty while a character is incomplete). Triton marks no end of answer: a stream that
  * closes cleanly is complete. The framing is parsed leniently (SSE or bare JSON lines).
  */
-export const trtllmBackend: BackendDefinition = {
+export const trtllmBackend = httpBackend({
   name: "trtllm",
-  address: "http-url",
   defaultBaseUrl: "http://127.0.0.1:8000",
   defaultApiKeyEnv: null,
-  create(options) {
-    const base = baseOf(options);
-    const endpoint = new URL(`${base}/v2/models/ensemble/generate_stream`);
-    const headers = requestHeaders(options);
-    return {
-      name: "trtllm",
-      checkHealth: (signal) => expectHttpOk([new URL(`${base}/v2/health/ready`)], signal, requestHeaders(options, "application/json"), options.insecure),
-      generate: (request, onTokens, signal, onRawEvent) =>
-        generateOverHttp(
-          {
-            endpoint,
-            headers,
-            insecure: options.insecure,
-            body: {
-              text_input: promptText(request.messages),
-              max_tokens: request.outputLen,
-              bad_words: "",
-              stop_words: "",
-              end_id: -1,
-              stream: true,
-              temperature: 0,
-            },
-            parser: new JsonLineParser(),
-            decoder: trtllmDecoder,
-            closeIsComplete: true,
-          },
-          onTokens,
-          signal,
-          onRawEvent,
-        ),
-    };
-  },
-};
+  path: "/v2/models/ensemble/generate_stream",
+  health: ["/v2/health/ready"],
+  body: (request) => ({
+    text_input: promptText(request.messages),
+    max_tokens: request.outputLen,
+    bad_words: "",
+    stop_words: "",
+    end_id: -1,
+    stream: true,
+    temperature: 0,
+  }),
+  parser: () => new JsonLineParser(),
+  decoder: (state) => trtllmDecoder(state),
+  closeIsComplete: true,
+});
 
 export function trtllmDecoder(state: StreamState): EventDecoder {
   return (payload, at) => {

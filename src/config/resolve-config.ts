@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { TOKENIZER_NAMES, type TokenizerName } from "../dataset/tokenizer.ts";
 import { llmbenchCommand } from "../server/self-command.ts";
 import {

@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { approximateTokens, outputLength, runGeneration, tokenId, type MockContext, type TokenSink } from "../generation.ts";
+import { outputLength, runGeneration, tokenId, type MockContext, type TokenSink } from "../generation.ts";
 import type { GrpcMockProtocol } from "./protocol.ts";
 import { pplSchema } from "./ppl-schema.ts";
 
@@ -35,7 +35,6 @@ function generation(version: "v1" | "v2", context: MockContext) {
     const cancels: Array<() => void> = [];
     for (const request of requests) {
       const { max_new_tokens: maxTokens, ignore_eos_token: ignoreEos } = request.stopping_parameters!;
-      const promptTokens = approximateTokens(request.prompt);
       const outputTokens = outputLength(context, request.prompt, maxTokens, 0, ignoreEos);
       let held = "";
       const sink: TokenSink = {

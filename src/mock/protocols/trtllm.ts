@@ -1,4 +1,4 @@
-import { approximateTokens, integerField, jsonResponse, outputLength, readJsonBody, sseEvent, streamGeneration, type MockContext } from "../generation.ts";
+import { integerField, jsonResponse, outputLength, readJsonBody, sseEvent, streamGeneration, type MockContext } from "../generation.ts";
 import type { HttpMockProtocol } from "./protocol.ts";
 
 function tritonError(message: string, status = 400): Response {
@@ -14,7 +14,6 @@ async function generateStream(request: Request, context: MockContext): Promise<R
   if (maxTokens === null) return tritonError("expected 'max_tokens' to be a positive integer");
   if (body.stream !== true) return tritonError("llmbench mock only streams: set stream to true");
 
-  const promptTokens = approximateTokens(body.text_input);
   const outputTokens = outputLength(context, body.text_input, maxTokens, 0, body.end_id === -1);
   return streamGeneration(context, request, body.text_input, outputTokens, {
     tokens(texts) {
