@@ -68,7 +68,7 @@ export interface LaunchContext {
 }
 
 export interface DatasetConfig {
-  /** ShareGPT-shaped JSON; relative paths are relative to the config file. */
+  /** ShareGPT JSON or JSONL ({prompt, output_len} or {messages} per line); relative paths are relative to the config file. */
   path: string;
   /** Client tokenizer counting input tokens; default cl100k_base. */
   tokenizer?: TokenizerName;

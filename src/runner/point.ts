@@ -54,7 +54,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
 
   ensureDir(options.dir);
   const requestsFile = new JsonlWriter(join(options.dir, "requests.jsonl"), { truncate: true });
-  const label = spec.requestRate === null ? `${spec.numClients} clients` : `${spec.requestRate} req/s`;
+  const label = spec.requestRate === null ? `${spec.numClients} client${spec.numClients === 1 ? "" : "s"}` : `${spec.requestRate} req/s`;
   const progress = new ProgressLine(label, spec.numRequests, options.progress);
   progress.start();
   let outcome;
