@@ -76,6 +76,11 @@ export class ConversationSampler {
     }
   }
 
+  /** Draws (and tokenizes) the first `count` requests of rate mode ahead of a run. */
+  warmRequests(seed: number, count: number): void {
+    for (let request = 0; request < count; request++) this.requestPlan(seed, request);
+  }
+
   private draw(random: () => number): ConversationPlan {
     for (let attempt = 0; attempt < MAX_CONSECUTIVE_REJECTIONS; attempt++) {
       const plan = this.plan(Math.floor(random() * this.source.size));

@@ -46,9 +46,12 @@ const WARMUP_SEED_OFFSET = 7919;
 export async function executePoint(target: Target, spec: PointSpec, options: PointRunOptions): Promise<PointResult> {
   // Draw and tokenize each user's first prompts now: bad data shows before any request, and
   // tokenizing never stalls the event loop mid-run.
-  const users = spec.requestRate === null ? spec.numClients : 1;
-  const perUser = spec.numRequests === null ? 32 : Math.ceil(spec.numRequests / users) + 1;
-  target.sampler.warm(spec.seed, Math.min(users, 4096), Math.min(perUser, 4096));
+  if (spec.requestRate === null) {
+    const perUser = spec.numRequests === null ? 32 : Math.ceil(spec.numRequests / spec.numClients) + 1;
+    target.sampler.warm(spec.seed, Math.min(spec.numClients, 4096), Math.min(perUser, 4096));
+  } else {
+    target.sampler.warmRequests(spec.seed, Math.min(spec.numRequests ?? 4096, 16_384));
+  }
 
   if (spec.warmupRequests > 0) await warmUp(target, spec, options.interrupt);
 
