@@ -5,7 +5,8 @@ import { describeApiKey, readApiKey } from "../config/backend-flags.ts";
 import { parseProbeOptions } from "../config/probe-options.ts";
 import type { RawFlags } from "../config/run-options.ts";
 import { formatProbeEvent, formatProbeResult, formatReadiness } from "../report/probe-report.ts";
-import { checkReadiness, probeOnce } from "../runner/probe.ts";
+import { probeOnce } from "../runner/probe.ts";
+import { checkReadiness } from "../runner/target.ts";
 
 export function registerProbe(cli: CAC): void {
   cli
@@ -31,7 +32,7 @@ export function registerProbe(cli: CAC): void {
       console.log(pc.bold(`llmbench probe — ${options.backend} ${options.baseUrl}, ${options.outputLen} tokens asked, API key ${describeApiKey(options.apiKeyEnv)}`));
       let tokensSoFar = 0;
       try {
-        console.log(formatReadiness(await checkReadiness(backend, 10_000)));
+        console.log(formatReadiness(await checkReadiness(backend)));
         const result = await probeOnce(backend, options.prompt, options.outputLen, AbortSignal.timeout(options.requestTimeoutS * 1000), (event) => {
           tokensSoFar += event.tokens;
           console.log(formatProbeEvent(event, tokensSoFar));

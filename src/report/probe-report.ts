@@ -1,5 +1,6 @@
 import pc from "picocolors";
-import type { ProbeResult, ProbeToken, RawEvent, ReadinessCheck } from "../runner/probe.ts";
+import type { ProbeResult, ProbeToken, RawEvent } from "../runner/probe.ts";
+import type { ReadinessCheck } from "../runner/target.ts";
 
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const RAW_LIMIT = 600;

@@ -1,5 +1,4 @@
 import type { Backend, GenerationOutcome } from "../backends/backend.ts";
-import { describeNetworkError } from "../backends/transport/http.ts";
 import { requestLatency, type RequestLatency, type TokenEvent } from "../metrics/request-latency.ts";
 
 export interface ProbeToken {
@@ -25,28 +24,6 @@ export interface ProbeResult {
   rawEventCount: number;
   firstRaw: RawEvent | null;
   lastRaw: RawEvent | null;
-}
-
-export interface ReadinessCheck {
-  /** Null when the server answered as ready. */
-  failure: string | null;
-  ms: number;
-}
-
-/**
- * The backend's health check, as a run does it before measuring: it also opens the connection
- * (a gRPC channel's handshake is tens of ms), so the probe's TTFT is measured on a warm one, as a
- * run's is. A failure is reported, not fatal: the request may still show why.
- */
-export async function checkReadiness(backend: Backend, timeoutMs: number): Promise<ReadinessCheck> {
-  const started = performance.now();
-  try {
-    await backend.checkHealth(AbortSignal.timeout(timeoutMs));
-    return { failure: null, ms: performance.now() - started };
-  } catch (error) {
-    const failure = (error as Error)?.name === "TimeoutError" ? `no answer within ${timeoutMs / 1000} s` : describeNetworkError(error);
-    return { failure, ms: performance.now() - started };
-  }
 }
 
 /** Sends one request, reporting each event as it arrives, and measures it exactly as a run does. */

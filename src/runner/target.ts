@@ -83,12 +83,29 @@ async function readSystemPrompt(path: string): Promise<string> {
   return text;
 }
 
-/** One health request; an unreachable server is the user's problem to fix (exit 2), named with its URL. */
-export async function checkReachable(backend: Backend, baseUrl: string): Promise<void> {
+export interface ReadinessCheck {
+  /** Null when the server answered as ready. */
+  failure: string | null;
+  ms: number;
+}
+
+/**
+ * The backend's health check, as a run does it before measuring; it also opens the connection
+ * (a gRPC channel's handshake is tens of ms), so a probe's TTFT is measured on a warm one too.
+ */
+export async function checkReadiness(backend: Backend, timeoutMs = HEALTH_TIMEOUT_MS): Promise<ReadinessCheck> {
+  const started = performance.now();
   try {
-    await backend.checkHealth(AbortSignal.timeout(HEALTH_TIMEOUT_MS));
+    await backend.checkHealth(AbortSignal.timeout(timeoutMs));
+    return { failure: null, ms: performance.now() - started };
   } catch (error) {
-    const reason = (error as Error)?.name === "TimeoutError" ? `no answer within ${HEALTH_TIMEOUT_MS / 1000} s` : describeNetworkError(error);
-    throw new UsageError(`--base-url ${baseUrl}: the ${backend.name} server is not reachable (${reason})`);
+    const failure = (error as Error)?.name === "TimeoutError" ? `no answer within ${timeoutMs / 1000} s` : describeNetworkError(error);
+    return { failure, ms: performance.now() - started };
   }
+}
+
+/** One health request before a run; an unreachable server is the user's problem to fix (exit 2), named with its URL. */
+export async function checkReachable(backend: Backend, baseUrl: string): Promise<void> {
+  const { failure } = await checkReadiness(backend);
+  if (failure !== null) throw new UsageError(`--base-url ${baseUrl}: the ${backend.name} server is not reachable (${failure})`);
 }
