@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { SEED_COLUMNS } from "../src/report/seed-columns.ts";
-import { DATASET, readJsonl, runCli, startMock, tempDir, type MockHandle } from "./helpers/cli.ts";
+import { DATASET, llmbenchArgv, readJsonl, runCli, startMock, tempDir, type MockHandle } from "./helpers/cli.ts";
 
 interface TruthEntry {
   arrival_ms: number;
@@ -177,6 +177,53 @@ describe("faults lose nothing that was measured", () => {
       }
       const summary = await Bun.file(join(dir, "summary.json")).json();
       expect(summary.failures).toEqual({ "cancelled at stop (drain timeout 0.5 s)": 4 });
+    } finally {
+      await mock.stop();
+    }
+  }, 30_000);
+
+  test("a request past --request-timeout is cancelled and recorded with that reason", async () => {
+    const dir = tempDir();
+    const mock = await startMock(["--ttft-ms", "3000", "--itl-ms", "10"]);
+    try {
+      const started = performance.now();
+      const result = await runCli([
+        "run", "--base-url", mock.url, "--model", "m", "--dataset-path", DATASET, "--output-len", "4",
+        "--num-clients", "2", "--num-requests", "4", "--ramp-up-time", "0", "--request-timeout", "0.3", "--result-dir", dir,
+      ]);
+      expect(performance.now() - started).toBeLessThan(2900);
+      expect(result.exitCode).toBe(1);
+      const records = await readJsonl<{ status: string; error: string }>(join(dir, "requests.jsonl"));
+      expect(records.map((r) => [r.status, r.error])).toEqual(Array(4).fill(["failed", "timeout after 0.3 s (--request-timeout)"]));
+    } finally {
+      await mock.stop();
+    }
+  }, 30_000);
+
+  test("Ctrl-C: requests in flight are recorded as interrupted, the summary is written, exit 130", async () => {
+    const dir = tempDir();
+    const mock = await startMock(["--ttft-ms", "10", "--itl-ms", "50"]);
+    try {
+      const child = Bun.spawn(
+        llmbenchArgv("run", "--base-url", mock.url, "--model", "m", "--dataset-path", DATASET, "--output-len", "100",
+          "--num-clients", "3", "--num-requests", "30", "--ramp-up-time", "0", "--result-dir", dir),
+        { stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } },
+      );
+      // interrupt once the first requests are streaming
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && !(await Bun.file(join(dir, "requests.jsonl")).exists())) await Bun.sleep(20);
+      await Bun.sleep(500);
+      child.kill("SIGINT");
+      expect(await child.exited).toBe(130);
+      const records = await readJsonl<{ status: string; error: string; events: unknown[] }>(join(dir, "requests.jsonl"));
+      expect(records.length).toBe(3);
+      for (const r of records) {
+        expect(r.error).toBe("interrupted (Ctrl-C)");
+        expect(r.events.length).toBeGreaterThan(0);
+      }
+      const summary = await Bun.file(join(dir, "summary.json")).json();
+      expect(summary.interrupted).toBe(true);
+      expect(summary.failures).toEqual({ "interrupted (Ctrl-C)": 3 });
     } finally {
       await mock.stop();
     }

@@ -50,14 +50,16 @@ export async function runPoint(setup: PointSetup): Promise<PointRecords> {
 
   const sendTurn = async (identity: RequestIdentity, history: ChatMessage[], text: string, outputLen: number, cancel: AbortSignal) => {
     const messages = sampler.messages(history, text);
-    const timeout = AbortSignal.timeout(shape.requestTimeoutS * 1000);
-    const signal = AbortSignal.any([cancel, timeout]);
+    // A timer cleared when the request ends: a long run must not keep one per request alive.
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(new Error(`timeout after ${shape.requestTimeoutS} s (--request-timeout)`)),
+      shape.requestTimeoutS * 1000,
+    );
     setup.onSent?.();
-    const measured = await measureRequest(backend, { id: nextId++, messages, outputLen }, identity, signal);
+    const measured = await measureRequest(backend, { id: nextId++, messages, outputLen }, identity, AbortSignal.any([cancel, timeout.signal]));
+    clearTimeout(timer);
     const record = measured.record;
-    if (record.status === "failed" && timeout.aborted && !cancel.aborted) {
-      record.error = `timeout after ${shape.requestTimeoutS} s (--request-timeout)`;
-    }
     records.push(record);
     setup.onRecord(record);
     return { record, messages, answer: measured.text };
