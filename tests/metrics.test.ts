@@ -3,6 +3,7 @@ import { describe, percentileOfSorted, populationStd } from "../src/metrics/stat
 import { interTokenLatencies, requestLatency } from "../src/metrics/request-latency.ts";
 import { summarize } from "../src/metrics/summarize.ts";
 import type { RequestRecord } from "../src/records/record.ts";
+import { statsOf, type RequestStats } from "../src/metrics/request-stats.ts";
 
 group("numpy conventions", () => {
   test("percentiles interpolate linearly between closest ranks", () => {
@@ -63,17 +64,18 @@ group("per-request latencies", () => {
   });
 });
 
-function record(overrides: Partial<RequestRecord>): RequestRecord {
-  return {
+/** A request as the metrics see it, from a hand-written record. */
+function record(overrides: Partial<RequestRecord>): RequestStats {
+  return statsOf({
     user: 0, seq: 0, conversation: "0.0", turn: 0, prompt_index: 0, sent: true, send_ms: 0, queue_wait_ms: 0, status: "ok",
     error: null, in_tokens: 10, server_in_tokens: null, out_tokens: 0, asked_out_tokens: 0, short: false, ttft_ms: null,
     e2e_ms: null, done_ms: 0, events: [], finish_reason: null,
     ...overrides,
-  };
+  });
 }
 
 group("summary of a run", () => {
-  const records: RequestRecord[] = [
+  const records: RequestStats[] = [
     // sent at 1000 ms: tokens at +100 (1), +150 (2), +200 (1) → TTFT 100, E2E 200, TPOT 100 / 3
     record({ send_ms: 1000, in_tokens: 10, out_tokens: 4, events: [[100, 1], [150, 2], [200, 1]], done_ms: 210 }),
     // sent at 1100 ms: one token at +300 → TTFT 300, E2E 300, no TPOT; ends at 1100 + 310 = 1410

@@ -7,6 +7,7 @@ import { goodput } from "../src/metrics/goodput.ts";
 import { statsByTurn } from "../src/metrics/per-turn.ts";
 import { parseGoodput } from "../src/config/goodput-flag.ts";
 import type { RequestRecord } from "../src/records/record.ts";
+import { statsOf, type RequestStats } from "../src/metrics/request-stats.ts";
 
 function stats(values: number[]) {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
@@ -53,12 +54,13 @@ describe("arrival processes", () => {
   });
 });
 
-function record(overrides: Partial<RequestRecord>): RequestRecord {
-  return {
+/** A request as the metrics see it, from a hand-written record. */
+function record(overrides: Partial<RequestRecord>): RequestStats {
+  return statsOf({
     user: 0, seq: 0, conversation: "0.0", turn: 0, prompt_index: 0, sent: true, send_ms: 0, queue_wait_ms: 0, status: "ok",
     error: null, in_tokens: 10, server_in_tokens: null, out_tokens: 0, asked_out_tokens: 0, short: false, ttft_ms: null,
     e2e_ms: null, done_ms: 0, events: [], finish_reason: null, ...overrides,
-  };
+  });
 }
 
 describe("observed concurrency", () => {

@@ -1,4 +1,4 @@
-import type { RequestRecord } from "../records/record.ts";
+import type { RequestStats } from "./request-stats.ts";
 
 export interface ObservedConcurrency {
   /** Time-averaged number of requests in flight between the first send and the last finish. */
@@ -7,17 +7,17 @@ export interface ObservedConcurrency {
 }
 
 /** How many requests were really in flight: the client controls this in closed loop, not in rate mode. */
-export function observedConcurrency(records: readonly RequestRecord[]): ObservedConcurrency {
+export function observedConcurrency(requests: readonly RequestStats[]): ObservedConcurrency {
   const edges: Array<[number, number]> = [];
   let busy = 0;
   let first = Infinity;
   let last = -Infinity;
-  for (const record of records) {
-    if (!record.sent) continue;
-    const end = record.send_ms + record.done_ms;
-    edges.push([record.send_ms, 1], [end, -1]);
-    busy += record.done_ms;
-    first = Math.min(first, record.send_ms);
+  for (const request of requests) {
+    if (!request.sent) continue;
+    const end = request.sendMs + request.doneMs;
+    edges.push([request.sendMs, 1], [end, -1]);
+    busy += request.doneMs;
+    first = Math.min(first, request.sendMs);
     last = Math.max(last, end);
   }
   if (edges.length === 0) return { mean: 0, max: 0 };

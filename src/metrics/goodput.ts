@@ -1,5 +1,4 @@
-import type { RequestRecord } from "../records/record.ts";
-import { requestLatency } from "./request-latency.ts";
+import type { RequestStats } from "./request-stats.ts";
 
 /** Service-level objectives in ms; a request meets them when it succeeded within every one given. */
 export interface GoodputSlo {
@@ -17,22 +16,20 @@ export interface Goodput {
 }
 
 /** TPOT of a one-token answer is undefined and does not fail a TPOT objective. */
-export function meetsSlo(record: RequestRecord, slo: GoodputSlo): boolean {
-  if (record.status !== "ok") return false;
-  const latency = requestLatency(record.events, record.out_tokens);
-  if (latency === null) return false;
-  if (slo.ttft !== undefined && latency.ttft > slo.ttft) return false;
-  if (slo.e2e !== undefined && latency.e2e > slo.e2e) return false;
-  if (slo.tpot !== undefined && latency.tpot !== null && latency.tpot > slo.tpot) return false;
+export function meetsSlo(request: RequestStats, slo: GoodputSlo): boolean {
+  if (!request.ok) return false;
+  if (slo.ttft !== undefined && request.ttft! > slo.ttft) return false;
+  if (slo.e2e !== undefined && request.e2e! > slo.e2e) return false;
+  if (slo.tpot !== undefined && request.tpot !== null && request.tpot > slo.tpot) return false;
   return true;
 }
 
-export function goodput(records: readonly RequestRecord[], slo: GoodputSlo, durationS: number): Goodput {
+export function goodput(requests: readonly RequestStats[], slo: GoodputSlo, durationS: number): Goodput {
   let met = 0;
-  for (const record of records) if (meetsSlo(record, slo)) met++;
+  for (const request of requests) if (meetsSlo(request, slo)) met++;
   return {
     goodput: durationS > 0 ? met / durationS : 0,
-    goodput_ratio: records.length > 0 ? met / records.length : 0,
+    goodput_ratio: requests.length > 0 ? met / requests.length : 0,
     met,
   };
 }

@@ -1,4 +1,4 @@
-import type { RequestRecord } from "../records/record.ts";
+import type { RequestStats } from "./request-stats.ts";
 import { summarize } from "./summarize.ts";
 
 export interface TurnStats {
@@ -14,12 +14,12 @@ export interface TurnStats {
 }
 
 /** Statistics for each turn index of multi-turn conversations: later turns carry the history. */
-export function statsByTurn(records: readonly RequestRecord[]): TurnStats[] {
-  const byTurn = new Map<number, RequestRecord[]>();
-  for (const record of records) {
-    const group = byTurn.get(record.turn);
-    if (group) group.push(record);
-    else byTurn.set(record.turn, [record]);
+export function statsByTurn(requests: readonly RequestStats[]): TurnStats[] {
+  const byTurn = new Map<number, RequestStats[]>();
+  for (const request of requests) {
+    const group = byTurn.get(request.turn);
+    if (group) group.push(request);
+    else byTurn.set(request.turn, [request]);
   }
   return [...byTurn.keys()].sort((a, b) => a - b).map((turn) => {
     const summary = summarize(byTurn.get(turn)!);

@@ -12,7 +12,7 @@ export interface Distribution {
 }
 
 /** numpy.percentile with the default "linear" method; `sorted` must be ascending and non-empty. */
-export function percentileOfSorted(sorted: readonly number[], percent: number): number {
+export function percentileOfSorted(sorted: ArrayLike<number>, percent: number): number {
   const rank = ((sorted.length - 1) * percent) / 100;
   const lower = Math.floor(rank);
   const upper = Math.ceil(rank);
@@ -20,23 +20,23 @@ export function percentileOfSorted(sorted: readonly number[], percent: number): 
   return lowerValue + (sorted[upper]! - lowerValue) * (rank - lower);
 }
 
-export function mean(values: readonly number[]): number {
+export function mean(values: ArrayLike<number>): number {
   let sum = 0;
-  for (const v of values) sum += v;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
   return sum / values.length;
 }
 
-export function populationStd(values: readonly number[]): number {
+export function populationStd(values: ArrayLike<number>): number {
   const m = mean(values);
   let squares = 0;
-  for (const v of values) squares += (v - m) * (v - m);
+  for (let i = 0; i < values.length; i++) squares += (values[i]! - m) * (values[i]! - m);
   return Math.sqrt(squares / values.length);
 }
 
 /** Statistics of a sample, or null when it is empty (nothing was measured). */
-export function describe(values: readonly number[]): Distribution | null {
+export function describe(values: ArrayLike<number>): Distribution | null {
   if (values.length === 0) return null;
-  const sorted = Float64Array.from(values).sort() as unknown as number[];
+  const sorted = Float64Array.from(values).sort();
   return {
     min: sorted[0]!,
     max: sorted[sorted.length - 1]!,

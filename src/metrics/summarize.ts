@@ -1,6 +1,5 @@
-import type { RequestRecord } from "../records/record.ts";
 import { observedConcurrency } from "./concurrency.ts";
-import { interTokenLatencies, requestLatency } from "./request-latency.ts";
+import type { RequestStats } from "./request-stats.ts";
 import { describe, type Distribution } from "./stats.ts";
 
 export interface Summary {
@@ -40,58 +39,65 @@ export interface Summary {
 }
 
 /** Metrics of one run or sweep point; failed requests count only in completed/failed/failures. */
-export function summarize(records: readonly RequestRecord[]): Summary {
+export function summarize(requests: readonly RequestStats[]): Summary {
   const failures: Record<string, number> = {};
   const ttfts: number[] = [];
   const tpots: number[] = [];
   const e2es: number[] = [];
-  const itls: number[] = [];
+  const queueWaits: number[] = [];
+  let itlCount = 0;
   let completed = 0;
   let totalIn = 0;
   let totalOut = 0;
   let maxIn = 0;
   let maxOut = 0;
   let tokenEvents = 0;
-  let serverIn: number | null = null;
   let shortOutputs = 0;
-  const queueWaits: number[] = [];
+  let serverIn: number | null = null;
   let firstSend = Infinity;
   let lastDone = -Infinity;
 
-  for (const record of records) {
-    firstSend = Math.min(firstSend, record.send_ms);
-    lastDone = Math.max(lastDone, record.send_ms + record.done_ms);
-    if (record.sent) queueWaits.push(record.queue_wait_ms);
-    const latency = record.status === "ok" ? requestLatency(record.events, record.out_tokens) : null;
-    if (latency === null) {
-      const reason = record.error ?? "no output tokens";
+  for (const request of requests) {
+    firstSend = Math.min(firstSend, request.sendMs);
+    lastDone = Math.max(lastDone, request.sendMs + request.doneMs);
+    if (request.sent) queueWaits.push(request.queueWaitMs);
+    if (!request.ok) {
+      const reason = request.error ?? "no output tokens";
       failures[reason] = (failures[reason] ?? 0) + 1;
       continue;
     }
     completed++;
-    if (record.short) shortOutputs++;
-    ttfts.push(latency.ttft);
-    e2es.push(latency.e2e);
-    if (latency.tpot !== null) tpots.push(latency.tpot);
-    interTokenLatencies(record.events, itls);
-    for (const [, tokens] of record.events) if (tokens > 0) tokenEvents++;
-    totalIn += record.in_tokens;
-    totalOut += record.out_tokens;
-    maxIn = Math.max(maxIn, record.in_tokens);
-    maxOut = Math.max(maxOut, record.out_tokens);
-    if (record.server_in_tokens !== null) serverIn = (serverIn ?? 0) + record.server_in_tokens;
+    if (request.short) shortOutputs++;
+    ttfts.push(request.ttft!);
+    e2es.push(request.e2e!);
+    if (request.tpot !== null) tpots.push(request.tpot);
+    itlCount += request.itl.length;
+    tokenEvents += request.tokenEvents;
+    totalIn += request.inTokens;
+    totalOut += request.outTokens;
+    maxIn = Math.max(maxIn, request.inTokens);
+    maxOut = Math.max(maxOut, request.outTokens);
+    if (request.serverInTokens !== null) serverIn = (serverIn ?? 0) + request.serverInTokens;
   }
 
-  const requests = records.length;
-  const durationS = requests > 0 ? (lastDone - firstSend) / 1000 : 0;
+  const itls = new Float64Array(itlCount);
+  let offset = 0;
+  for (const request of requests) {
+    if (!request.ok) continue;
+    itls.set(request.itl, offset);
+    offset += request.itl.length;
+  }
+
+  const issued = requests.length;
+  const durationS = issued > 0 ? (lastDone - firstSend) / 1000 : 0;
   const perSecond = (n: number) => (durationS > 0 ? n / durationS : 0);
-  const concurrency = observedConcurrency(records);
+  const concurrency = observedConcurrency(requests);
   return {
-    requests,
+    requests: issued,
     completed,
-    failed: requests - completed,
+    failed: issued - completed,
     failures,
-    success_rate: requests > 0 ? completed / requests : 0,
+    success_rate: issued > 0 ? completed / issued : 0,
     duration_s: durationS,
     qps: perSecond(completed),
     total_inlen: totalIn,

@@ -4,7 +4,6 @@ import { goodput, type Goodput, type GoodputSlo } from "../metrics/goodput.ts";
 import { statsByTurn, type TurnStats } from "../metrics/per-turn.ts";
 import { summarize, type Summary } from "../metrics/summarize.ts";
 import { JsonlWriter } from "../records/jsonl-writer.ts";
-import type { RequestRecord } from "../records/record.ts";
 import { ProgressLine } from "../report/progress.ts";
 import { summaryRow, type PointLabels, type Row } from "../report/seed-columns.ts";
 import { runPoint, type LoadShape } from "./run-point.ts";
@@ -25,7 +24,6 @@ export interface PointResult {
   goodput: Goodput | null;
   /** The summary as one row of the seed's CSV columns (then llmbench's). */
   row: Row;
-  records: RequestRecord[];
   interrupted: boolean;
 }
 
@@ -79,14 +77,14 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
     requestsFile.close();
   }
 
-  const { records, timing } = outcome;
+  const { requests, timing } = outcome;
   const interrupted = options.interrupt?.aborted ?? false;
-  const summary = summarize(records);
+  const summary = summarize(requests);
   const steadyFrom = performance.timeOrigin + timing.rampedUpAt;
   const steadyTo = performance.timeOrigin + timing.stoppedAt;
-  const steady = summarize(records.filter((r) => r.send_ms >= steadyFrom && r.send_ms < steadyTo));
-  const perTurn = statsByTurn(records);
-  const good = spec.goodput === null ? null : goodput(records, spec.goodput, summary.duration_s);
+  const steady = summarize(requests.filter((r) => r.sendMs >= steadyFrom && r.sendMs < steadyTo));
+  const perTurn = statsByTurn(requests);
+  const good = spec.goodput === null ? null : goodput(requests, spec.goodput, summary.duration_s);
   const row = summaryRow(summary, options.labels, good);
   writeSummaryFiles(
     options.dir,
@@ -104,7 +102,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
     },
     [row],
   );
-  return { summary, steady, perTurn, goodput: good, row, records, interrupted };
+  return { summary, steady, perTurn, goodput: good, row, interrupted };
 }
 
 /** A few unmeasured requests first (JIT, CUDA graphs, connections), with prompts of their own. */

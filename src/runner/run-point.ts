@@ -2,6 +2,7 @@ import type { Backend, ChatMessage } from "../backends/backend.ts";
 import type { ConversationPlan, ConversationSampler } from "../dataset/sampler.ts";
 import { seededRandom } from "../dataset/prng.ts";
 import type { RequestRecord } from "../records/record.ts";
+import { statsOf, type RequestStats } from "../metrics/request-stats.ts";
 import { runClosedLoop } from "../workload/closed-loop.ts";
 import { runOpenLoop } from "../workload/open-loop.ts";
 import type { LoopTiming } from "../workload/timing.ts";
@@ -38,15 +39,20 @@ export interface PointSetup {
 }
 
 export interface PointRecords {
-  records: RequestRecord[];
+  /** What the metrics need of every request; the records themselves went to `onRecord`. */
+  requests: RequestStats[];
   timing: LoopTiming;
 }
 
-/** One benchmark point: closed-loop users or open-loop arrivals; returns every record. */
+/** One benchmark point: closed-loop users or open-loop arrivals; every record goes to `onRecord` as it finishes. */
 export async function runPoint(setup: PointSetup): Promise<PointRecords> {
   const { backend, sampler, shape } = setup;
-  const records: RequestRecord[] = [];
+  const requests: RequestStats[] = [];
   let nextId = 0;
+  const keep = (record: RequestRecord) => {
+    requests.push(statsOf(record));
+    setup.onRecord(record);
+  };
 
   const sendTurn = async (identity: RequestIdentity, history: ChatMessage[], text: string, outputLen: number, cancel: AbortSignal) => {
     const messages = sampler.messages(history, text);
@@ -60,8 +66,7 @@ export async function runPoint(setup: PointSetup): Promise<PointRecords> {
     const measured = await measureRequest(backend, { id: nextId++, messages, outputLen }, identity, AbortSignal.any([cancel, timeout.signal]));
     clearTimeout(timer);
     const record = measured.record;
-    records.push(record);
-    setup.onRecord(record);
+    keep(record);
     return { record, messages, answer: measured.text };
   };
 
@@ -84,16 +89,14 @@ export async function runPoint(setup: PointSetup): Promise<PointRecords> {
           promptIndex: plan.index, inTokens: plan.firstTurnInTokens, arrivedAt,
         };
         if (notSent !== null) {
-          const record = unsentRecord(identity, turn.outputLen, notSent);
-          records.push(record);
-          setup.onRecord(record);
+          keep(unsentRecord(identity, turn.outputLen, notSent));
           return;
         }
         await sendTurn(identity, [], turn.text, turn.outputLen, cancel);
       },
       setup.interrupt,
     );
-    return { records, timing };
+    return { requests, timing };
   }
 
   const users = new Map<number, UserConversations>();
@@ -111,7 +114,7 @@ export async function runPoint(setup: PointSetup): Promise<PointRecords> {
     },
     setup.interrupt,
   );
-  return { records, timing };
+  return { requests, timing };
 }
 
 /** One virtual user's conversations: which one it is in, at which turn, with what history. */

@@ -1,0 +1,57 @@
+import type { RequestRecord } from "../records/record.ts";
+import { interTokenLatencies, requestLatency } from "./request-latency.ts";
+
+/**
+ * What the metrics need of one request, computed once when it finishes. A point keeps these in
+ * memory instead of the records (whose every token event goes to requests.jsonl): per-token
+ * samples sit in a Float64Array, a few bytes a token, which the garbage collector does not scan.
+ */
+export interface RequestStats {
+  /** False for an arrival that was never sent (rate mode, still queued at the stop). */
+  sent: boolean;
+  /** Succeeded with at least one output token: counts in the latencies. */
+  ok: boolean;
+  error: string | null;
+  sendMs: number;
+  doneMs: number;
+  queueWaitMs: number;
+  turn: number;
+  inTokens: number;
+  serverInTokens: number | null;
+  outTokens: number;
+  short: boolean;
+  ttft: number | null;
+  e2e: number | null;
+  /** Null for answers of fewer than two tokens. */
+  tpot: number | null;
+  /** Inter-token latencies, one per token after the first event. */
+  itl: Float64Array;
+  /** Events that carried at least one token. */
+  tokenEvents: number;
+}
+
+const NO_SAMPLES = new Float64Array(0);
+
+export function statsOf(record: RequestRecord): RequestStats {
+  const latency = record.status === "ok" ? requestLatency(record.events, record.out_tokens) : null;
+  let tokenEvents = 0;
+  for (const [, tokens] of record.events) if (tokens > 0) tokenEvents++;
+  return {
+    sent: record.sent,
+    ok: latency !== null,
+    error: latency !== null ? null : (record.error ?? "no output tokens"),
+    sendMs: record.send_ms,
+    doneMs: record.done_ms,
+    queueWaitMs: record.queue_wait_ms,
+    turn: record.turn,
+    inTokens: record.in_tokens,
+    serverInTokens: record.server_in_tokens,
+    outTokens: record.out_tokens,
+    short: record.short,
+    ttft: latency?.ttft ?? null,
+    e2e: latency?.e2e ?? null,
+    tpot: latency?.tpot ?? null,
+    itl: latency === null ? NO_SAMPLES : Float64Array.from(interTokenLatencies(record.events)),
+    tokenEvents,
+  };
+}
