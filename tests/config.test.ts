@@ -162,7 +162,7 @@ describe("the config meets the point runner", () => {
     const config = resolveConfig(validConfig(), CONFIG_PATH, ["vllm"]);
     expect(pointSpecFor(config, config.sweep.points[1]!)).toEqual({
       numClients: 5, rampUpTimeS: 0.5, requestRate: null, burstiness: 1, maxConcurrency: null, stopTimeS: 300, numRequests: 1024,
-      drainTimeoutS: 60, requestTimeoutS: 600, seed: 0, numTurns: 1, thinkTimeS: 0, warmupRequests: 0, goodput: null,
+      drainTimeoutS: 60, requestTimeoutS: 600, seed: 0, numTurns: 1, thinkTimeS: 0, warmupRequests: 0, goodput: null, serverGauges: true,
     });
     expect(unsupportedSettings(config)).toEqual([]);
   });

@@ -46,7 +46,24 @@ export interface Backend {
   generate(request: GenerationRequest, onTokens: TokenListener, signal: AbortSignal, onRawEvent?: RawEventListener): Promise<GenerationOutcome>;
   /** Releases long-lived connections (gRPC channels) so that the process can exit; HTTP backends have none. */
   close?(): void;
+  /**
+   * The server's own load gauges from its Prometheus /metrics, under common names; null when the
+   * server has no such endpoint or none of its known gauges. Absent for protocols without one.
+   */
+  readGauges?(signal: AbortSignal): Promise<ServerGauges | null>;
 }
+
+/** Server-side gauges, named the same for every server. */
+export interface ServerGauges {
+  /** Requests the server is generating for. */
+  running?: number;
+  /** Requests queued in the server. */
+  waiting?: number;
+  /** Fraction of the KV cache in use, 0..1. */
+  kv_cache_usage?: number;
+}
+
+export const GAUGE_NAMES = ["running", "waiting", "kv_cache_usage"] as const satisfies readonly (keyof ServerGauges)[];
 
 export interface BackendOptions {
   /** An http(s) URL, or host:port for the gRPC backend. */

@@ -13,6 +13,8 @@ export const llamacppBackend = httpBackend({
   defaultApiKeyEnv: null,
   path: "/completion",
   health: ["/health"],
+  // served when llama-server runs with --metrics
+  gauges: { running: ["llamacpp:requests_processing"], waiting: ["llamacpp:requests_deferred"], kv_cache_usage: ["llamacpp:kv_cache_usage_ratio"] },
   body: (request) => ({
     prompt: promptText(request.messages),
     n_predict: request.outputLen,

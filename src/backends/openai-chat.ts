@@ -1,5 +1,5 @@
 import { httpBackend } from "./http-generation.ts";
-import { OPENAI_HEALTH_PATHS, openAiDecoder, openAiSamplingFields } from "./openai-stream.ts";
+import { OPENAI_GAUGES, OPENAI_HEALTH_PATHS, openAiDecoder, openAiSamplingFields } from "./openai-stream.ts";
 import { objectOf, stringOf } from "./stream-state.ts";
 
 /**
@@ -14,6 +14,7 @@ export const openAiChatBackend = httpBackend({
   defaultApiKeyEnv: "OPENAI_API_KEY",
   path: "/v1/chat/completions",
   health: OPENAI_HEALTH_PATHS,
+  gauges: OPENAI_GAUGES,
   body: (request, options) => ({ messages: request.messages, ...openAiSamplingFields(options.model, request.outputLen) }),
   decoder: (state) => openAiDecoder(state, chatDeltaText),
 });

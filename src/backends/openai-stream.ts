@@ -48,5 +48,12 @@ export function openAiDecoder(state: StreamState, textOf: (choice: Record<string
   };
 }
 
+/** Load gauges of the OpenAI-compatible servers that have them: vLLM's, and SGLang's under its OpenAI API. */
+export const OPENAI_GAUGES = {
+  running: ["vllm:num_requests_running", "sglang:num_running_reqs"],
+  waiting: ["vllm:num_requests_waiting", "sglang:num_queue_reqs"],
+  kv_cache_usage: ["vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc", "sglang:token_usage"],
+};
+
 /** Health: /health (vLLM, SGLang), else /v1/models (any OpenAI-compatible server). */
 export const OPENAI_HEALTH_PATHS = ["/health", "/v1/models"];

@@ -14,6 +14,7 @@ export const sglangBackend = httpBackend({
   defaultApiKeyEnv: null,
   path: "/generate",
   health: ["/health"],
+  gauges: { running: ["sglang:num_running_reqs"], waiting: ["sglang:num_queue_reqs"], kv_cache_usage: ["sglang:token_usage"] },
   body: (request) => ({
     text: promptText(request.messages),
     sampling_params: {

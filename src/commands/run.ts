@@ -45,6 +45,7 @@ export function registerRun(cli: CAC): void {
     .option("--insecure", "Accept any TLS certificate")
     .option("--ppl-proto <version>", "ppl message set: v2 (default) or v1 for older servers")
     .option("--no-progress", "No live progress line")
+    .option("--no-server-metrics", "Do not sample the server's /metrics gauges (running, waiting, KV cache) during the run")
     .action(async (flags: RawFlags) => {
       const merged = {
         ...flags,

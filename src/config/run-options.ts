@@ -96,6 +96,7 @@ export function parseRunOptions(raw: RawFlags): RunOptions {
     thinkTimeS: flag.nonNegativeSeconds("--think-time", raw.thinkTime, 0)!,
     warmupRequests: flag.nonNegativeInteger("--warmup-requests", raw.warmupRequests, 0),
     goodput: parseGoodput("--goodput", raw.goodput),
+    serverGauges: raw.serverMetrics !== false,
     tokenizer,
     resultDir: raw.resultDir === undefined ? null : flag.text("--result-dir", raw.resultDir),
     modelSize: flag.text("--model-size", raw.modelSize, ""),

@@ -176,6 +176,14 @@ export function streamGeneration(
   return new Response(stream, { headers });
 }
 
+/** The server's load as Prometheus gauges, under the names its real counterpart uses. */
+export function prometheusGauges(gauges: Array<[name: string, help: string, value: number, labels?: string]>): Response {
+  const text = gauges
+    .map(([name, help, value, labels]) => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name}${labels ? `{${labels}}` : ""} ${value.toFixed(1)}\n`)
+    .join("");
+  return new Response(text, { headers: { "content-type": "text/plain; version=0.0.4" } });
+}
+
 export function jsonResponse(body: unknown, status = 200): Response {
   return Response.json(body, { status });
 }

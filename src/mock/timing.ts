@@ -15,9 +15,18 @@ export interface Sequence {
   cancelled: boolean;
 }
 
+/** What the simulated server is doing now, for its /metrics gauges. */
+export interface ServerLoad {
+  /** Sequences being generated. */
+  running: number;
+  /** Sequences admitted to the server but waiting for a batch slot. */
+  waiting: number;
+}
+
 export interface TimingModel {
   readonly description: string;
   admit(sequence: Sequence): void;
+  load(): ServerLoad;
 }
 
 export interface FixedTiming {
@@ -29,18 +38,27 @@ export interface FixedTiming {
 
 /** The first event leaves ttft ms after arrival, then one event every tokensPerEvent × itl ms, whatever the load. */
 export function fixedTimingModel(timing: FixedTiming): TimingModel {
+  let active = 0;
   return {
+    load: () => ({ running: active, waiting: 0 }),
     description: `fixed: TTFT ${timing.ttftMs} ms, ITL ${timing.itlMs} ms, ${timing.tokensPerEvent} token(s) per event`,
     admit(sequence) {
       const arrival = performance.now();
       let firstAt = 0;
       let event = 0;
+      active++;
       const next = () => {
-        if (sequence.cancelled) return;
+        if (sequence.cancelled) {
+          active--;
+          return;
+        }
         const count = Math.min(timing.tokensPerEvent, sequence.outputTokens - sequence.emitted);
         sequence.emit(count);
         if (event === 0) firstAt = performance.now();
-        if (sequence.emitted >= sequence.outputTokens) return;
+        if (sequence.emitted >= sequence.outputTokens || sequence.cancelled) {
+          active--;
+          return;
+        }
         event++;
         // Targets counted from the first token's write: a late timer does not push later tokens back.
         runAt(firstAt + event * timing.tokensPerEvent * timing.itlMs, next);
@@ -114,6 +132,7 @@ export function batchingTimingModel(timing: BatchingTiming): TimingModel {
   };
 
   return {
+    load: () => ({ running: running.length, waiting: waiting.length }),
     description: `batching: prefill ${timing.prefillTps} tok/s, step ${timing.stepMs} ms + ${timing.stepMsPerSeq} ms/seq, max batch ${timing.maxBatch}`,
     admit(sequence) {
       waiting.push(sequence);

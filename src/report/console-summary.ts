@@ -3,6 +3,7 @@ import type { Summary } from "../metrics/summarize.ts";
 import type { Distribution } from "../metrics/stats.ts";
 import type { Goodput } from "../metrics/goodput.ts";
 import type { TurnStats } from "../metrics/per-turn.ts";
+import type { GaugeStats } from "../metrics/server-gauges.ts";
 
 const number = (value: number, digits = 2) => value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const integer = (value: number) => value.toLocaleString("en-US");
@@ -13,6 +14,7 @@ export interface PointReport {
   steady?: Summary;
   perTurn?: TurnStats[];
   goodput?: Goodput | null;
+  gauges?: { status: string; gauges: Record<string, GaugeStats> };
 }
 
 /** Right-aligned columns after a left-aligned first one. */
@@ -47,6 +49,13 @@ export function formatSummary(title: string, report: PointReport): string {
     concurrency += `   waited in client: mean ${number(summary.queue_wait.mean)} ms, p99 ${number(summary.queue_wait.p99)} ms`;
   }
   lines.push(concurrency);
+  const gauges = report.gauges?.gauges ?? {};
+  if (Object.keys(gauges).length > 0) {
+    const part = (name: string, label: string, scale = 1, unit = "") =>
+      gauges[name] ? [`${label} mean ${number(gauges[name]!.mean * scale, 1)}${unit}, max ${number(gauges[name]!.max * scale, 1)}${unit}`] : [];
+    const parts = [...part("running", "running"), ...part("waiting", "waiting"), ...part("kv_cache_usage", "KV cache", 100, " %")];
+    lines.push(`  server     ${parts.join("; ")} (its /metrics, ${Math.max(...Object.values(gauges).map((g) => g.samples))} samples)`);
+  }
   if (report.goodput) {
     lines.push(`  goodput    ${number(report.goodput.goodput)} req/s (${(report.goodput.goodput_ratio * 100).toFixed(1)} % of requests met every SLO)`);
   }

@@ -1,6 +1,7 @@
 import type { Summary } from "../metrics/summarize.ts";
 import type { Distribution } from "../metrics/stats.ts";
 import type { Goodput } from "../metrics/goodput.ts";
+import type { GaugeStats } from "../metrics/server-gauges.ts";
 
 /** Who and what was measured: the first columns of the seed's CSV. */
 export interface PointLabels {
@@ -29,12 +30,14 @@ export const EXTRA_COLUMNS: readonly string[] = [
   "failed", "duration_s", "tokens_per_event", "server_total_inlen", "short_outputs",
   "request_rate", "mean_concurrency", "max_concurrency", "mean_queue_wait", "p99_queue_wait",
   "goodput", "goodput_ratio",
+  "server_mean_running", "server_max_running", "server_mean_waiting", "server_max_waiting",
+  "server_mean_kv_cache_usage", "server_max_kv_cache_usage",
 ];
 
 export type Row = Record<string, string | number | null>;
 
 /** One flat row keyed by column name: the seed's columns, then llmbench's. */
-export function summaryRow(summary: Summary, labels: PointLabels, good: Goodput | null = null): Row {
+export function summaryRow(summary: Summary, labels: PointLabels, good: Goodput | null = null, gauges: Record<string, GaugeStats> = {}): Row {
   const row: Row = {
     "model_size(B)": labels.modelSize,
     tp: labels.tp,
@@ -68,5 +71,9 @@ export function summaryRow(summary: Summary, labels: PointLabels, good: Goodput 
   row.p99_queue_wait = summary.queue_wait?.p99 ?? null;
   row.goodput = good?.goodput ?? null;
   row.goodput_ratio = good?.goodput_ratio ?? null;
+  for (const gauge of ["running", "waiting", "kv_cache_usage"]) {
+    row[`server_mean_${gauge}`] = gauges[gauge]?.mean ?? null;
+    row[`server_max_${gauge}`] = gauges[gauge]?.max ?? null;
+  }
   return row;
 }

@@ -6,6 +6,7 @@ import { summarize, type Summary } from "../metrics/summarize.ts";
 import { JsonlWriter } from "../records/jsonl-writer.ts";
 import { ProgressLine } from "../report/progress.ts";
 import { summaryRow, type PointLabels, type Row } from "../report/seed-columns.ts";
+import { GaugeSampler, type GaugeReport } from "./gauge-sampler.ts";
 import { runPoint, type LoadShape } from "./run-point.ts";
 import type { Target } from "./target.ts";
 
@@ -14,6 +15,8 @@ export interface PointSpec extends LoadShape {
   /** Requests sent before measuring, with their own prompts, and not counted. */
   warmupRequests: number;
   goodput: GoodputSlo | null;
+  /** Sample the server's load gauges (its Prometheus /metrics) while the point runs. */
+  serverGauges: boolean;
 }
 
 export interface PointResult {
@@ -22,6 +25,7 @@ export interface PointResult {
   steady: Summary;
   perTurn: TurnStats[];
   goodput: Goodput | null;
+  gauges: GaugeReport;
   /** The summary as one row of the seed's CSV columns (then llmbench's). */
   row: Row;
   interrupted: boolean;
@@ -58,6 +62,8 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
   const label = spec.requestRate === null ? `${spec.numClients} client${spec.numClients === 1 ? "" : "s"}` : `${spec.requestRate} req/s`;
   const progress = new ProgressLine(label, spec.numRequests, options.progress);
   progress.start();
+  const sampler = spec.serverGauges ? new GaugeSampler(target.backend) : null;
+  sampler?.start();
   let outcome;
   try {
     outcome = await runPoint({
@@ -76,6 +82,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
     progress.stop();
     requestsFile.close();
   }
+  const gauges = sampler ? await sampler.stop() : { status: "off", gauges: {} };
 
   const { requests, timing } = outcome;
   const interrupted = options.interrupt?.aborted ?? false;
@@ -85,7 +92,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
   const steady = summarize(requests.filter((r) => r.sendMs >= steadyFrom && r.sendMs < steadyTo));
   const perTurn = statsByTurn(requests);
   const good = spec.goodput === null ? null : goodput(requests, spec.goodput, summary.duration_s);
-  const row = summaryRow(summary, options.labels, good);
+  const row = summaryRow(summary, options.labels, good, gauges.gauges);
   writeSummaryFiles(
     options.dir,
     {
@@ -93,6 +100,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
       requests: summary.requests,
       failures: summary.failures,
       queue_wait_ms: summary.queue_wait,
+      server_gauges: gauges,
       ...(spec.goodput ? { goodput_slo_ms: spec.goodput } : {}),
       ...(target.systemPromptTokens !== null ? { system_prompt_tokens: target.systemPromptTokens } : {}),
       steady: summaryRow(steady, options.labels, null),
@@ -102,7 +110,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
     },
     [row],
   );
-  return { summary, steady, perTurn, goodput: good, row, interrupted };
+  return { summary, steady, perTurn, goodput: good, gauges, row, interrupted };
 }
 
 /** A few unmeasured requests first (JIT, CUDA graphs, connections), with prompts of their own. */

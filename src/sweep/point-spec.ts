@@ -53,6 +53,7 @@ export function pointSpecFor(config: ResolvedBenchConfig, point: SweepPoint): Po
     thinkTimeS: 0,
     warmupRequests: 0,
     goodput: null,
+    serverGauges: true,
   };
 }
 

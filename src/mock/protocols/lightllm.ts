@@ -1,4 +1,4 @@
-import { approximateTokens, integerField, jsonResponse, outputLength, readJsonBody, sseEvent, streamGeneration, tokenId, type MockContext } from "../generation.ts";
+import { approximateTokens, integerField, jsonResponse, outputLength, prometheusGauges, readJsonBody, sseEvent, streamGeneration, tokenId, type MockContext } from "../generation.ts";
 import type { HttpMockProtocol } from "./protocol.ts";
 
 function lightllmError(message: string, status = 400): Response {
@@ -48,6 +48,13 @@ export const lightllmProtocol: HttpMockProtocol = {
   routes: {
     "POST /generate_stream": generateStream,
     "GET /health": () => jsonResponse({ message: "Ok" }),
+    "GET /metrics": (_request, context) => {
+      const load = context.timing.load();
+      return prometheusGauges([
+        ["lightllm_batch_current_size", "Requests in the running batch.", load.running],
+        ["lightllm_queue_size", "Requests waiting in the queue.", load.waiting],
+      ]);
+    },
   },
   error: lightllmError,
 };

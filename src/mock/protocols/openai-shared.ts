@@ -1,4 +1,4 @@
-import { integerField, jsonResponse, sseEvent, type MockContext } from "../generation.ts";
+import { integerField, jsonResponse, prometheusGauges, sseEvent, type MockContext } from "../generation.ts";
 import type { MockRoute } from "./protocol.ts";
 
 /** What the OpenAI completions and chat endpoints share in the simulator. */
@@ -48,4 +48,12 @@ export const openAiInfoRoutes: Record<string, MockRoute> = {
   "GET /v1/models": (_request, context) =>
     jsonResponse({ object: "list", data: [{ id: context.model, object: "model", created: 0, owned_by: "llmbench-mock" }] }),
   "GET /health": () => new Response(null, { status: 200 }),
+  "GET /metrics": (_request, context) => {
+    const load = context.timing.load();
+    const labels = `model_name="${context.model}"`;
+    return prometheusGauges([
+      ["vllm:num_requests_running", "Number of requests in model execution batches.", load.running, labels],
+      ["vllm:num_requests_waiting", "Number of requests waiting to be processed.", load.waiting, labels],
+    ]);
+  },
 };

@@ -1,0 +1,70 @@
+import type { Backend, ServerGauges } from "../backends/backend.ts";
+import { describeNetworkError } from "../backends/transport/http.ts";
+import { summarizeGauges, type GaugeStats } from "../metrics/server-gauges.ts";
+
+export interface GaugeReport {
+  /** "sampled", or why not: the backend has no gauges, the server did not serve them, sampling was off. */
+  status: string;
+  gauges: Record<string, GaugeStats>;
+}
+
+/**
+ * Reads the server's load gauges (running and waiting requests, KV cache use) once a second
+ * while a point runs: what the server was doing while the client measured it. One light GET a
+ * second; a server without /metrics is asked once.
+ */
+export class GaugeSampler {
+  private readonly samples: ServerGauges[] = [];
+  private status = "sampled";
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private inFlight: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly intervalMs = 1000,
+  ) {}
+
+  start(): void {
+    if (!this.backend.readGauges) {
+      this.status = `not available: the ${this.backend.name} backend reads no server metrics`;
+      return;
+    }
+    const tick = () => {
+      if (this.stopped) return;
+      this.inFlight = this.sample().then((more) => {
+        if (more && !this.stopped) this.timer = setTimeout(tick, this.intervalMs);
+      });
+    };
+    tick();
+  }
+
+  async stop(): Promise<GaugeReport> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.inFlight;
+    return { status: this.status, gauges: summarizeGauges(this.samples as Record<string, number>[]) };
+  }
+
+  /** One reading; false when there is no point in asking again. */
+  private async sample(): Promise<boolean> {
+    try {
+      const gauges = await this.backend.readGauges!(AbortSignal.timeout(this.intervalMs));
+      if (gauges === null) {
+        if (this.samples.length === 0) {
+          this.status = "not available: the server serves no /metrics with known gauges";
+          return false;
+        }
+        return true;
+      }
+      this.samples.push(gauges);
+      return true;
+    } catch (error) {
+      if (this.samples.length === 0) {
+        this.status = `not available: ${describeNetworkError(error)}`;
+        return false;
+      }
+      return true; // a missed reading under load; the next one may succeed
+    }
+  }
+}
