@@ -8,6 +8,7 @@ interface TruthEntry {
   token_ms: number[];
   end_ms: number;
   output_tokens: number;
+  prompt_tokens: number;
 }
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
@@ -80,6 +81,18 @@ describe("llmbench run against llmbench mock --ttft-ms 50 --itl-ms 10", () => {
     expect(mean(lags)).toBeLessThan(5);
     const truthTpot = mean(truth.map((t) => (t.token_ms.at(-1)! - t.token_ms[0]!) / (t.token_ms.length - 1)));
     expect(Math.abs(summary.mean_tpot - truthTpot)).toBeLessThan(0.5);
+    // the last token likewise: E2E ends when the last write arrives
+    const lastWrites = truth.map((t) => t.token_ms.at(-1)!).sort((a, b) => a - b);
+    const lastSeen = records.map((r) => r.send_ms + r.e2e_ms).sort((a, b) => a - b);
+    const lastLags = lastSeen.map((seen, i) => seen - lastWrites[i]!);
+    expect(Math.min(...lastLags)).toBeGreaterThanOrEqual(-1);
+    expect(mean(lastLags)).toBeLessThan(5);
+    // the server's own prompt counts, summed, are what the simulator says it counted
+    expect(summary.server_total_inlen).toBe(truth.reduce((sum, t) => sum + t.prompt_tokens, 0));
+    // duration spans at least from the first arrival to the last token written
+    const serverSpan = (Math.max(...lastWrites) - Math.min(...truth.map((t) => t.arrival_ms))) / 1000;
+    expect(summary.duration_s).toBeGreaterThanOrEqual(serverSpan);
+    expect(summary.duration_s).toBeLessThan(serverSpan + 0.1);
   });
 
   test("summary.csv starts with the seed's 43 columns in the seed's order, one row", async () => {
