@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { tokenText } from "../src/mock/generation.ts";
 import { loadTokenizer } from "../src/dataset/tokenizer.ts";
 import { DATASET, readJsonl, runCli, startMock, tempDir, type MockHandle } from "./helpers/cli.ts";
@@ -27,7 +27,9 @@ interface Truth {
   output_tokens: number;
 }
 
-const SYSTEM_PROMPT = resolve(import.meta.dir, "../../shared/datasets/system_prompt_sample.txt");
+/** A system prompt of our own (a user's clone has no ../shared): a few hundred tokens of instructions. */
+const SYSTEM_PROMPT_TEXT = Array.from({ length: 40 }, (_, i) => `Rule ${i + 1}: answer politely, cite sources where you can, and keep each answer under ${100 + i} words.`).join("\n");
+let SYSTEM_PROMPT: string;
 
 let mock: MockHandle;
 let truthPath: string;
@@ -35,6 +37,8 @@ let root: string;
 beforeAll(async () => {
   root = tempDir();
   truthPath = join(root, "truth.jsonl");
+  SYSTEM_PROMPT = join(root, "system_prompt.txt");
+  writeFileSync(SYSTEM_PROMPT, SYSTEM_PROMPT_TEXT);
   mock = await startMock(["--ttft-ms", "20", "--itl-ms", "2", "--truth-log", truthPath, "--log-prompts"]);
 });
 afterAll(async () => {
