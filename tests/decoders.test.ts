@@ -3,8 +3,7 @@ import type { GenerationOutcome } from "../src/backends/backend.ts";
 import { amsv2Decoder } from "../src/backends/amsv2.ts";
 import { lightllmDecoder } from "../src/backends/lightllm.ts";
 import { llamacppDecoder } from "../src/backends/llamacpp.ts";
-import { chatDeltaText } from "../src/backends/openai-chat.ts";
-import { openAiDecoder } from "../src/backends/openai-stream.ts";
+import { openAiDecoder, readChatDelta, readCompletionChoice } from "../src/backends/openai-stream.ts";
 import { pplDecoder, type PplBatchedResponse } from "../src/backends/ppl-messages.ts";
 import { sglangDecoder } from "../src/backends/sglang.ts";
 import { StreamState, type EventDecoder } from "../src/backends/stream-state.ts";
@@ -27,13 +26,9 @@ function decode(factory: (state: StreamState) => EventDecoder, payloads: unknown
   return { calls, outcome: state.finish(closeIsComplete) };
 }
 
-const completionText = (choice: Record<string, unknown>) => {
-  const text = typeof choice.text === "string" ? choice.text : "";
-  return { text, carriesToken: text.length > 0 };
-};
 
 describe("OpenAI chat", () => {
-  const chat = (state: StreamState) => openAiDecoder(state, chatDeltaText);
+  const chat = (state: StreamState) => openAiDecoder(state, readChatDelta);
   const delta = (value: Record<string, unknown>, finish: string | null = null, usage: unknown = null) => ({
     object: "chat.completion.chunk",
     choices: [{ index: 0, delta: value, finish_reason: finish }],
@@ -49,7 +44,7 @@ describe("OpenAI chat", () => {
       "[DONE]",
     ]);
     expect(calls).toEqual([[20, 1, "Hello"], [30, 1, " world"]]);
-    expect(outcome).toEqual({ error: null, serverOutTokens: 2, serverPromptTokens: 9, finishReason: "length", text: "Hello world" });
+    expect(outcome).toEqual({ error: null, serverOutTokens: 2, serverReasoningTokens: null, serverPromptTokens: 9, finishReason: "length", text: "Hello world" });
   });
 
   test("with usage in every chunk, the role delta counts 0 and content chunks count their usage growth", () => {
@@ -95,12 +90,12 @@ describe("OpenAI chat", () => {
       "[DONE]",
       { choices: [{ delta: { content: "after the end" } }] },
     ]);
-    expect(outcome).toEqual({ error: null, serverOutTokens: 1, serverPromptTokens: 3, finishReason: "length", text: "x" });
+    expect(outcome).toEqual({ error: null, serverOutTokens: 1, serverReasoningTokens: null, serverPromptTokens: 3, finishReason: "length", text: "x" });
   });
 });
 
 describe("OpenAI completions", () => {
-  const completions = (state: StreamState) => openAiDecoder(state, completionText);
+  const completions = (state: StreamState) => openAiDecoder(state, readCompletionChoice);
 
   test("without per-chunk usage each chunk with text is one token; the final usage is the server's count", () => {
     const { calls, outcome } = decode(completions, [
@@ -149,7 +144,7 @@ describe("sglang", () => {
       "[DONE]",
     ]);
     expect(calls).toEqual([[10, 1, "Hel"], [20, 1, "lo"], [30, 1, ""], [40, 2, " wörld"]]);
-    expect(outcome).toEqual({ error: null, serverOutTokens: 5, serverPromptTokens: 7, finishReason: "length", text: "Hello wörld" });
+    expect(outcome).toEqual({ error: null, serverOutTokens: 5, serverReasoningTokens: null, serverPromptTokens: 7, finishReason: "length", text: "Hello wörld" });
   });
 
   test("without completion_tokens each event with new text is one token", () => {
@@ -189,7 +184,7 @@ describe("ppl", () => {
       response("FINISHED", "!", { detail: { finish_reason: "FINISH_REASON_LENGTH" } }),
     ]);
     expect(calls).toEqual([[10, 1, "caf"], [20, 1, ""], [30, 1, "é"], [40, 1, "!"]]);
-    expect(outcome).toEqual({ error: null, serverOutTokens: null, serverPromptTokens: null, finishReason: "length", text: "café!" });
+    expect(outcome).toEqual({ error: null, serverOutTokens: null, serverReasoningTokens: null, serverPromptTokens: null, finishReason: "length", text: "café!" });
   });
 
   test("FAILED carries no token and fails the request; a stream without FINISHED is incomplete", () => {
@@ -218,7 +213,7 @@ describe("lightllm", () => {
   test("one token per event, special tokens included without their text; finished ends the answer", () => {
     const { calls, outcome } = decode(lightllmDecoder, [token("A", 1), token("</s>", 2, false, true), token("B", 3, true)]);
     expect(calls).toEqual([[10, 1, "A"], [20, 1, ""], [30, 1, "B"]]);
-    expect(outcome).toEqual({ error: null, serverOutTokens: 3, serverPromptTokens: 6, finishReason: "length", text: "AB" });
+    expect(outcome).toEqual({ error: null, serverOutTokens: 3, serverReasoningTokens: null, serverPromptTokens: 6, finishReason: "length", text: "AB" });
   });
 
   test("a stream that closes before finished is a failure", () => {
@@ -233,7 +228,7 @@ describe("tgi", () => {
       { index: 2, token: { id: 2, text: "</s>", special: true }, generated_text: "Hi", details: { finish_reason: "eos_token", generated_tokens: 2, input_length: 4 } },
     ]);
     expect(calls).toEqual([[10, 1, "Hi"], [20, 1, ""]]);
-    expect(outcome).toEqual({ error: null, serverOutTokens: 2, serverPromptTokens: 4, finishReason: "eos_token", text: "Hi" });
+    expect(outcome).toEqual({ error: null, serverOutTokens: 2, serverReasoningTokens: null, serverPromptTokens: 4, finishReason: "eos_token", text: "Hi" });
   });
 
   test("TGI's error event fails the request", () => {
@@ -268,7 +263,7 @@ describe("llama.cpp", () => {
       { content: "", tokens: [], stop: true, tokens_predicted: 3, tokens_evaluated: 8, stop_type: "limit" },
     ]);
     expect(calls).toEqual([[10, 1, "Hel"], [20, 2, "lo wo"]]);
-    expect(outcome).toEqual({ error: null, serverOutTokens: 3, serverPromptTokens: 8, finishReason: "limit", text: "Hello wo" });
+    expect(outcome).toEqual({ error: null, serverOutTokens: 3, serverReasoningTokens: null, serverPromptTokens: 8, finishReason: "limit", text: "Hello wo" });
   });
 
   test("older servers: no tokens array (one token per content event) and stopped_* flags", () => {

@@ -19,9 +19,11 @@ export interface GenerationRequest {
 
 /**
  * Called for every stream event that carries output: `at` is performance.now() when the bytes
- * arrived, `tokens` how many tokens the event carries (0 for events that carry none).
+ * arrived, `tokens` how many tokens the event carries (0 for events that carry none), `text` the
+ * answer's content in it. `thinkingTokens` of the `tokens` were thinking (reasoning), whose text is
+ * `thinkingText`; the rest are the answer (content, tool calls, refusals, any other generated field).
  */
-export type TokenListener = (at: number, tokens: number, text: string) => void;
+export type TokenListener = (at: number, tokens: number, text: string, thinkingTokens: number, thinkingText: string) => void;
 
 /** Called with every stream event exactly as it arrived (an SSE payload, a gRPC message as JSON), for `llmbench probe`. */
 export type RawEventListener = (at: number, raw: string) => void;
@@ -33,8 +35,10 @@ export interface GenerationOutcome {
   serverOutTokens: number | null;
   /** The server's own count of prompt tokens, when it reported one. */
   serverPromptTokens: number | null;
+  /** The server's own count of thinking (reasoning) tokens, when it reported one (`completion_tokens_details.reasoning_tokens`). */
+  serverReasoningTokens: number | null;
   finishReason: string | null;
-  /** The answer's text as streamed (multi-turn conversations send it back as history). */
+  /** The answer's content as streamed, never its thinking (multi-turn conversations send it back as history). */
   text: string;
 }
 
@@ -76,6 +80,8 @@ export interface BackendOptions {
   insecure: boolean;
   /** Which ppl message set to speak (older servers use "v1"); ignored by the other backends. */
   pplProto?: "v1" | "v2";
+  /** The model thinks inside `<think>…</think>` in its content (served without a reasoning parser): count that as thinking. */
+  thinkTags?: boolean;
 }
 
 /** One entry of the registry: how to build a backend and what its flags default to. */

@@ -1,11 +1,12 @@
 import { promptText } from "./backend.ts";
 import { httpBackend } from "./http-generation.ts";
-import { numberOf, stringOf, type EventDecoder, type StreamState } from "./stream-state.ts";
+import { numberOf, stringOf, thinkingShare, type EventDecoder, type StreamState } from "./stream-state.ts";
 
 /**
  * llama.cpp's server: POST /completion. Each event's `tokens` array (filled by newer servers when
  * asked with `return_tokens`) gives its token count, else an event with content is one token; the
  * final event (`stop: true`) carries `tokens_predicted`, the server's own count, and usually no text.
+ * A server with a reasoning format streams the thinking as `reasoning_content`: tokens too, not the answer's text.
  */
 export const llamacppBackend = httpBackend({
   name: "llamacpp",
@@ -31,8 +32,10 @@ export function llamacppDecoder(state: StreamState): EventDecoder {
     const event = state.json(payload);
     if (event === null || state.failOnServerError(event)) return;
     const text = stringOf(event.content) ?? "";
+    const thinkingText = stringOf(event.reasoning_content) ?? stringOf(event.reasoning) ?? "";
     const ids = Array.isArray(event.tokens) ? event.tokens.length : 0;
-    state.tokens(at, ids > 0 ? ids : text.length > 0 ? 1 : 0, text);
+    const tokens = ids > 0 ? ids : text.length + thinkingText.length > 0 ? 1 : 0;
+    state.tokens(at, tokens, text, thinkingShare(tokens, thinkingText.length, text.length), thinkingText);
     if (event.stop === true) {
       const predicted = numberOf(event.tokens_predicted);
       const evaluated = numberOf(event.tokens_evaluated);

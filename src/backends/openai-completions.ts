@@ -1,7 +1,6 @@
 import { promptText } from "./backend.ts";
 import { httpBackend } from "./http-generation.ts";
-import { OPENAI_GAUGES, OPENAI_HEALTH_PATHS, openAiDecoder, openAiSamplingFields } from "./openai-stream.ts";
-import { stringOf } from "./stream-state.ts";
+import { OPENAI_GAUGES, OPENAI_HEALTH_PATHS, openAiDecoder, openAiSamplingFields, readCompletionChoice } from "./openai-stream.ts";
 
 /** vLLM and every OpenAI-compatible server: POST /v1/completions with the conversation as one prompt. */
 export const openAiCompletionsBackend = httpBackend({
@@ -12,9 +11,5 @@ export const openAiCompletionsBackend = httpBackend({
   health: OPENAI_HEALTH_PATHS,
   gauges: OPENAI_GAUGES,
   body: (request, options) => ({ prompt: promptText(request.messages), ...openAiSamplingFields(options.model, request.outputLen) }),
-  decoder: (state) =>
-    openAiDecoder(state, (choice) => {
-      const text = stringOf(choice.text) ?? "";
-      return { text, carriesToken: text.length > 0 };
-    }),
+  decoder: (state) => openAiDecoder(state, readCompletionChoice),
 });

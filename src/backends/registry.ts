@@ -7,6 +7,7 @@ import { openAiCompletionsBackend } from "./openai-completions.ts";
 import { pplBackend } from "./ppl.ts";
 import { sglangBackend } from "./sglang.ts";
 import { tgiBackend } from "./tgi.ts";
+import { withThinkTags } from "./think-tags.ts";
 import { trtllmBackend } from "./trtllm.ts";
 
 /** Every backend, by its --backend name (`definition.name`). Adding a protocol is one file plus one line here. */
@@ -33,5 +34,6 @@ export function backendDefinition(name: string): BackendDefinition {
 }
 
 export function createBackend(name: string, options: BackendOptions): Backend {
-  return backendDefinition(name).create(options);
+  const backend = backendDefinition(name).create(options);
+  return options.thinkTags ? withThinkTags(backend) : backend;
 }

@@ -8,13 +8,15 @@ export type EventDecoder = (payload: string, at: number) => void;
  * whether the server said the answer is finished, and how many tokens were counted.
  */
 export class StreamState {
-  readonly outcome: GenerationOutcome = { error: null, serverOutTokens: null, serverPromptTokens: null, finishReason: null, text: "" };
+  readonly outcome: GenerationOutcome = { error: null, serverOutTokens: null, serverPromptTokens: null, serverReasoningTokens: null, finishReason: null, text: "" };
   /** The server said the answer is finished (a finish reason, a finished flag, a FINISHED status); usage may still follow. */
   finished = false;
   /** The stream's own end marker ([DONE]) came: later events change nothing. */
   ended = false;
   /** Output tokens counted from the events so far. */
   counted = 0;
+  /** Of them, thinking tokens. */
+  thinkingCounted = 0;
 
   constructor(private readonly onTokens: TokenListener) {}
 
@@ -23,11 +25,16 @@ export class StreamState {
     return this.ended || this.outcome.error !== null;
   }
 
-  /** One event carrying `count` output tokens (0 for an event with text but no token of its own) and its text. */
-  tokens(at: number, count: number, text: string): void {
+  /**
+   * One event carrying `count` output tokens (0 for an event with text but no token of its own) and
+   * the answer's content in it; `thinkingCount` of the tokens were thinking, with `thinkingText`
+   * (passed on for `probe`, never kept: the answer's text is only its content).
+   */
+  tokens(at: number, count: number, text: string, thinkingCount = 0, thinkingText = ""): void {
     this.counted += count;
-    this.outcome.text += text;
-    if (count > 0 || text.length > 0) this.onTokens(at, count, text);
+    this.thinkingCounted += thinkingCount;
+    if (text.length > 0) this.outcome.text += text;
+    if (count > 0 || text.length > 0 || thinkingText.length > 0) this.onTokens(at, count, text, thinkingCount, thinkingText);
   }
 
   /** The first failure wins: it is the cause, later ones are its consequences. */
@@ -80,6 +87,33 @@ export function serverErrorOf(event: Record<string, unknown>): string | null {
   }
   if (event.object === "error") return typeof event.message === "string" ? event.message : JSON.stringify(event).slice(0, 300);
   return null;
+}
+
+/**
+ * How many of an event's `tokens` were thinking when the event carries both thinking and answer
+ * output and the server did not say: a share by characters, at least one each when there are two
+ * tokens or more; a one-token event with both is the answer's.
+ */
+export function thinkingShare(tokens: number, thinkingChars: number, answerChars: number): number {
+  if (tokens <= 0 || thinkingChars === 0) return 0;
+  if (answerChars === 0) return tokens;
+  if (tokens === 1) return 0;
+  const share = Math.round((tokens * thinkingChars) / (thinkingChars + answerChars));
+  return Math.min(tokens - 1, Math.max(1, share));
+}
+
+/**
+ * The server's count of thinking tokens in a usage object: `completion_tokens_details.reasoning_tokens`
+ * (OpenAI, DeepSeek, vLLM), or `reasoning_tokens` beside the other counts (SGLang); null when absent.
+ */
+export function reasoningTokensOf(usage: Record<string, unknown> | null | undefined): number | null {
+  if (usage === null || usage === undefined) return null;
+  const details = usage.completion_tokens_details;
+  if (details !== null && typeof details === "object") {
+    const count = (details as Record<string, unknown>).reasoning_tokens;
+    if (typeof count === "number" && Number.isFinite(count)) return count;
+  }
+  return numberOf(usage.reasoning_tokens);
 }
 
 /** A number field, or null when it is absent or not a number. */

@@ -28,6 +28,12 @@ export interface RequestStats {
   itl: Float64Array;
   /** Events that carried at least one token. */
   tokenEvents: number;
+  /** Time to the first answer token, after any thinking; null when none came. */
+  ttftContent: number | null;
+  reasoningTokens: number;
+  answerTokens: number;
+  /** Null without thinking. */
+  thinkingMs: number | null;
 }
 
 const NO_SAMPLES = new Float64Array(0);
@@ -53,5 +59,10 @@ export function statsOf(record: RequestRecord): RequestStats {
     tpot: latency?.tpot ?? null,
     itl: latency === null ? NO_SAMPLES : Float64Array.from(interTokenLatencies(record.events)),
     tokenEvents,
+    // records written before thinking was measured have none of these: all their tokens were the answer
+    ttftContent: latency === null ? null : record.ttft_content_ms === undefined ? latency.ttft : record.ttft_content_ms,
+    reasoningTokens: record.reasoning_tokens ?? 0,
+    answerTokens: record.answer_tokens ?? record.out_tokens,
+    thinkingMs: latency === null ? null : (record.thinking_ms ?? null),
   };
 }

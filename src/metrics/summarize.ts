@@ -36,6 +36,17 @@ export interface Summary {
   tpot: Distribution | null;
   e2e: Distribution | null;
   itl: Distribution | null;
+  /** Time to the first answer token, over the completed requests that had one (equal to TTFT without thinking). */
+  ttft_content: Distribution | null;
+  /** Thinking time, over the completed requests that thought. */
+  thinking: Distribution | null;
+  /** Thinking (reasoning) tokens and answer tokens of the completed requests: they add up to total_outlen. */
+  total_reasoning_tokens: number;
+  avg_reasoning_tokens: number;
+  total_answer_tokens: number;
+  avg_answer_tokens: number;
+  /** Completed requests whose answer had no token after the thinking (cut by the length limit while thinking). */
+  no_answer: number;
 }
 
 /** Metrics of one run or sweep point; failed requests count only in completed/failed/failures. */
@@ -45,6 +56,11 @@ export function summarize(requests: readonly RequestStats[]): Summary {
   const tpots: number[] = [];
   const e2es: number[] = [];
   const queueWaits: number[] = [];
+  const ttftContents: number[] = [];
+  const thinkingTimes: number[] = [];
+  let totalReasoning = 0;
+  let totalAnswer = 0;
+  let noAnswer = 0;
   let itlCount = 0;
   let completed = 0;
   let totalIn = 0;
@@ -78,6 +94,11 @@ export function summarize(requests: readonly RequestStats[]): Summary {
     maxIn = Math.max(maxIn, request.inTokens);
     maxOut = Math.max(maxOut, request.outTokens);
     if (request.serverInTokens !== null) serverIn = (serverIn ?? 0) + request.serverInTokens;
+    if (request.ttftContent !== null) ttftContents.push(request.ttftContent);
+    else noAnswer++;
+    if (request.thinkingMs !== null) thinkingTimes.push(request.thinkingMs);
+    totalReasoning += request.reasoningTokens;
+    totalAnswer += request.answerTokens;
   }
 
   const itls = new Float64Array(itlCount);
@@ -118,5 +139,12 @@ export function summarize(requests: readonly RequestStats[]): Summary {
     tpot: describe(tpots),
     e2e: describe(e2es),
     itl: describe(itls),
+    ttft_content: describe(ttftContents),
+    thinking: describe(thinkingTimes),
+    total_reasoning_tokens: totalReasoning,
+    avg_reasoning_tokens: completed > 0 ? totalReasoning / completed : 0,
+    total_answer_tokens: totalAnswer,
+    avg_answer_tokens: completed > 0 ? totalAnswer / completed : 0,
+    no_answer: noAnswer,
   };
 }

@@ -36,4 +36,12 @@ export interface RequestRecord {
   /** `[offset from send in ms, tokens carried]` for every token-carrying stream event. */
   events: Array<[number, number]>;
   finish_reason: string | null;
+  /** Time to the first answer token (content, tool call, …), after any thinking; null when none came. */
+  ttft_content_ms: number | null;
+  /** Thinking (reasoning) tokens among out_tokens: the server's count where it gave one, else counted from the stream. */
+  reasoning_tokens: number;
+  /** out_tokens − reasoning_tokens. */
+  answer_tokens: number;
+  /** From the first thinking token to the first answer token after it (the last thinking token when none followed); null without thinking. */
+  thinking_ms: number | null;
 }

@@ -42,6 +42,15 @@ export function formatSummary(title: string, report: PointReport): string {
       `   out ${integer(summary.total_outlen)} (avg ${number(summary.avg_outlen, 1)}, max ${summary.max_outlen})` +
       (summary.tokens_per_event > 1.001 ? pc.yellow(`   ${number(summary.tokens_per_event)} tokens per event: ITL is per chunk share`) : ""),
   );
+  const thought = summary.total_reasoning_tokens > 0;
+  if (thought) {
+    const noAnswer = summary.no_answer > 0 ? pc.yellow(`   ${summary.no_answer} answers had no token after the thinking`) : "";
+    lines.push(
+      `  thinking   ${integer(summary.total_reasoning_tokens)} tokens (avg ${number(summary.avg_reasoning_tokens, 1)})` +
+        `   answer ${integer(summary.total_answer_tokens)} tokens (avg ${number(summary.avg_answer_tokens, 1)})` +
+        `: TTFT is the first token of either, TTFT answer the first after the thinking${noAnswer}`,
+    );
+  }
   if (summary.server_total_inlen !== null) lines.push(`  server-counted input tokens ${integer(summary.server_total_inlen)}`);
   if (summary.short_outputs > 0) lines.push(pc.yellow(`  ${summary.short_outputs} answers came back shorter than asked: the server did not honour the output length`));
   let concurrency = `  in flight  mean ${number(summary.mean_concurrency)}, max ${summary.max_concurrency}`;
@@ -64,6 +73,10 @@ export function formatSummary(title: string, report: PointReport): string {
   const row = (name: string, d: Distribution | null) =>
     rows.push(d ? [name, ...[d.mean, d.median, d.p90, d.p99, d.min, d.max, d.std].map((v) => number(v))] : [name, "—", "", "", "", "", "", ""]);
   row("TTFT ms", summary.ttft);
+  if (thought) {
+    row("TTFT answer ms", summary.ttft_content);
+    row("thinking ms", summary.thinking);
+  }
   row("TPOT ms", summary.tpot);
   row("ITL ms", summary.itl);
   row("E2E ms", summary.e2e);
@@ -82,6 +95,7 @@ export function formatSummary(title: string, report: PointReport): string {
       turnRows.push([String(t.turn), String(t.requests), optional(t.mean_ttft), optional(t.p99_ttft), optional(t.mean_tpot), number(t.avg_inlen, 1), number(t.avg_outlen, 1)]);
     }
     lines.push(...table(turnRows));
+    if (thought) lines.push(pc.dim("  each turn's history carries the earlier answers' content only, not their thinking (as chat templates do)"));
   }
   for (const [reason, count] of Object.entries(summary.failures)) lines.push(pc.red(`  failed × ${count}: ${reason}`));
   return lines.join("\n");

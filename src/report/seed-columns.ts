@@ -32,6 +32,10 @@ export const EXTRA_COLUMNS: readonly string[] = [
   "goodput", "goodput_ratio",
   "server_mean_running", "server_max_running", "server_mean_waiting", "server_max_waiting",
   "server_mean_kv_cache_usage", "server_max_kv_cache_usage",
+  // reasoning models: the first answer token after the thinking, the thinking's length and time
+  ...STAT_NAMES.map((stat) => `${stat}_ttft_content`),
+  ...STAT_NAMES.map((stat) => `${stat}_thinking_time`),
+  "total_reasoning_tokens", "avg_reasoning_tokens", "total_answer_tokens", "avg_answer_tokens", "no_answer",
 ];
 
 export type Row = Record<string, string | number | null>;
@@ -75,5 +79,12 @@ export function summaryRow(summary: Summary, labels: PointLabels, good: Goodput 
     row[`server_mean_${gauge}`] = gauges[gauge]?.mean ?? null;
     row[`server_max_${gauge}`] = gauges[gauge]?.max ?? null;
   }
+  for (const stat of STAT_NAMES) row[`${stat}_ttft_content`] = summary.ttft_content ? summary.ttft_content[stat] : null;
+  for (const stat of STAT_NAMES) row[`${stat}_thinking_time`] = summary.thinking ? summary.thinking[stat] : null;
+  row.total_reasoning_tokens = summary.total_reasoning_tokens;
+  row.avg_reasoning_tokens = summary.avg_reasoning_tokens;
+  row.total_answer_tokens = summary.total_answer_tokens;
+  row.avg_answer_tokens = summary.avg_answer_tokens;
+  row.no_answer = summary.no_answer;
   return row;
 }

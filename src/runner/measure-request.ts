@@ -1,6 +1,7 @@
 import type { Backend, GenerationRequest } from "../backends/backend.ts";
 import type { RequestRecord } from "../records/record.ts";
 import { requestLatency, type TokenEvent } from "../metrics/request-latency.ts";
+import { emptyTally, tallyEvent, thinkingMetrics } from "../metrics/thinking.ts";
 
 /** Who sent a request and what it carried, for its record. */
 export interface RequestIdentity {
@@ -16,7 +17,7 @@ export interface RequestIdentity {
 
 export interface MeasuredRequest {
   record: RequestRecord;
-  /** The answer's text, for the next turn of a conversation. */
+  /** The answer's content (never its thinking), for the next turn of a conversation. */
   text: string;
 }
 
@@ -39,17 +40,21 @@ export async function measureRequest(
   let serverOutTokens: number | null = null;
   let serverInTokens: number | null = null;
   let finishReason: string | null = null;
+  let serverReasoningTokens: number | null = null;
+  const tally = emptyTally();
   try {
     const outcome = await backend.generate(
       request,
-      (at, tokens) => {
+      (at, tokens, _text, thinkingTokens) => {
         if (tokens <= 0) return;
-        events.push([at - sendAt, tokens]);
+        const offset = at - sendAt;
+        events.push([offset, tokens]);
         streamedTokens += tokens;
+        tallyEvent(tally, offset, tokens, thinkingTokens);
       },
       signal,
     );
-    ({ error, serverOutTokens, finishReason, text } = outcome);
+    ({ error, serverOutTokens, finishReason, text, serverReasoningTokens } = outcome);
     serverInTokens = outcome.serverPromptTokens;
   } catch (thrown) {
     error = signal.aborted ? reasonText(signal.reason) : `client error: ${(thrown as Error)?.message ?? thrown}`;
@@ -59,6 +64,7 @@ export async function measureRequest(
   const latency = error === null ? requestLatency(events as TokenEvent[], outTokens) : null;
   if (error === null && latency === null) error = "no output tokens";
   const ok = error === null;
+  const thinking = thinkingMetrics(tally, outTokens, serverReasoningTokens);
   return {
     text,
     record: {
@@ -82,6 +88,10 @@ export async function measureRequest(
       done_ms: doneMs,
       events,
       finish_reason: finishReason,
+      ttft_content_ms: ok ? thinking.ttftContent : null,
+      reasoning_tokens: thinking.reasoningTokens,
+      answer_tokens: thinking.answerTokens,
+      thinking_ms: ok ? thinking.thinkingMs : null,
     },
   };
 }
@@ -95,6 +105,7 @@ export function unsentRecord(identity: RequestIdentity, outputLen: number, reaso
     prompt_index: identity.promptIndex, sent: false, send_ms: performance.timeOrigin + arrivedAt, queue_wait_ms: now - arrivedAt,
     status: "failed", error: reason, in_tokens: identity.inTokens, server_in_tokens: null, out_tokens: 0,
     asked_out_tokens: outputLen, short: false, ttft_ms: null, e2e_ms: null, done_ms: now - arrivedAt, events: [], finish_reason: null,
+    ttft_content_ms: null, reasoning_tokens: 0, answer_tokens: 0, thinking_ms: null,
   };
 }
 

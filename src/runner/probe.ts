@@ -1,11 +1,16 @@
 import type { Backend, GenerationOutcome } from "../backends/backend.ts";
 import { requestLatency, type RequestLatency, type TokenEvent } from "../metrics/request-latency.ts";
+import { emptyTally, tallyEvent, thinkingMetrics, type ThinkingMetrics } from "../metrics/thinking.ts";
 
 export interface ProbeToken {
   /** Offset from the send (ms). */
   offsetMs: number;
   tokens: number;
+  /** The answer's content in the event. */
   text: string;
+  /** Of `tokens`, how many were thinking, and their text. */
+  thinkingTokens: number;
+  thinkingText: string;
 }
 
 export interface RawEvent {
@@ -21,6 +26,8 @@ export interface ProbeResult {
   /** The server's count where it gave one, else the streamed count: what a run records as out_tokens. */
   outTokens: number;
   latency: RequestLatency | null;
+  /** Thinking and answer tokens, the first answer token's time and the thinking time, as a run records them. */
+  thinking: ThinkingMetrics;
   rawEventCount: number;
   firstRaw: RawEvent | null;
   lastRaw: RawEvent | null;
@@ -39,16 +46,18 @@ export async function probeOnce(
   let rawEventCount = 0;
   let firstRaw: RawEvent | null = null;
   let lastRaw: RawEvent | null = null;
+  const tally = emptyTally();
   const sendAt = performance.now();
   const outcome = await backend.generate(
     { id: 1, messages: [{ role: "user", content: prompt }], outputLen },
-    (at, tokens, text) => {
+    (at, tokens, text, thinkingTokens, thinkingText) => {
       const offsetMs = at - sendAt;
       if (tokens > 0) {
         events.push([offsetMs, tokens]);
         streamedTokens += tokens;
+        tallyEvent(tally, offsetMs, tokens, thinkingTokens);
       }
-      onEvent({ offsetMs, tokens, text });
+      onEvent({ offsetMs, tokens, text, thinkingTokens, thinkingText });
     },
     signal,
     (at, raw) => {
@@ -59,5 +68,6 @@ export async function probeOnce(
   );
   const outTokens = outcome.serverOutTokens ?? streamedTokens;
   const latency = outcome.error === null ? requestLatency(events, outTokens) : null;
-  return { outcome, events, streamedTokens, outTokens, latency, rawEventCount, firstRaw, lastRaw };
+  const thinking = thinkingMetrics(tally, outTokens, outcome.serverReasoningTokens);
+  return { outcome, events, streamedTokens, outTokens, latency, thinking, rawEventCount, firstRaw, lastRaw };
 }

@@ -1,0 +1,52 @@
+import type { Backend, TokenListener } from "./backend.ts";
+import { thinkingShare } from "./stream-state.ts";
+
+const CLOSE = "</think>";
+
+/**
+ * For a model served without a reasoning parser, whose thinking is inside its content between
+ * `<think>` and `</think>` (`--think-tags`): the answer is thinking until `</think>` (DeepSeek-R1's
+ * chat template opens the `<think>` in the prompt, Qwen3 writes it), the answer's content starts
+ * after it. Works on the token events of any backend; a later turn gets the content after the tag.
+ * The tag is taken to arrive within one event, as servers send a special token.
+ */
+export function withThinkTags(backend: Backend): Backend {
+  return {
+    ...backend,
+    generate: async (request, onTokens, signal, onRawEvent) => {
+      const split = new ThinkTagSplitter(onTokens);
+      const outcome = await backend.generate(request, split.listener, signal, onRawEvent);
+      return { ...outcome, text: answerAfterThinking(outcome.text) };
+    },
+  };
+}
+
+/** Reclassifies each event's content: thinking until the closing tag, the answer after it. */
+export class ThinkTagSplitter {
+  private thinking = true;
+  readonly listener: TokenListener;
+
+  constructor(onTokens: TokenListener) {
+    this.listener = (at, tokens, text, thinkingTokens, thinkingText) => {
+      if (!this.thinking) return onTokens(at, tokens, text, thinkingTokens, thinkingText);
+      // until the tag, every token is thinking (an empty piece too: a character split over two tokens)
+      const close = text.length < CLOSE.length ? -1 : text.indexOf(CLOSE);
+      if (close < 0) {
+        return onTokens(at, tokens, "", tokens, thinkingText.length === 0 ? text : thinkingText + text);
+      }
+      this.thinking = false;
+      const end = close + CLOSE.length;
+      const thought = text.slice(0, end);
+      const answer = text.slice(end);
+      const ownTokens = tokens - thinkingTokens;
+      const thoughtTokens = thinkingTokens + thinkingShare(ownTokens, thought.length, answer.length);
+      onTokens(at, tokens, answer, thoughtTokens, thinkingText.length === 0 ? thought : thinkingText + thought);
+    };
+  }
+}
+
+/** The content after the thinking: what a later turn sends back (nothing when the thinking never closed). */
+export function answerAfterThinking(text: string): string {
+  const close = text.indexOf(CLOSE);
+  return close < 0 ? "" : text.slice(close + CLOSE.length);
+}
