@@ -20,6 +20,7 @@ export function registerProbe(cli: CAC): void {
     .option("--api-key-env <name>", "Environment variable holding the API key (default OPENAI_API_KEY for vllm and openai-chat, AMSV2_API_KEY for amsv2)")
     .option("--insecure", "Accept any TLS certificate")
     .option("--ppl-proto <version>", "ppl message set: v2 (default) or v1 for older servers")
+    .option("--think-tags", "The model thinks inside <think>…</think> in its content (no reasoning parser): count that as thinking")
     .action(async (flags: RawFlags) => {
       const options = parseProbeOptions(flags);
       const backend = createBackend(options.backend, {
@@ -28,6 +29,7 @@ export function registerProbe(cli: CAC): void {
         apiKey: readApiKey(options.apiKeyEnv),
         insecure: options.insecure,
         pplProto: options.pplProto,
+        thinkTags: options.thinkTags,
       });
       console.log(pc.bold(`llmbench probe — ${options.backend} ${options.baseUrl}, ${options.outputLen} tokens asked, API key ${describeApiKey(options.apiKeyEnv)}`));
       let tokensSoFar = 0;

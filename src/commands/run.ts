@@ -44,6 +44,7 @@ export function registerRun(cli: CAC): void {
     .option("--api-key-env <name>", "Environment variable holding the API key (default OPENAI_API_KEY for vllm and openai-chat, AMSV2_API_KEY for amsv2)")
     .option("--insecure", "Accept any TLS certificate")
     .option("--ppl-proto <version>", "ppl message set: v2 (default) or v1 for older servers")
+    .option("--think-tags", "The model thinks inside <think>…</think> in its content (no reasoning parser): count that as thinking")
     .option("--no-progress", "No live progress line")
     .option("--no-server-metrics", "Do not sample the server's /metrics gauges (running, waiting, KV cache) during the run")
     .action(async (flags: RawFlags) => {

@@ -12,6 +12,8 @@ export interface BackendFlags {
   apiKeyEnv: string | null;
   insecure: boolean;
   pplProto: "v1" | "v2";
+  /** Thinking is inside `<think>…</think>` in the content (--think-tags). */
+  thinkTags?: boolean;
 }
 
 export function parseBackendFlags(raw: RawFlags): BackendFlags {
@@ -40,6 +42,7 @@ export function parseBackendFlags(raw: RawFlags): BackendFlags {
     apiKeyEnv,
     insecure: raw.insecure === true,
     pplProto: flag.oneOf("--ppl-proto", raw.pplProto, ["v1", "v2"] as const, "v2"),
+    thinkTags: raw.thinkTags === true,
   };
 }
 

@@ -25,6 +25,8 @@ export interface TargetSpec {
   /** A fixed output length; with a synthetic dataset, the mean output length. */
   /** ppl's message set (default v2). */
   pplProto?: "v1" | "v2";
+  /** Count `<think>…</think>` in the content as thinking (--think-tags). */
+  thinkTags?: boolean;
   outputLen: number | undefined;
   systemPromptPath: string | null;
   minInputLen: number | null;
@@ -71,6 +73,7 @@ export async function loadTarget(spec: TargetSpec): Promise<Target> {
     apiKey: readApiKey(spec.apiKeyEnv),
     insecure: spec.insecure,
     pplProto: spec.pplProto,
+    thinkTags: spec.thinkTags,
   });
   return { backend, sampler, tokenizer, systemPromptTokens: systemPrompt === null ? null : tokenizer.count(systemPrompt) };
 }
