@@ -24,6 +24,9 @@ export function registerMock(cli: CAC): void {
     .option("--ignore-eos", "Every answer runs to its max tokens, even for protocols without ignore-eos (tgi, amsv2)")
     .option("--max-output-tokens <n>", "Cut every answer at n tokens, as a server with a length limit does")
     .option("--log-prompts", "Also write each request's prompt into the truth log")
+    .option("--reasoning-tokens <n>", "A reasoning model: every answer thinks for its first n tokens")
+    .option("--reasoning-field <name>", "Where the thinking streams: reasoning (vLLM, default), reasoning_content (DeepSeek, SGLang, llama.cpp) or think-tags (<think>…</think> in the content)")
+    .option("--tool-call-tokens <n>", "The last n tokens of every answer are a streamed tool call (openai-chat: delta.tool_calls)")
     .action(async (flags: RawFlags) => {
       const options = parseMockOptions(flags);
       const apiKey = options.apiKeyEnv === null ? null : process.env[options.apiKeyEnv]!;
@@ -50,6 +53,8 @@ export function registerMock(cli: CAC): void {
           ...(options.faults.failAfterTokens === null ? [] : [`fails after ${options.faults.failAfterTokens} tokens`]),
           ...(options.faults.ignoreEos ? ["ignores EOS"] : []),
           ...(options.faults.maxOutputTokens === null ? [] : [`answers cut at ${options.faults.maxOutputTokens} tokens`]),
+          ...(options.faults.output && options.faults.output.reasoningTokens > 0 ? [`thinks ${options.faults.output.reasoningTokens} tokens (${options.faults.output.reasoningField})`] : []),
+          ...(options.faults.output && options.faults.output.toolCallTokens > 0 ? [`tool call of ${options.faults.output.toolCallTokens} tokens`] : []),
         ];
         console.log(`llmbench mock listening on ${server.url} (protocol ${protocol}, ${extras.join(", ")})`);
       }

@@ -1,6 +1,7 @@
 import { UsageError } from "./usage-error.ts";
 import type { MockFaults } from "../mock/generation.ts";
 import { MOCK_PROTOCOLS } from "../mock/server.ts";
+import { REASONING_FIELDS, type OutputShape } from "../mock/thinking.ts";
 import { DEFAULT_BATCHING, batchingTimingModel, fixedTimingModel, type TimingModel } from "../mock/timing.ts";
 import * as flag from "./flag-values.ts";
 import type { RawFlags } from "./run-options.ts";
@@ -41,6 +42,7 @@ export function parseMockOptions(raw: RawFlags): MockOptions {
     apiKeyEnv = flag.text("--api-key-env", raw.apiKeyEnv);
     if (!process.env[apiKeyEnv]) throw new UsageError(`--api-key-env ${apiKeyEnv}: that environment variable is not set`);
   }
+  const output = outputShapeFlags(raw);
   const failAfter = raw.failAfterTokens === undefined ? null : flag.nonNegativeInteger("--fail-after-tokens", raw.failAfterTokens, 0);
 
   return {
@@ -56,9 +58,19 @@ export function parseMockOptions(raw: RawFlags): MockOptions {
       failAfterTokens: failAfter,
       ignoreEos: raw.ignoreEos === true,
       maxOutputTokens: flag.positiveInteger("--max-output-tokens", raw.maxOutputTokens, null),
+      ...(output === null ? {} : { output }),
     },
     logPrompts: raw.logPrompts === true,
   };
+}
+
+/** --reasoning-tokens, --reasoning-field, --tool-call-tokens: what every answer is made of; null for plain content. */
+function outputShapeFlags(raw: RawFlags): OutputShape | null {
+  const reasoningTokens = flag.nonNegativeInteger("--reasoning-tokens", raw.reasoningTokens, 0);
+  const toolCallTokens = flag.nonNegativeInteger("--tool-call-tokens", raw.toolCallTokens, 0);
+  if (raw.reasoningField !== undefined && reasoningTokens === 0) throw new UsageError("--reasoning-field says where the thinking goes: give --reasoning-tokens N too");
+  const reasoningField = flag.oneOf("--reasoning-field", raw.reasoningField, REASONING_FIELDS, "reasoning");
+  return reasoningTokens === 0 && toolCallTokens === 0 ? null : { reasoningTokens, reasoningField, toolCallTokens };
 }
 
 function fixedTiming(raw: RawFlags): () => TimingModel {

@@ -1,3 +1,4 @@
+import { outputParts, PLAIN_OUTPUT, thinkingText, tokenKind, toolCallPiece, type OutputParts, type OutputShape } from "./thinking.ts";
 import type { Sequence, TimingModel } from "./timing.ts";
 import { epochMs, type TruthEntry, type TruthLog } from "./truth-log.ts";
 
@@ -39,6 +40,11 @@ export interface MockFaults {
   ignoreEos: boolean;
   /** Every answer is cut at this many tokens, as a server with a length limit does (null: no cap). */
   maxOutputTokens: number | null;
+  /**
+   * Not a fault: what every answer is made of (thinking first, a tool call last; absent: plain
+   * content). It travels with the faults because they reach every protocol the same way.
+   */
+  output?: OutputShape;
 }
 
 export interface MockContext {
@@ -52,6 +58,29 @@ export interface MockContext {
   faults: MockFaults;
   /** Write each prompt's text into the truth log (--log-prompts). */
   logPrompts: boolean;
+}
+
+/** The answer's shape for this simulator (plain content unless --reasoning-tokens or --tool-call-tokens). */
+export function outputShape(context: MockContext): OutputShape {
+  return context.faults.output ?? PLAIN_OUTPUT;
+}
+
+/**
+ * The text of token `index` of an answer of `total` tokens for a protocol that has only text:
+ * thinking inside `<think>…</think>` (as a model served without a reasoning parser writes it), a
+ * tool call as its name and JSON arguments, content as words.
+ */
+export function flatTokenText(parts: OutputParts, index: number, total: number): string {
+  switch (tokenKind(parts, index, total)) {
+    case "thinking":
+      return thinkingText(index, parts.thinking, true);
+    case "tool": {
+      const piece = toolCallPiece(index - (total - parts.tool));
+      return piece.name ?? piece.arguments;
+    }
+    default:
+      return tokenText(index);
+  }
 }
 
 /** Where one generation's tokens go: an HTTP stream or a gRPC call. */
@@ -75,6 +104,7 @@ export function runGeneration(context: MockContext, prompt: string, outputTokens
   const id = context.nextId();
   const tokenMs: number[] = [];
   const failAfter = context.faults.failAfterTokens;
+  const parts = outputParts(outputShape(context), outputTokens);
   let ended = false;
   const end = (status: TruthEntry["status"]) => {
     if (ended) return;
@@ -83,6 +113,7 @@ export function runGeneration(context: MockContext, prompt: string, outputTokens
     context.truth.append({
       id, protocol: context.protocol, arrival_ms: arrival, prompt_tokens: promptTokens,
       output_tokens: tokenMs.length, token_ms: tokenMs, end_ms: epochMs(), status,
+      thinking_tokens: Math.min(parts.thinking, tokenMs.length), tool_call_tokens: Math.max(0, tokenMs.length - (outputTokens - parts.tool)),
       ...(context.logPrompts ? { prompt } : {}),
     });
     sink.end(status);
@@ -103,7 +134,7 @@ export function runGeneration(context: MockContext, prompt: string, outputTokens
       const first = sequence.emitted;
       sequence.emitted += count;
       const finished = sequence.emitted >= outputTokens;
-      const texts = Array.from({ length: count }, (_, i) => tokenText(first + i));
+      const texts = Array.from({ length: count }, (_, i) => flatTokenText(parts, first + i, outputTokens));
       if (!sink.write(texts, first, finished)) {
         end("cancelled");
         return;

@@ -10,6 +10,10 @@ export interface TruthEntry {
   output_tokens: number;
   /** When each token was written to the socket (epoch ms); tokens sharing an event share a time. */
   token_ms: number[];
+  /** Tokens 0 … thinking_tokens − 1 were thinking (reasoning); the rest the answer. */
+  thinking_tokens: number;
+  /** The last this-many tokens written were a tool call (part of the answer). */
+  tool_call_tokens: number;
   /** When the response ended. */
   end_ms: number;
   /** "failed": a fault (--fail-after-tokens) ended it with an error event. */

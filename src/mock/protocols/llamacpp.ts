@@ -1,4 +1,5 @@
-import { approximateTokens, integerField, jsonResponse, outputLength, readJsonBody, sseEvent, streamGeneration, tokenId, type MockContext } from "../generation.ts";
+import { approximateTokens, integerField, jsonResponse, outputLength, outputShape, readJsonBody, sseEvent, streamGeneration, tokenId, type MockContext } from "../generation.ts";
+import { outputParts, thinkingText, tokenKind } from "../thinking.ts";
 import type { HttpMockProtocol } from "./protocol.ts";
 
 function llamacppError(message: string, status = 400): Response {
@@ -17,11 +18,24 @@ async function completion(request: Request, context: MockContext): Promise<Respo
   const promptTokens = approximateTokens(body.prompt);
   const outputTokens = outputLength(context, body.prompt, nPredict, 0, body.ignore_eos === true);
   const returnTokens = body.return_tokens === true;
+  const shape = outputShape(context);
+  const parts = outputParts(shape, outputTokens);
+  // with a reasoning format the server streams the thinking as reasoning_content; without one, as <think> in the content
+  const separate = shape.reasoningField !== "think-tags";
   return streamGeneration(context, request, body.prompt, outputTokens, {
     prelude: ": ok\n\n",
     tokens(texts, first) {
       const ids = returnTokens ? texts.map((_, i) => tokenId(first + i)) : [];
-      return sseEvent({ index: 0, content: texts.join(""), tokens: ids, stop: false, id_slot: 0, tokens_predicted: first + texts.length, tokens_evaluated: promptTokens });
+      let content = "";
+      let thinking = "";
+      texts.forEach((text, i) => {
+        if (separate && tokenKind(parts, first + i, outputTokens) === "thinking") thinking += thinkingText(first + i, parts.thinking, false);
+        else content += text;
+      });
+      return sseEvent({
+        index: 0, content, ...(thinking === "" ? {} : { reasoning_content: thinking }), tokens: ids, stop: false, id_slot: 0,
+        tokens_predicted: first + texts.length, tokens_evaluated: promptTokens,
+      });
     },
     end() {
       return sseEvent({
