@@ -9,6 +9,9 @@ export interface TurnStats {
   median_ttft: number | null;
   p99_ttft: number | null;
   mean_tpot: number | null;
+  /** Time to the first answer token, after any thinking. */
+  mean_ttft_content: number | null;
+  avg_reasoning_tokens: number;
   avg_inlen: number;
   avg_outlen: number;
 }
@@ -31,6 +34,8 @@ export function statsByTurn(requests: readonly RequestStats[]): TurnStats[] {
       median_ttft: summary.ttft?.median ?? null,
       p99_ttft: summary.ttft?.p99 ?? null,
       mean_tpot: summary.tpot?.mean ?? null,
+      mean_ttft_content: summary.ttft_content?.mean ?? null,
+      avg_reasoning_tokens: summary.avg_reasoning_tokens,
       avg_inlen: summary.avg_inlen,
       avg_outlen: summary.avg_outlen,
     };

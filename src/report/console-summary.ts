@@ -86,13 +86,17 @@ export function formatSummary(title: string, report: PointReport): string {
   if (steady && steady.completed > 0 && steady.completed < summary.completed) {
     lines.push(
       pc.dim(`  steady state (${steady.completed} requests sent after the ramp-up, before the stop): `) +
-        `qps ${number(steady.qps)}, mean TTFT ${optional(steady.ttft?.mean ?? null)} ms, mean TPOT ${optional(steady.tpot?.mean ?? null)} ms`,
+        `qps ${number(steady.qps)}, mean TTFT ${optional(steady.ttft?.mean ?? null)} ms, mean TPOT ${optional(steady.tpot?.mean ?? null)} ms` +
+        (thought ? `, mean TTFT answer ${optional(steady.ttft_content?.mean ?? null)} ms` : ""),
     );
   }
   if (report.perTurn && report.perTurn.length > 1) {
-    const turnRows: string[][] = [["turn", "requests", "mean TTFT", "p99 TTFT", "mean TPOT", "avg in", "avg out"]];
+    const turnRows: string[][] = [["turn", "requests", "mean TTFT", "p99 TTFT", "mean TPOT", "avg in", "avg out", ...(thought ? ["mean TTFT answer", "avg thinking"] : [])]];
     for (const t of report.perTurn) {
-      turnRows.push([String(t.turn), String(t.requests), optional(t.mean_ttft), optional(t.p99_ttft), optional(t.mean_tpot), number(t.avg_inlen, 1), number(t.avg_outlen, 1)]);
+      turnRows.push([
+        String(t.turn), String(t.requests), optional(t.mean_ttft), optional(t.p99_ttft), optional(t.mean_tpot), number(t.avg_inlen, 1), number(t.avg_outlen, 1),
+        ...(thought ? [optional(t.mean_ttft_content), number(t.avg_reasoning_tokens, 1)] : []),
+      ]);
     }
     lines.push(...table(turnRows));
     if (thought) lines.push(pc.dim("  each turn's history carries the earlier answers' content only, not their thinking (as chat templates do)"));
