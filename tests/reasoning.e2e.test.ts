@@ -108,6 +108,8 @@ describe("reasoning and tool-call streams measured against the truth log (--ttft
         expect(record.answer_tokens).toBe(OUTPUT_LEN - written.thinking_tokens);
         expect(record.reasoning_tokens + record.answer_tokens).toBe(record.out_tokens);
 
+        // one token per event: the first answer token is event number thinking_tokens, exactly
+        expect(record.ttft_content_ms).toBe(record.events[written.thinking_tokens]![0]);
         const tokens = written.token_ms;
         firstLags.push(record.send_ms + record.ttft_ms - tokens[0]!);
         contentLags.push(record.send_ms + record.ttft_content_ms! - tokens[written.thinking_tokens]!);
@@ -116,12 +118,13 @@ describe("reasoning and tool-call streams measured against the truth log (--ttft
         if (c.thinking > 0) thinkingErrors.push(record.thinking_ms! - (tokens[written.thinking_tokens]! - tokens[0]!));
         else expect(record.thinking_ms).toBeNull();
       });
-      // seen after it was written, by a little: loopback and a loaded 2-core machine
+      // seen after it was written, by a little: loopback and a loaded 2-core machine (one token is 5 ms;
+      // missing the thinking would be 60 ms off)
       expect(Math.min(...firstLags, ...contentLags)).toBeGreaterThanOrEqual(-1);
-      expect(mean(firstLags)).toBeLessThan(5);
-      expect(mean(contentLags)).toBeLessThan(5);
-      expect(Math.abs(mean(tpotErrors))).toBeLessThan(0.5);
-      if (c.thinking > 0) expect(Math.abs(mean(thinkingErrors))).toBeLessThan(3);
+      expect(mean(firstLags)).toBeLessThan(10);
+      expect(mean(contentLags)).toBeLessThan(10);
+      expect(Math.abs(mean(tpotErrors))).toBeLessThan(1);
+      if (c.thinking > 0) expect(Math.abs(mean(thinkingErrors))).toBeLessThan(5);
 
       const summary = await Bun.file(join(dir, "summary.json")).json();
       expect(summary.tokens_per_event).toBe(1);

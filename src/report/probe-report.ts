@@ -22,9 +22,8 @@ export function formatProbeEvent(event: ProbeToken, tokensSoFar: number): string
   const answer = answerTokens > 0 || event.text.length > 0 || !thinking;
   const parts: string[] = [];
   if (thinking) parts.push(pc.dim(`think ${thinking && answer ? `(${event.thinkingTokens}) ` : ""}${JSON.stringify(event.thinkingText)}`));
-  // a tool call's or refusal's tokens are the answer's too, though not its content
-  const shown = event.text.length === 0 && answerTokens > 0 ? "(tool call or other output, not content)" : JSON.stringify(event.text);
-  if (answer) parts.push(`${thinking ? `answer (${answerTokens}) ` : ""}${shown}`);
+  // the content only: a tool call's or refusal's token shows "" here (and in full in the raw events)
+  if (answer) parts.push(`${thinking ? `answer (${answerTokens}) ` : ""}${JSON.stringify(event.text)}`);
   return `  ${time}  #${String(tokensSoFar).padEnd(4)} ${count.padEnd(9)} ${parts.join("  ")}`;
 }
 
