@@ -59,6 +59,16 @@ const CASES: Case[] = [
   { name: "sglang's native text with <think> tags, --think-tags", backend: "sglang", protocol: "sglang", shape: ["--reasoning-tokens", String(THINKING), "--reasoning-field", "think-tags"], run: ["--think-tags"], thinking: THINKING, toolCall: 0 },
   { name: "vllm completions with <think> tags, --think-tags", backend: "vllm", protocol: "vllm", shape: ["--reasoning-tokens", String(THINKING), "--reasoning-field", "think-tags"], run: ["--think-tags"], thinking: THINKING, toolCall: 0 },
   { name: "trtllm text_output with <think> tags, --think-tags", backend: "trtllm", protocol: "trtllm", shape: ["--reasoning-tokens", String(THINKING), "--reasoning-field", "think-tags"], run: ["--think-tags"], thinking: THINKING, toolCall: 0 },
+  ...(["lightllm", "ppl", "tgi", "amsv2"] as const).map((backend) => ({
+    name: `${backend} with <think> tags in its text, --think-tags`,
+    backend,
+    protocol: backend,
+    // tgi and amsv2 cannot ask for ignore-eos: the simulator runs every answer to its max
+    shape: ["--reasoning-tokens", String(THINKING), "--reasoning-field", "think-tags", ...(backend === "tgi" || backend === "amsv2" ? ["--ignore-eos"] : [])],
+    run: ["--think-tags"],
+    thinking: THINKING,
+    toolCall: 0,
+  })),
   { name: "tool-call deltas only", backend: "openai-chat", protocol: "openai-chat", shape: ["--tool-call-tokens", String(OUTPUT_LEN)], thinking: 0, toolCall: OUTPUT_LEN },
   { name: "thinking, content, then a tool call", backend: "openai-chat", protocol: "openai-chat", shape: ["--reasoning-tokens", "8", "--tool-call-tokens", "10"], thinking: 8, toolCall: 10 },
 ];
@@ -83,12 +93,13 @@ describe("reasoning and tool-call streams measured against the truth log (--ttft
         "run", "--backend", c.backend, "--base-url", mock.url, "--model", "mock-model", "--dataset-path", DATASET,
         "--num-clients", "1", "--num-requests", String(REQUESTS), "--output-len", String(OUTPUT_LEN), "--result-dir", dir, "--no-progress",
         ...(c.run ?? []),
-      ], { env: { OPENAI_API_KEY: "" } });
+      ], { env: { OPENAI_API_KEY: "", AMSV2_API_KEY: "" } });
       if (result.exitCode !== 0) console.error(result.stdout, result.stderr);
       expect(result.exitCode).toBe(0);
 
       const records = (await readJsonl<RecordLine>(join(dir, "requests.jsonl"))).sort((a, b) => a.send_ms - b.send_ms);
-      const truth = (await readJsonl<TruthEntry>(truthPath)).sort((a, b) => a.arrival_ms - b.arrival_ms);
+      // ppl's and amsv2's health check is a one-token request of its own
+      const truth = (await readJsonl<TruthEntry>(truthPath)).filter((t) => t.output_tokens > 1).sort((a, b) => a.arrival_ms - b.arrival_ms);
       expect(records.length).toBe(REQUESTS);
       expect(truth.length).toBe(REQUESTS);
       const firstLags: number[] = [];
@@ -115,16 +126,20 @@ describe("reasoning and tool-call streams measured against the truth log (--ttft
         contentLags.push(record.send_ms + record.ttft_content_ms! - tokens[written.thinking_tokens]!);
         const tpot = (record.e2e_ms - record.ttft_ms) / (record.out_tokens - 1);
         tpotErrors.push(tpot - (tokens.at(-1)! - tokens[0]!) / (tokens.length - 1));
-        if (c.thinking > 0) thinkingErrors.push(record.thinking_ms! - (tokens[written.thinking_tokens]! - tokens[0]!));
-        else expect(record.thinking_ms).toBeNull();
+        if (c.thinking > 0) {
+          // the thinking starts with the first token and ends where the answer starts
+          expect(record.thinking_ms!).toBeCloseTo(record.ttft_content_ms! - record.ttft_ms, 6);
+          thinkingErrors.push(record.thinking_ms! - (tokens[written.thinking_tokens]! - tokens[0]!));
+        } else expect(record.thinking_ms).toBeNull();
       });
-      // seen after it was written, by a little: loopback and a loaded 2-core machine (one token is 5 ms;
-      // missing the thinking would be 60 ms off)
+      // seen after it was written, by a little: loopback and a loaded 2-core machine (missing the
+      // thinking would be 60 ms off; the first answer token's event is checked exactly above)
       expect(Math.min(...firstLags, ...contentLags)).toBeGreaterThanOrEqual(-1);
-      expect(mean(firstLags)).toBeLessThan(10);
-      expect(mean(contentLags)).toBeLessThan(10);
+      expect(mean(firstLags)).toBeLessThan(20);
+      expect(mean(contentLags)).toBeLessThan(20);
       expect(Math.abs(mean(tpotErrors))).toBeLessThan(1);
-      if (c.thinking > 0) expect(Math.abs(mean(thinkingErrors))).toBeLessThan(5);
+      // 12 tokens of thinking last 60 ms: the error is the two lags' difference
+      if (c.thinking > 0) expect(Math.abs(mean(thinkingErrors))).toBeLessThan(20);
 
       const summary = await Bun.file(join(dir, "summary.json")).json();
       expect(summary.tokens_per_event).toBe(1);
@@ -132,9 +147,10 @@ describe("reasoning and tool-call streams measured against the truth log (--ttft
       expect(summary.total_answer_tokens).toBe(REQUESTS * (OUTPUT_LEN - c.thinking));
       expect(summary.total_reasoning_tokens + summary.total_answer_tokens).toBe(summary.total_outlen);
       expect(summary.no_answer).toBe(0);
+      expect(summary.mean_ttft_content).toBeCloseTo(mean(records.map((r) => r.ttft_content_ms!)), 6);
       if (c.thinking > 0) {
-        // the answer starts after the thinking's 5 ms steps
-        expect(summary.mean_ttft_content - summary.mean_ttft).toBeGreaterThan(c.thinking * 5 - 3);
+        expect(summary.mean_ttft_content).toBeGreaterThan(summary.mean_ttft);
+        expect(summary.mean_thinking_time).toBeCloseTo(mean(records.map((r) => r.thinking_ms!)), 6);
         expect(result.stdout).toContain("TTFT answer ms");
       } else {
         expect(summary.mean_ttft_content).toBe(summary.mean_ttft);
