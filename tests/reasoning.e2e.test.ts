@@ -223,3 +223,24 @@ describe("simulator flags", () => {
     expect(alone.stderr).toContain("give --reasoning-tokens N too");
   }, 30_000);
 });
+
+describe("probe shows thinking and answer apart", () => {
+  test("openai-chat with delta.reasoning: think lines, then the answer, with both counts and times", async () => {
+    const mock = await startMock(["--protocol", "openai-chat", "--ttft-ms", "10", "--itl-ms", "2", "--reasoning-tokens", "3"]);
+    try {
+      const result = await runCli(["probe", "--backend", "openai-chat", "--base-url", mock.url, "--output-len", "5"], { env: { OPENAI_API_KEY: "" } });
+      expect(result.exitCode).toBe(0);
+      const events = [...result.stdout.matchAll(/^\s+\+\s*([\d.]+) ms\s+#(\d+)\s+1 token\s+(think )?(".*")$/gm)];
+      expect(events.map((m) => [Number(m[2]), m[3] === "think " ? "think" : "answer"])).toEqual([
+        [1, "think"], [2, "think"], [3, "think"], [4, "answer"], [5, "answer"],
+      ]);
+      const answerAt = Number(events[3]![1]);
+      const thinkingMs = answerAt - Number(events[0]![1]);
+      expect(result.stdout).toContain("thinking       3 tokens (counted from the stream) in ");
+      expect(Number(/thinking +3 tokens .* in ([\d.]+) ms/.exec(result.stdout)?.[1])).toBeCloseTo(thinkingMs, 0);
+      expect(result.stdout).toContain(`answer         2 tokens, the first at ${answerAt.toFixed(1)} ms (TTFT answer)`);
+    } finally {
+      await mock.stop();
+    }
+  }, 30_000);
+});
