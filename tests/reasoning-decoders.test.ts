@@ -196,6 +196,16 @@ describe("--think-tags: <think>…</think> inside the content", () => {
     expect(calls).toEqual([[10, 2, "", 2, "a b"], [20, 3, "xyzw", 2, " c</think>"], [30, 1, "!", 0, ""]]);
   });
 
+  test("Kimi K2's ◁/think▷ closes the thinking too", () => {
+    const { calls, outcome } = decode(
+      (state) => openAiDecoder(state, readCompletionChoice),
+      [{ choices: [{ index: 0, text: "\u25c1think\u25b7 hmm" }] }, { choices: [{ index: 0, text: "\u25c1/think\u25b7" }] }, { choices: [{ index: 0, text: "Hi", finish_reason: "length" }] }, "[DONE]"],
+      tags,
+    );
+    expect(calls.map(([, n, text, thinking]) => [n, text, thinking])).toEqual([[1, "", 1], [1, "", 1], [1, "Hi", 0]]);
+    expect(answerAfterThinking(outcome.text)).toBe("Hi");
+  });
+
   test("an answer whose thinking never closed is all thinking and gives a later turn nothing", () => {
     const { calls, outcome } = decode(llamacppDecoder, [{ content: "<think> a", tokens: [1, 2] }, { content: "", tokens: [3] }, { content: "", tokens: [], stop: true, tokens_predicted: 3 }], tags);
     expect(calls).toEqual([[10, 2, "", 2, "<think> a"], [20, 1, "", 1, ""]]);

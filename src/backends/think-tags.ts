@@ -1,11 +1,21 @@
 import type { Backend, TokenListener } from "./backend.ts";
 import { thinkingShare } from "./stream-state.ts";
 
-const CLOSE = "</think>";
+/** Where the thinking ends: `</think>` (DeepSeek-R1, Qwen3, QwQ), `◁/think▷` (Kimi K2 Thinking). */
+const CLOSE_TAGS = ["</think>", "\u25c1/think\u25b7"] as const;
+
+/** The end of the first close tag in `text`, or -1. */
+function thinkingEnd(text: string): number {
+  for (const tag of CLOSE_TAGS) {
+    const at = text.indexOf(tag);
+    if (at >= 0) return at + tag.length;
+  }
+  return -1;
+}
 
 /**
  * For a model served without a reasoning parser, whose thinking is inside its content between
- * `<think>` and `</think>` (`--think-tags`): the answer is thinking until `</think>` (DeepSeek-R1's
+ * `<think>` and `</think>` (or Kimi's `◁think▷` … `◁/think▷`) (`--think-tags`): the answer is thinking until `</think>` (DeepSeek-R1's
  * chat template opens the `<think>` in the prompt, Qwen3 writes it), the answer's content starts
  * after it. Works on the token events of any backend; a later turn gets the content after the tag.
  * The tag is taken to arrive within one event, as servers send a special token.
@@ -30,12 +40,11 @@ export class ThinkTagSplitter {
     this.listener = (at, tokens, text, thinkingTokens, thinkingText) => {
       if (!this.thinking) return onTokens(at, tokens, text, thinkingTokens, thinkingText);
       // until the tag, every token is thinking (an empty piece too: a character split over two tokens)
-      const close = text.length < CLOSE.length ? -1 : text.indexOf(CLOSE);
-      if (close < 0) {
+      const end = text.length === 0 ? -1 : thinkingEnd(text);
+      if (end < 0) {
         return onTokens(at, tokens, "", tokens, thinkingText.length === 0 ? text : thinkingText + text);
       }
       this.thinking = false;
-      const end = close + CLOSE.length;
       const thought = text.slice(0, end);
       const answer = text.slice(end);
       const ownTokens = tokens - thinkingTokens;
@@ -47,6 +56,6 @@ export class ThinkTagSplitter {
 
 /** The content after the thinking: what a later turn sends back (nothing when the thinking never closed). */
 export function answerAfterThinking(text: string): string {
-  const close = text.indexOf(CLOSE);
-  return close < 0 ? "" : text.slice(close + CLOSE.length);
+  const end = thinkingEnd(text);
+  return end < 0 ? "" : text.slice(end);
 }
