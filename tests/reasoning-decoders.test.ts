@@ -196,6 +196,17 @@ describe("--think-tags: <think>…</think> inside the content", () => {
     expect(calls).toEqual([[10, 2, "", 2, "a b"], [20, 3, "xyzw", 2, " c</think>"], [30, 1, "!", 0, ""]]);
   });
 
+  test("a server that streams the thinking in its own field needs no tags: --think-tags leaves its content the answer", () => {
+    const payloads = [chunk({ reasoning: "hmm" }), chunk({ content: "Hi" }), chunk({ content: "!" }, "stop"), "[DONE]"];
+    const split: ThinkTagSplitter[] = [];
+    const { calls } = decode(chat, payloads, (listener) => {
+      split.push(new ThinkTagSplitter(listener));
+      return split[0]!.listener;
+    });
+    expect(calls).toEqual([[10, 1, "", 1, "hmm"], [20, 1, "Hi", 0, ""], [30, 1, "!", 0, ""]]);
+    expect(split[0]!.serverSeparates).toBe(true);
+  });
+
   test("Kimi K2's ◁/think▷ closes the thinking too", () => {
     const { calls, outcome } = decode(
       (state) => openAiDecoder(state, readCompletionChoice),

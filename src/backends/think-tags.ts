@@ -26,19 +26,31 @@ export function withThinkTags(backend: Backend): Backend {
     generate: async (request, onTokens, signal, onRawEvent) => {
       const split = new ThinkTagSplitter(onTokens);
       const outcome = await backend.generate(request, split.listener, signal, onRawEvent);
-      return { ...outcome, text: answerAfterThinking(outcome.text) };
+      return split.serverSeparates ? outcome : { ...outcome, text: answerAfterThinking(outcome.text) };
     },
   };
 }
 
-/** Reclassifies each event's content: thinking until the closing tag, the answer after it. */
+/**
+ * Reclassifies each event's content: thinking until the closing tag, the answer after it. A stream
+ * whose thinking comes in its own field before any content has a server that separates it (a
+ * reasoning parser): its content is the answer, as without --think-tags.
+ */
 export class ThinkTagSplitter {
   private thinking = true;
+  private sawContent = false;
+  /** The server streamed the thinking in its own field: the content was left as it came. */
+  serverSeparates = false;
   readonly listener: TokenListener;
 
   constructor(onTokens: TokenListener) {
     this.listener = (at, tokens, text, thinkingTokens, thinkingText) => {
+      if (this.thinking && !this.sawContent && thinkingText.length > 0 && text.length === 0) {
+        this.thinking = false;
+        this.serverSeparates = true;
+      }
       if (!this.thinking) return onTokens(at, tokens, text, thinkingTokens, thinkingText);
+      if (text.length > 0) this.sawContent = true;
       // until the tag, every token is thinking (an empty piece too: a character split over two tokens)
       const end = text.length === 0 ? -1 : thinkingEnd(text);
       if (end < 0) {
