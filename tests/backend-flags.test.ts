@@ -100,6 +100,6 @@ describe("bad backend flags stop the run with exit code 2 before any request", (
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain(`--base-url 127.0.0.1:${port}: the ppl server is not reachable (a one-token request failed: gRPC UNAVAILABLE`);
     expect(result.stderr).toContain("ECONNREFUSED");
-    expect(Date.now() - started).toBeLessThan(8000);
+    expect(Date.now() - started).toBeLessThan(20_000); // one attempt, not a retry loop
   });
 });

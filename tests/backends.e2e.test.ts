@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { DATASET, readJsonl, runCli, startMock, tempDir, type MockHandle } from "./helpers/cli.ts";
+import { CLOCK_SLACK_MS, DELIVERY_TOLERANCE_MS, deliveryLags, median, serverTimings } from "./helpers/truth.ts";
 
 /**
  * Every backend against the simulator speaking its wire format, with fixed timing: the same
@@ -44,6 +45,7 @@ interface TruthEntry {
   protocol: string;
   arrival_ms: number;
   token_ms: number[];
+  end_ms: number;
   output_tokens: number;
 }
 
@@ -52,13 +54,13 @@ interface RecordLine {
   error: string | null;
   send_ms: number;
   ttft_ms: number;
+  e2e_ms: number;
   out_tokens: number;
   server_in_tokens: number | null;
   finish_reason: string | null;
   events: [number, number][];
 }
 
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 async function runBackend(url: string, c: BackendCase, dir: string, extra: string[] = []) {
   const result = await runCli([
@@ -99,13 +101,11 @@ describe("every backend measures its simulator the same way (--ttft-ms 30 --itl-
       expect(summary.avg_outlen).toBe(OUTPUT_LEN);
       expect(summary.max_outlen).toBe(OUTPUT_LEN);
       expect(summary.tokens_per_event).toBe(1);
-      // the first token leaves 30 ms after arrival; loopback and a loaded 2-core machine add a little
+      // the first token leaves 30 ms after arrival, never sooner; what a loaded machine adds is
+      // checked against the truth log below
       expect(summary.mean_ttft).toBeGreaterThanOrEqual(TTFT_MS);
-      expect(summary.mean_ttft).toBeLessThan(TTFT_MS + 12);
       expect(summary.mean_tpot).toBeGreaterThan(ITL_MS - 0.3);
-      expect(summary.mean_tpot).toBeLessThan(ITL_MS + 1);
       expect(summary.mean_itl).toBeGreaterThan(ITL_MS - 0.3);
-      expect(summary.mean_itl).toBeLessThan(ITL_MS + 1);
 
       const records = await readJsonl<RecordLine>(join(dir, "requests.jsonl"));
       expect(records.length).toBe(REQUESTS);
@@ -126,11 +126,14 @@ describe("every backend measures its simulator the same way (--ttft-ms 30 --itl-
       const written = truth.filter((t) => t.protocol === c.protocol && t.output_tokens === OUTPUT_LEN);
       expect(written.length).toBe(REQUESTS);
       const records = await readJsonl<RecordLine>(join(root, c.protocol, "requests.jsonl"));
-      const firstWrites = written.map((t) => t.token_ms[0]!).sort((a, b) => a - b);
-      const firstSeen = records.map((r) => r.send_ms + r.ttft_ms).sort((a, b) => a - b);
-      const lags = firstSeen.map((seen, i) => seen - firstWrites[i]!);
-      expect(Math.min(...lags)).toBeGreaterThanOrEqual(-1);
-      expect(mean(lags)).toBeLessThan(5);
+      const lags = deliveryLags(records, written);
+      expect(Math.min(...lags.first)).toBeGreaterThanOrEqual(-CLOCK_SLACK_MS);
+      expect(median(lags.first)).toBeLessThan(DELIVERY_TOLERANCE_MS);
+      const summary = await Bun.file(join(root, c.protocol, "summary.json")).json();
+      const server = serverTimings(written);
+      expect(summary.mean_ttft - server.ttft).toBeLessThan(DELIVERY_TOLERANCE_MS);
+      expect(Math.abs(summary.mean_tpot - server.tpot)).toBeLessThan(0.5);
+      expect(Math.abs(summary.mean_itl - server.itl)).toBeLessThan(0.5);
     }
   });
 });
@@ -153,10 +156,9 @@ describe("events carrying several tokens give ITL per token (--tokens-per-event 
       expect(summary.avg_outlen).toBe(OUTPUT_LEN);
       expect(summary.tokens_per_event).toBe(4);
       expect(summary.mean_itl).toBeGreaterThan(4.8);
-      expect(summary.mean_itl).toBeLessThan(6);
-      // TPOT = (E2E − TTFT) / 23 = 5 gaps of 20 ms / 23
+      // TPOT = (E2E − TTFT) / 23 = 5 gaps of 20 ms / 23, and not much more (late timers add a little)
       expect(summary.mean_tpot).toBeGreaterThan(95 / 23);
-      expect(summary.mean_tpot).toBeLessThan(115 / 23);
+      expect(summary.mean_tpot).toBeLessThan(100 / 23 + 2);
       const records = await readJsonl<RecordLine>(join(dir, "requests.jsonl"));
       for (const record of records) expect(record.events.map(([, n]) => n)).toEqual([4, 4, 4, 4, 4, 4]);
     });

@@ -20,7 +20,7 @@ test("users start evenly over the ramp-up: user i at i × rampUp / n", async () 
   expect([...firstSend.keys()].sort()).toEqual([0, 1, 2, 3, 4]);
   for (const [user, at] of firstSend) {
     expect(at).toBeGreaterThanOrEqual(user * 200 - 1);
-    expect(at).toBeLessThan(user * 200 + 80);
+    expect(at).toBeLessThan(user * 200 + 150); // a loaded machine fires timers late, never early
   }
 });
 
@@ -55,7 +55,7 @@ test("no request starts after the stop time; requests in flight are cancelled af
   expect(cancelled).toEqual(["cancelled at stop (drain timeout 0.2 s)", "cancelled at stop (drain timeout 0.2 s)"]);
   // stop at 300 ms + drain 200 ms
   expect(elapsed).toBeGreaterThanOrEqual(490);
-  expect(elapsed).toBeLessThan(1500);
+  expect(elapsed).toBeLessThan(3000); // not the 5 s the second requests would take
 });
 
 test("an interrupt stops issuing and cancels what is in flight at once", async () => {
@@ -72,5 +72,5 @@ test("an interrupt stops issuing and cancels what is in flight at once", async (
     interrupt.signal,
   );
   expect(reasons).toEqual(["interrupted (Ctrl-C)", "interrupted (Ctrl-C)", "interrupted (Ctrl-C)"]);
-  expect(performance.now() - start).toBeLessThan(2000);
+  expect(performance.now() - start).toBeLessThan(5000); // not the 10 s sleep
 });

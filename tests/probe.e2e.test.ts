@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { runCli, startMock, type MockHandle } from "./helpers/cli.ts";
+import { join } from "node:path";
+import { readJsonl, runCli, startMock, tempDir, type MockHandle } from "./helpers/cli.ts";
+import { CLOCK_SLACK_MS, DELIVERY_TOLERANCE_MS, type TruthTiming } from "./helpers/truth.ts";
 
 /** The token lines probe prints: `+   31.6 ms  #1    1 token   " the"`. */
 function tokenLines(stdout: string): Array<{ offsetMs: number; total: number; tokens: number; text: string }> {
@@ -13,11 +15,20 @@ function tokenLines(stdout: string): Array<{ offsetMs: number; total: number; to
 
 const ttftOf = (stdout: string) => Number(/TTFT ([\d.]+) ms/.exec(stdout)?.[1]);
 
+let truthPath: string;
+/** The server's TTFT and TPOT for the newest request of a protocol in the truth log. */
+async function lastTruth(protocol: string): Promise<{ ttft: number; tpot: number }> {
+  const entries = (await readJsonl<TruthTiming & { protocol: string; output_tokens: number }>(truthPath)).filter((t) => t.protocol === protocol && t.output_tokens > 1);
+  const t = entries.at(-1)!;
+  return { ttft: t.token_ms[0]! - t.arrival_ms, tpot: (t.token_ms.at(-1)! - t.token_ms[0]!) / (t.token_ms.length - 1) };
+}
+
 describe("llmbench probe", () => {
   let mock: MockHandle;
   let failing: MockHandle;
   beforeAll(async () => {
-    mock = await startMock(["--protocol", "vllm,openai-chat,ppl", "--ttft-ms", "30", "--itl-ms", "5"]);
+    truthPath = join(tempDir(), "truth.jsonl");
+    mock = await startMock(["--protocol", "vllm,openai-chat,ppl", "--ttft-ms", "30", "--itl-ms", "5", "--truth-log", truthPath]);
     failing = await startMock(["--protocol", "sglang", "--ttft-ms", "5", "--itl-ms", "1", "--fail-after-tokens", "2"]);
   });
   afterAll(async () => {
@@ -36,10 +47,13 @@ describe("llmbench probe", () => {
     const ttft = ttftOf(result.stdout);
     expect(ttft).toBe(lines[0]!.offsetMs);
     expect(ttft).toBeGreaterThanOrEqual(30);
-    expect(ttft).toBeLessThan(45); // the health check opened the connection: no handshake in it
+    // the health check opened the connection: no handshake in it, only loopback delivery
+    const server = await lastTruth("vllm");
+    expect(ttft - server.ttft).toBeGreaterThanOrEqual(-CLOCK_SLACK_MS);
+    expect(ttft - server.ttft).toBeLessThan(DELIVERY_TOLERANCE_MS);
     const tpot = Number(/TPOT ([\d.]+) ms/.exec(result.stdout)?.[1]);
-    expect(tpot).toBeGreaterThan(4.5);
-    expect(tpot).toBeLessThan(7);
+    expect(tpot).toBeGreaterThanOrEqual(5 - 0.05);
+    expect(Math.abs(tpot - server.tpot)).toBeLessThan(DELIVERY_TOLERANCE_MS / 5);
     expect(result.stdout).toContain("output tokens  6 of 6 asked: 6 streamed in 6 token events; the server counted 6");
     expect(result.stdout).toMatch(/prompt tokens  \d+/);
     expect(result.stdout).toContain("finish reason  length");
@@ -61,7 +75,9 @@ describe("llmbench probe", () => {
     const result = await runCli(["probe", "--backend", "ppl", "--base-url", mock.urls.ppl!, "--output-len", "6"]);
     expect(result.exitCode).toBe(0);
     expect(ttftOf(result.stdout)).toBeGreaterThanOrEqual(30);
-    expect(ttftOf(result.stdout)).toBeLessThan(45);
+    // a gRPC handshake (~35 ms here) would show as client TTFT well above the server's
+    const server = await lastTruth("ppl");
+    expect(ttftOf(result.stdout) - server.ttft).toBeLessThan(DELIVERY_TOLERANCE_MS);
     const lines = tokenLines(result.stdout);
     expect(lines.map((l) => l.tokens)).toEqual([1, 1, 1, 1, 1, 1]);
     expect(lines[3]!.text).toBe(""); // the simulator holds back token 4's text, as for a split character

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { tokenText } from "../src/mock/generation.ts";
 import { loadTokenizer } from "../src/dataset/tokenizer.ts";
 import { DATASET, readJsonl, runCli, startMock, tempDir, type MockHandle } from "./helpers/cli.ts";
+import { median } from "./helpers/truth.ts";
 
 interface Record_ {
   user: number;
@@ -85,8 +86,11 @@ describe("request-rate mode", () => {
     // request j's prompt depends only on (seed, j)
     const prompts = (records: Record_[]) => records.sort((x, y) => x.user - y.user).map((r) => r.prompt_index);
     expect(prompts(first.records)).toEqual(prompts(again.records));
-    expect(Math.max(...a.map((t, i) => Math.abs(t - b[i]!)))).toBeLessThan(25);
-    expect(Math.max(...a.map((t, i) => Math.abs(t - c[i]!)))).toBeGreaterThan(25);
+    // the same seed sends on the same schedule (a loaded machine may hold a few sends back: the
+    // median is what says "same schedule"); another seed's Poisson gaps put its sends far apart
+    const medianGap = (x: number[], y: number[]) => median(x.map((t, i) => Math.abs(t - y[i]!)));
+    expect(medianGap(a, b)).toBeLessThan(10);
+    expect(medianGap(a, c)).toBeGreaterThan(4 * medianGap(a, b) + 20);
   }, 60_000);
 
   test("a concurrency cap holds arrivals in the client, and the wait is reported beside the real send time", async () => {
@@ -97,7 +101,7 @@ describe("request-rate mode", () => {
     expect(result.summary.max_concurrency).toBe(4);
     // four waves of about 20 + 19 × 2 = 58 ms: the last four waited about three waves
     const waits = result.records.map((r) => r.queue_wait_ms).sort((x, y) => x - y);
-    expect(waits[0]!).toBeLessThan(10);
+    expect(waits[0]!).toBeLessThan(50); // the first four found a free slot at once
     expect(waits.at(-1)!).toBeGreaterThan(150);
     expect(result.summary.queue_wait_ms.max).toBeCloseTo(waits.at(-1)!, 6);
     // the server never saw more than four at once
