@@ -69,6 +69,10 @@ const CASES: Case[] = [
     thinking: THINKING,
     toolCall: 0,
   })),
+  // servers that send usage only at the end (OpenAI's and DeepSeek's APIs, llama.cpp's chat): each chunk is counted by what it carries
+  { name: "delta.reasoning, usage only at the end (the issue's stream)", backend: "openai-chat", protocol: "openai-chat", shape: ["--reasoning-tokens", String(THINKING), "--no-chunk-usage"], thinking: THINKING, toolCall: 0 },
+  { name: "delta.reasoning_content, usage only at the end, with the server's reasoning count", backend: "openai-chat", protocol: "openai-chat", shape: ["--reasoning-tokens", String(THINKING), "--reasoning-field", "reasoning_content", "--no-chunk-usage"], thinking: THINKING, toolCall: 0 },
+  { name: "tool-call deltas only, usage only at the end", backend: "openai-chat", protocol: "openai-chat", shape: ["--tool-call-tokens", String(OUTPUT_LEN), "--no-chunk-usage"], thinking: 0, toolCall: OUTPUT_LEN },
   { name: "tool-call deltas only", backend: "openai-chat", protocol: "openai-chat", shape: ["--tool-call-tokens", String(OUTPUT_LEN)], thinking: 0, toolCall: OUTPUT_LEN },
   { name: "thinking, content, then a tool call", backend: "openai-chat", protocol: "openai-chat", shape: ["--reasoning-tokens", "8", "--tool-call-tokens", "10"], thinking: 8, toolCall: 10 },
 ];

@@ -27,6 +27,7 @@ export function registerMock(cli: CAC): void {
     .option("--reasoning-tokens <n>", "A reasoning model: every answer thinks for its first n tokens")
     .option("--reasoning-field <name>", "Where the thinking streams: reasoning (vLLM, default), reasoning_content (DeepSeek, SGLang, llama.cpp) or think-tags (<think>…</think> in the content)")
     .option("--tool-call-tokens <n>", "The last n tokens of every answer are a streamed tool call (openai-chat: delta.tool_calls)")
+    .option("--no-chunk-usage", "vllm, openai-chat: usage only at the end, even when continuous_usage_stats is asked for (as OpenAI's and DeepSeek's APIs)")
     .action(async (flags: RawFlags) => {
       const options = parseMockOptions(flags);
       const apiKey = options.apiKeyEnv === null ? null : process.env[options.apiKeyEnv]!;
@@ -55,6 +56,7 @@ export function registerMock(cli: CAC): void {
           ...(options.faults.maxOutputTokens === null ? [] : [`answers cut at ${options.faults.maxOutputTokens} tokens`]),
           ...(options.faults.output && options.faults.output.reasoningTokens > 0 ? [`thinks ${options.faults.output.reasoningTokens} tokens (${options.faults.output.reasoningField})`] : []),
           ...(options.faults.output && options.faults.output.toolCallTokens > 0 ? [`tool call of ${options.faults.output.toolCallTokens} tokens`] : []),
+          ...(options.faults.output && !options.faults.output.chunkUsage ? ["usage only at the end"] : []),
         ];
         console.log(`llmbench mock listening on ${server.url} (protocol ${protocol}, ${extras.join(", ")})`);
       }

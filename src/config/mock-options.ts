@@ -64,13 +64,14 @@ export function parseMockOptions(raw: RawFlags): MockOptions {
   };
 }
 
-/** --reasoning-tokens, --reasoning-field, --tool-call-tokens: what every answer is made of; null for plain content. */
+/** --reasoning-tokens, --reasoning-field, --tool-call-tokens, --no-chunk-usage: what every answer is made of; null for plain content. */
 function outputShapeFlags(raw: RawFlags): OutputShape | null {
   const reasoningTokens = flag.nonNegativeInteger("--reasoning-tokens", raw.reasoningTokens, 0);
   const toolCallTokens = flag.nonNegativeInteger("--tool-call-tokens", raw.toolCallTokens, 0);
   if (raw.reasoningField !== undefined && reasoningTokens === 0) throw new UsageError("--reasoning-field says where the thinking goes: give --reasoning-tokens N too");
   const reasoningField = flag.oneOf("--reasoning-field", raw.reasoningField, REASONING_FIELDS, "reasoning");
-  return reasoningTokens === 0 && toolCallTokens === 0 ? null : { reasoningTokens, reasoningField, toolCallTokens };
+  const chunkUsage = raw.chunkUsage !== false;
+  return reasoningTokens === 0 && toolCallTokens === 0 && chunkUsage ? null : { reasoningTokens, reasoningField, toolCallTokens, chunkUsage };
 }
 
 function fixedTiming(raw: RawFlags): () => TimingModel {

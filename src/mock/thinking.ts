@@ -15,9 +15,14 @@ export interface OutputShape {
   reasoningField: ReasoningField;
   /** The last this-many tokens of every answer are one streamed tool call (its name, then its arguments). */
   toolCallTokens: number;
+  /**
+   * Usage in every chunk when the request asks for it (vLLM's `continuous_usage_stats`); false: only
+   * at the end, as OpenAI's, DeepSeek's and llama.cpp's chat APIs do, so a client must count chunks.
+   */
+  chunkUsage: boolean;
 }
 
-export const PLAIN_OUTPUT: OutputShape = { reasoningTokens: 0, reasoningField: "reasoning", toolCallTokens: 0 };
+export const PLAIN_OUTPUT: OutputShape = { reasoningTokens: 0, reasoningField: "reasoning", toolCallTokens: 0, chunkUsage: true };
 
 export type TokenKind = "thinking" | "content" | "tool";
 

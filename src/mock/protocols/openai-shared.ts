@@ -1,4 +1,4 @@
-import { integerField, jsonResponse, prometheusGauges, sseEvent, type MockContext } from "../generation.ts";
+import { integerField, jsonResponse, outputShape, prometheusGauges, sseEvent, type MockContext } from "../generation.ts";
 import type { MockRoute } from "./protocol.ts";
 
 /** What the OpenAI completions and chat endpoints share in the simulator. */
@@ -36,7 +36,7 @@ export function openAiSampling(body: Record<string, unknown>, context: MockConte
     minTokens,
     ignoreEos: body.ignore_eos === true,
     includeUsage,
-    continuousUsage: includeUsage && options.continuous_usage_stats === true,
+    continuousUsage: includeUsage && options.continuous_usage_stats === true && outputShape(context).chunkUsage,
   };
 }
 
