@@ -9,8 +9,10 @@ import { registerRun } from "./commands/run.ts";
 import { registerServer } from "./commands/server.ts";
 import { registerSweep } from "./commands/sweep.ts";
 import { UsageError } from "./config/usage-error.ts";
+import { guardConsole } from "./records/scrub.ts";
 import { VERSION } from "./version.ts";
 
+guardConsole(); // no secret reaches the console, whoever prints
 const cli = cac("llmbench");
 registerRun(cli);
 registerSweep(cli);

@@ -1,6 +1,7 @@
 import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { scrub } from "../records/scrub.ts";
 import type { PointOutcome } from "./sweep-summary.ts";
 
 /** The point metrics kept in the history: enough to list runs and compare them point by point. */
@@ -177,7 +178,9 @@ export class RunHistory {
   }
 }
 
-/** bun:sqlite binds `$name` parameters from keys that carry the `$`. */
+/** bun:sqlite binds `$name` parameters from keys that carry the `$`; texts (reasons) are scrubbed of secrets. */
 function prefixed(values: Record<string, unknown>): Record<string, string | number | null> {
-  return Object.fromEntries(Object.entries(values).map(([key, value]) => [`$${key}`, (value ?? null) as string | number | null]));
+  return Object.fromEntries(
+    Object.entries(values).map(([key, value]) => [`$${key}`, (typeof value === "string" ? scrub(value) : (value ?? null)) as string | number | null]),
+  );
 }

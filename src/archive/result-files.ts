@@ -1,5 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { scrub } from "../records/scrub.ts";
 import { csvHeader, csvLine } from "../report/csv.ts";
 import type { Row } from "../report/seed-columns.ts";
 
@@ -21,10 +22,10 @@ export function ensureDir(dir: string): void {
   mkdirSync(dir, { recursive: true });
 }
 
-/** Written to a temporary name and renamed, so a reader never sees half a summary. */
+/** Written to a temporary name and renamed, so a reader never sees half a summary; secrets scrubbed. */
 export function writeFileAtomic(path: string, content: string): void {
   const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, content);
+  writeFileSync(temporary, scrub(content));
   renameSync(temporary, path);
 }
 
