@@ -50,7 +50,8 @@ describe("the output scrubber", () => {
 
   test("several secrets, in keys and values of a record", () => {
     const s = scrubberOf(KEY, "hf_secrettoken12345");
-    expect(s.scrubValue({ error: `echo ${KEY}`, [`hf_secrettoken12345`]: ["x hf_secrettoken12345 y", 3, null] })).toEqual({
+    const record: Record<string, unknown> = { error: `echo ${KEY}`, hf_secrettoken12345: ["x hf_secrettoken12345 y", 3, null] };
+    expect(s.scrubValue(record)).toEqual({
       error: `echo ${SCRUBBED}`,
       [SCRUBBED]: [`x ${SCRUBBED} y`, 3, null],
     });
