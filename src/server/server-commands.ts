@@ -15,6 +15,7 @@ import {
   serverRecordPath,
   writeServerRecord,
 } from "./pid-file.ts";
+import { assertPortFree } from "./port-holder.ts";
 import { stopProcessGroup } from "./process-group.ts";
 import { redactArgv } from "./redact.ts";
 import { bringUp, planServer } from "./server-plan.ts";
@@ -41,6 +42,7 @@ export async function serverStart(config: ResolvedBenchConfig): Promise<number> 
   if (plan.kind === "external") {
     throw new UsageError(`servers.${config.backend}.launch is "already-running": there is nothing for llmbench to start`);
   }
+  await assertPortFree(plan.url, `servers.${config.backend}.url`);
   const logPath = serverLogPath(config.outputDir, config.backend);
   mkdirSync(dirname(logPath), { recursive: true });
   const interrupt = new AbortController();

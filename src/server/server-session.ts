@@ -3,7 +3,7 @@ import type { ResolvedLaunch } from "../config/bench-config.ts";
 import { describeExit, launchProcess } from "./launch.ts";
 import { formatLogTail } from "./log-tail.ts";
 import { isRecordedServerRunning, type ServerRecord } from "./pid-file.ts";
-import { stopProcessGroup } from "./process-group.ts";
+import { isProcessAlive, stopProcessGroup } from "./process-group.ts";
 import { NotReadyError, waitUntilReady } from "./readiness.ts";
 
 /** Why the server went away mid-sweep: a short reason (it goes into records) and the log tail. */
@@ -66,6 +66,11 @@ export async function launchAndWait(options: LaunchOptions): Promise<{ session: 
     await stop();
     if (error instanceof NotReadyError) throw new ServerStartError(`${error.message}\n${formatLogTail(options.logPath)}`);
     throw error;
+  }
+  // A health check answered while the launched process is gone was answered by someone else.
+  if (!isProcessAlive(child.pid)) {
+    await stop();
+    throw new ServerStartError(`the launched server (pid ${child.pid}) exited although its health check answered: whatever answered at ${options.url} is not it\n${formatLogTail(options.logPath)}`);
   }
   const session: ServerSession = {
     url: options.url,

@@ -11,6 +11,7 @@ import { UsageError } from "../config/usage-error.ts";
 import { describePoint, formatPointLine, formatSweepTable } from "../report/sweep-console.ts";
 import { executePoint } from "../runner/point.ts";
 import { loadTarget, type Target } from "../runner/target.ts";
+import { assertPortFree } from "../server/port-holder.ts";
 import { killProcessGroup } from "../server/process-group.ts";
 import { formatArgv, redactArgv } from "../server/redact.ts";
 import { bringUp, planServer, type ServerPlan } from "../server/server-plan.ts";
@@ -40,6 +41,7 @@ export async function runSweep(config: ResolvedBenchConfig, options: SweepOption
   const plan = planServer(config);
   // Dataset and tokenizer problems are usage errors, found before any server starts.
   const target = await loadTarget({ ...targetSpecFor(config), baseUrl: plan.url });
+  if (plan.kind === "launch") await assertPortFree(plan.url, `servers.${config.backend}.url`);
   try {
     return await new Sweep(config, plan, target, options).run();
   } finally {
