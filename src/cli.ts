@@ -10,8 +10,10 @@ import { registerServer } from "./commands/server.ts";
 import { registerSweep } from "./commands/sweep.ts";
 import { UsageError } from "./config/usage-error.ts";
 import { guardConsole } from "./records/scrub.ts";
+import { runWatchdog, WATCHDOG_ARG } from "./server/watchdog.ts";
 import { VERSION } from "./version.ts";
 
+if (process.argv[2] === WATCHDOG_ARG) await runWatchdog(process.argv.slice(3)); // the hidden guard of a launched server
 guardConsole(); // no secret reaches the console, whoever prints
 const cli = cac("llmbench");
 registerRun(cli);

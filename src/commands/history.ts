@@ -1,6 +1,11 @@
 import type { CAC } from "cac";
-import { resolve } from "node:path";
-import { RunHistory } from "../archive/history.ts";
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join, resolve } from "node:path";
+import { RunHistory, type RunEntry } from "../archive/history.ts";
+import { writeRunInfo, type RunInfo } from "../archive/run-info.ts";
+import { processStartTicks } from "../server/pid-file.ts";
+import { isProcessAlive } from "../server/process-group.ts";
 import * as flag from "../config/flag-values.ts";
 import type { RawFlags } from "../config/run-options.ts";
 import { UsageError } from "../config/usage-error.ts";
@@ -16,6 +21,7 @@ export function registerHistory(cli: CAC): void {
       const history = openExisting(flags);
       if (!history) return;
       try {
+        markAbandoned(history);
         const runs = history.listRuns(limit);
         console.log(runs.length > 0 ? formatRunList(runs) : `no runs recorded in ${RunHistory.path(outputDir(flags))} yet`);
       } finally {
@@ -30,6 +36,7 @@ export function registerHistory(cli: CAC): void {
       const history = openExisting(flags);
       if (!history) throw new UsageError(`no run history in ${RunHistory.path(outputDir(flags))}: run llmbench sweep first`);
       try {
+        markAbandoned(history);
         const find = (reference: string) => {
           const run = history.findRun(String(reference));
           if (!run) throw new UsageError(`no run "${reference}" in ${RunHistory.path(outputDir(flags))}; llmbench history lists them`);
@@ -42,6 +49,22 @@ export function registerHistory(cli: CAC): void {
         history.close();
       }
     });
+}
+
+/** A run still "running" whose llmbench is gone is shown (and recorded, in run.json too) as aborted. */
+function markAbandoned(history: RunHistory): void {
+  const alive = (run: RunEntry) =>
+    run.pid !== null && isProcessAlive(run.pid) && (run.pid_start === null || processStartTicks(run.pid) === null || processStartTicks(run.pid) === run.pid_start);
+  history.markAbandonedRuns(alive, hostname(), (run, reason) => {
+    const path = join(run.dir, "run.json");
+    try {
+      const info = JSON.parse(readFileSync(path, "utf8")) as RunInfo;
+      if (info.status !== "running") return;
+      writeRunInfo(run.dir, { ...info, status: "aborted", reason });
+    } catch {
+      // the run folder was moved or removed: the history alone says it
+    }
+  });
 }
 
 function outputDir(flags: RawFlags): string {

@@ -5,6 +5,7 @@ import { formatLogTail } from "./log-tail.ts";
 import { isRecordedServerRunning, type ServerRecord } from "./pid-file.ts";
 import { isProcessAlive, stopProcessGroup } from "./process-group.ts";
 import { NotReadyError, waitUntilReady } from "./readiness.ts";
+import { startWatchdog } from "./watchdog.ts";
 
 /** Why the server went away mid-sweep: a short reason (it goes into records) and the log tail. */
 export interface ServerLoss {
@@ -46,11 +47,14 @@ export interface LaunchOptions {
  */
 export async function launchAndWait(options: LaunchOptions): Promise<{ session: ServerSession; waitedS: number; detach: () => void }> {
   const child = launchProcess(options.launch, options.logPath, options.commandField);
+  // Stops the server should llmbench die by SIGKILL or a crash before it stops the server itself.
+  const watchdog = startWatchdog(child.pid, options.launch.stopGraceS);
   options.onLaunched?.(child.pid);
   let stopping = false;
   const stop = async () => {
     stopping = true;
     const outcome = await stopProcessGroup(child.pid, options.launch.stopGraceS);
+    watchdog?.release();
     if (outcome === "killed") return `server (pid ${child.pid}) stopped with SIGKILL: it did not exit within ${options.launch.stopGraceS} s of SIGTERM`;
     return outcome === "terminated" ? `server (pid ${child.pid}) stopped` : `server (pid ${child.pid}) had already exited`;
   };
@@ -82,7 +86,11 @@ export async function launchAndWait(options: LaunchOptions): Promise<{ session: 
     }),
     stop,
   };
-  return { session, waitedS, detach: child.detach };
+  const detach = () => {
+    watchdog?.release(); // `server start` leaves the server running on purpose
+    child.detach();
+  };
+  return { session, waitedS, detach };
 }
 
 /** A server started earlier by `llmbench server start`: watched, used, and left running. */

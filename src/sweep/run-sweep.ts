@@ -101,6 +101,8 @@ class Sweep {
         points_planned: points.length,
         llmbench_version: this.info.llmbench,
         host: this.info.host.name,
+        pid: this.info.pid,
+        pid_start: this.info.pid_start,
       }),
     );
   }
