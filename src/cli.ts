@@ -8,6 +8,7 @@ import { registerProbe } from "./commands/probe.ts";
 import { registerRun } from "./commands/run.ts";
 import { registerServer } from "./commands/server.ts";
 import { registerSweep } from "./commands/sweep.ts";
+import { joinNegativeValues } from "./config/negative-values.ts";
 import { UsageError } from "./config/usage-error.ts";
 import { guardConsole } from "./records/scrub.ts";
 import { runWatchdog, WATCHDOG_ARG } from "./server/watchdog.ts";
@@ -26,7 +27,7 @@ cli.help();
 cli.version(VERSION);
 
 try {
-  cli.parse(process.argv, { run: false });
+  cli.parse(joinNegativeValues(process.argv), { run: false });
   if (!cli.matchedCommand) {
     if (cli.args.length > 0) throw new UsageError(`unknown command "${cli.args[0]}"; see llmbench --help`);
     if (!cli.options.help && !cli.options.version) cli.outputHelp();

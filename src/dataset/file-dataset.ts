@@ -30,6 +30,15 @@ export function openDatasetFile(path: string): DatasetSource {
     closeSync(fd);
     throw new UsageError(`dataset ${path}: the ${format === "JSON array" ? "array" : "file"} has no entries`);
   }
+  let lines: Uint32Array | null = null;
+  if (format === "JSON Lines") {
+    try {
+      lines = checkJsonLines(path, fd, index);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+  }
 
   const parsed = new Map<number, Conversation | null>();
   const source: DatasetSource = {
@@ -37,7 +46,7 @@ export function openDatasetFile(path: string): DatasetSource {
     size: index.count,
     conversation(i) {
       if (parsed.has(i)) return parsed.get(i)!;
-      const where = format === "JSON array" ? `entry ${i + 1}` : `line ${i + 1}`;
+      const where = lines === null ? `entry ${i + 1}` : `line ${lines[i]}`;
       let entry: unknown;
       try {
         entry = JSON.parse(readRange(fd, index.range(i)));
@@ -53,4 +62,36 @@ export function openDatasetFile(path: string): DatasetSource {
   // The first entry shows whether the file has a shape llmbench reads, before anything is sent.
   source.conversation(0);
   return source;
+}
+
+/**
+ * Every line of a JSON Lines file parsed once at load (and dropped): a malformed line, or one of
+ * no shape llmbench reads, is an error naming `file:line` before anything is sent, never a line
+ * silently skipped. Returns each entry's line number (blank lines are not entries).
+ */
+function checkJsonLines(path: string, fd: number, index: EntryIndex): Uint32Array {
+  const lines = new Uint32Array(index.count);
+  let line = 1;
+  let previousEnd = 0;
+  for (let i = 0; i < index.count; i++) {
+    const [start, end] = index.range(i);
+    line += countNewlines(readRange(fd, [previousEnd, start]));
+    previousEnd = end;
+    lines[i] = line;
+    let entry: unknown;
+    try {
+      entry = JSON.parse(readRange(fd, [start, end]));
+    } catch (error) {
+      throw new UsageError(`dataset ${path}:${line}: not valid JSON (${(error as Error).message})`);
+    }
+    const conversation = conversationOf(entry);
+    if (typeof conversation === "string") throw new UsageError(`dataset ${path}:${line}: ${conversation}`);
+  }
+  return lines;
+}
+
+function countNewlines(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1)) count++;
+  return count;
 }

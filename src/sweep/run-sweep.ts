@@ -2,15 +2,17 @@ import { writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import pc from "picocolors";
 import { RunHistory } from "../archive/history.ts";
-import { writeFileAtomic } from "../archive/result-files.ts";
+import { assertWritableDir, writeFileAtomic } from "../archive/result-files.ts";
 import { createRunFolder, updateLatestLink, type RunFolder } from "../archive/run-folder.ts";
 import { newRunInfo, writeRunInfo, type RunInfo } from "../archive/run-info.ts";
 import { writeSweepSummary, type PointOutcome } from "../archive/sweep-summary.ts";
 import type { ResolvedBenchConfig } from "../config/bench-config.ts";
 import { UsageError } from "../config/usage-error.ts";
+import { describeSkipped } from "../dataset/skipped.ts";
 import { describePoint, formatPointLine, formatSweepTable } from "../report/sweep-console.ts";
 import { executePoint } from "../runner/point.ts";
 import { loadTarget, type Target } from "../runner/target.ts";
+import { assertProgramExists } from "../server/launch.ts";
 import { assertPortFree } from "../server/port-holder.ts";
 import { killProcessGroup } from "../server/process-group.ts";
 import { formatArgv, redactArgv } from "../server/redact.ts";
@@ -41,7 +43,11 @@ export async function runSweep(config: ResolvedBenchConfig, options: SweepOption
   const plan = planServer(config);
   // Dataset and tokenizer problems are usage errors, found before any server starts.
   const target = await loadTarget({ ...targetSpecFor(config), baseUrl: plan.url });
-  if (plan.kind === "launch") await assertPortFree(plan.url, `servers.${config.backend}.url`);
+  assertWritableDir(config.outputDir, "output.dir (--output-dir)");
+  if (plan.kind === "launch") {
+    assertProgramExists(plan.launch, `servers.${config.backend}.launch.command`);
+    await assertPortFree(plan.url, `servers.${config.backend}.url`);
+  }
   try {
     return await new Sweep(config, plan, target, options).run();
   } finally {
@@ -58,6 +64,8 @@ class Sweep {
   private readonly interrupt = new AbortController();
   private readonly serverGone = new AbortController();
   private interruptExitCode = 130;
+  /** Exit code of a run that failed: 1, or 2 when a usage error (a bad setting) ended it. */
+  private failureExitCode = 1;
   private session: ServerSession | null = null;
   /** The server this run launched, from the moment it exists (a second Ctrl-C must reach it even during startup). */
   private launchedPid: number | null = null;
@@ -123,6 +131,7 @@ class Sweep {
       if (await this.startServer()) await this.runPoints();
     } catch (error) {
       failure = (error as Error)?.message ?? String(error);
+      if (error instanceof UsageError) this.failureExitCode = 2; // what llmbench then exits with
       throw error;
     } finally {
       await this.stopServer();
@@ -216,18 +225,18 @@ class Sweep {
     return null;
   }
 
-  /** A health check before each point: a server that stopped answering ends the sweep like one that died. */
+  /**
+   * A health check before each point, retried for a short window (one failed answer is not a dead
+   * server): a server that stops answering for all of it ends the sweep like one that died.
+   */
   private async serverProblem(): Promise<string | null> {
-    try {
-      await this.target.backend.checkHealth(AbortSignal.timeout(HEALTH_BETWEEN_POINTS_MS));
-      return null;
-    } catch (error) {
-      const stopped = this.stopReason();
-      if (stopped) return stopped;
-      const reason = `the server stopped answering its health check (${(error as Error)?.message ?? error})`;
-      this.loss = { reason, details: "" };
-      return reason;
-    }
+    const problem = await healthWithin(this.target.backend, HEALTH_BETWEEN_POINTS_MS, () => this.stopReason() !== null);
+    if (problem === null) return null;
+    const stopped = this.stopReason();
+    if (stopped) return stopped;
+    const reason = `the server stopped answering its health check (${problem.attempts} attempts over ${(HEALTH_BETWEEN_POINTS_MS / 1000).toFixed(0)} s; last: ${problem.last})`;
+    this.loss = { reason, details: "" };
+    return reason;
   }
 
   private markRemaining(reason: string): void {
@@ -285,7 +294,7 @@ class Sweep {
       this.info.reason ??= reasonOf(this.interrupt.signal);
     } else if (failure !== null || !everyPointCompleted) {
       status = "failed";
-      exitCode = 1;
+      exitCode = failure !== null ? this.failureExitCode : 1;
       this.info.reason ??= failure ?? this.loss?.reason ?? describeIncomplete(this.outcomes);
     } else {
       status = "completed";
@@ -307,6 +316,8 @@ class Sweep {
     this.history?.close();
 
     if (this.outcomes.some((outcome) => outcome.summary !== null)) console.log(`\n${formatSweepTable(this.outcomes)}`);
+    const skipped = describeSkipped(this.target.sampler.skipped());
+    if (skipped) console.log(pc.yellow(`  dataset ${skipped}`));
     if (this.loss) console.error(pc.red(`llmbench: ${this.loss.reason}${this.loss.details ? `\n${this.loss.details}` : ""}`));
     if (counts.notRun > 0) {
       const reasons = [...new Set(this.outcomes.filter((o) => o.status === "not run").map((o) => o.reason))];
@@ -320,7 +331,10 @@ class Sweep {
     const { config } = this;
     writeSweepSummary(
       this.folder.dir,
-      { run: this.folder.name, backend: config.backend, model: config.model.tag, model_size: config.model.sizeB, tp: config.model.tp, mode: config.model.mode },
+      {
+        run: this.folder.name, backend: config.backend, model: config.model.tag, model_size: config.model.sizeB, tp: config.model.tp, mode: config.model.mode,
+        dataset: { skipped: this.target.sampler.skipped() },
+      },
       this.outcomes,
     );
   }
@@ -339,6 +353,29 @@ class Sweep {
   private recordInHistory(outcome: PointOutcome): void {
     const runId = this.runId;
     if (runId !== null) this.historyStep((history) => history.recordPoint(runId, outcome));
+  }
+}
+
+const HEALTH_ATTEMPT_TIMEOUT_MS = 5_000;
+const HEALTH_RETRY_PAUSES_MS = [250, 500, 1000, 2000];
+
+/** Null as soon as one health check answers within `windowMs`; else how many attempts failed and the last reason. */
+async function healthWithin(backend: Target["backend"], windowMs: number, cancelled: () => boolean): Promise<{ attempts: number; last: string } | null> {
+  const deadline = performance.now() + windowMs;
+  let attempts = 0;
+  let last = "";
+  for (;;) {
+    attempts++;
+    const remaining = deadline - performance.now();
+    try {
+      await backend.checkHealth(AbortSignal.timeout(Math.max(100, Math.min(HEALTH_ATTEMPT_TIMEOUT_MS, remaining))));
+      return null;
+    } catch (error) {
+      last = (error as Error)?.name === "TimeoutError" ? "no answer in time" : ((error as Error)?.message ?? String(error));
+    }
+    const pause = HEALTH_RETRY_PAUSES_MS[Math.min(attempts - 1, HEALTH_RETRY_PAUSES_MS.length - 1)]!;
+    if (cancelled() || performance.now() + pause >= deadline) return { attempts, last };
+    await Bun.sleep(pause);
   }
 }
 
