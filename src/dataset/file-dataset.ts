@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { UsageError } from "../config/usage-error.ts";
 import type { Conversation, DatasetSource } from "./conversation.ts";
 import { conversationOf } from "./entry-shapes.ts";
@@ -67,31 +67,47 @@ export function openDatasetFile(path: string): DatasetSource {
 /**
  * Every line of a JSON Lines file parsed once at load (and dropped): a malformed line, or one of
  * no shape llmbench reads, is an error naming `file:line` before anything is sent, never a line
- * silently skipped. Returns each entry's line number (blank lines are not entries).
+ * silently skipped. Returns each entry's line number (blank lines are not entries). Reads the
+ * file in large chunks, cut at line ends (a newline byte never splits a UTF-8 character).
  */
 function checkJsonLines(path: string, fd: number, index: EntryIndex): Uint32Array {
   const lines = new Uint32Array(index.count);
-  let line = 1;
-  let previousEnd = 0;
-  for (let i = 0; i < index.count; i++) {
-    const [start, end] = index.range(i);
-    line += countNewlines(readRange(fd, [previousEnd, start]));
-    previousEnd = end;
-    lines[i] = line;
-    let entry: unknown;
+  const chunk = Buffer.allocUnsafe(CHECK_CHUNK_BYTES);
+  let carry: Buffer = Buffer.alloc(0);
+  let offset = 0;
+  let line = 0;
+  let entry = 0;
+  const checkLine = (text: string) => {
+    line++;
+    if (text.trim() === "") return;
+    if (entry < lines.length) lines[entry] = line;
+    entry++;
+    let value: unknown;
     try {
-      entry = JSON.parse(readRange(fd, [start, end]));
+      value = JSON.parse(text);
     } catch (error) {
       throw new UsageError(`dataset ${path}:${line}: not valid JSON (${(error as Error).message})`);
     }
-    const conversation = conversationOf(entry);
+    const conversation = conversationOf(value);
     if (typeof conversation === "string") throw new UsageError(`dataset ${path}:${line}: ${conversation}`);
+  };
+  for (;;) {
+    const length = readSync(fd, chunk, 0, chunk.length, offset);
+    offset += length;
+    const data = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, length)]) : chunk.subarray(0, length);
+    if (length === 0) {
+      if (data.length > 0) checkLine(data.toString("utf8"));
+      return lines;
+    }
+    const lastNewline = data.lastIndexOf(0x0a);
+    if (lastNewline === -1) {
+      carry = Buffer.from(data);
+      continue;
+    }
+    const text = data.toString("utf8", 0, lastNewline);
+    carry = Buffer.from(data.subarray(lastNewline + 1));
+    for (const part of text.split("\n")) checkLine(part);
   }
-  return lines;
 }
 
-function countNewlines(text: string): number {
-  let count = 0;
-  for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1)) count++;
-  return count;
-}
+const CHECK_CHUNK_BYTES = 4 * 1024 * 1024;
