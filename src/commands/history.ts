@@ -53,18 +53,26 @@ export function registerHistory(cli: CAC): void {
 
 /** A run still "running" whose llmbench is gone is shown (and recorded, in run.json too) as aborted. */
 function markAbandoned(history: RunHistory): void {
-  const alive = (run: RunEntry) =>
-    run.pid !== null && isProcessAlive(run.pid) && (run.pid_start === null || processStartTicks(run.pid) === null || processStartTicks(run.pid) === run.pid_start);
-  history.markAbandonedRuns(alive, hostname(), (run, reason) => {
-    const path = join(run.dir, "run.json");
-    try {
-      const info = JSON.parse(readFileSync(path, "utf8")) as RunInfo;
-      if (info.status !== "running") return;
-      writeRunInfo(run.dir, { ...info, status: "aborted", reason });
-    } catch {
-      // the run folder was moved or removed: the history alone says it
-    }
-  });
+  const alive = (run: RunEntry) => {
+    if (run.pid === null || !isProcessAlive(run.pid)) return false;
+    const ticks = processStartTicks(run.pid);
+    return run.pid_start === null || ticks === null || ticks === run.pid_start; // not a reused pid
+  };
+  try {
+    history.markAbandonedRuns(alive, hostname(), onAborted);
+  } catch {
+    // a history this user may read but not write is still listed, as it is
+  }
+}
+
+/** The run's run.json says aborted too, if it still says running. */
+function onAborted(run: RunEntry, reason: string): void {
+  try {
+    const info = JSON.parse(readFileSync(join(run.dir, "run.json"), "utf8")) as RunInfo;
+    if (info.status === "running") writeRunInfo(run.dir, { ...info, status: "aborted", reason });
+  } catch {
+    // the run folder was moved or removed: the history alone says it
+  }
 }
 
 function outputDir(flags: RawFlags): string {
