@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { DATASET, runCli, tempDir } from "./helpers/cli.ts";
+import { writeTrustConfig } from "./helpers/trust-config.ts";
 
 /**
  * A gateway that echoes the request's Authorization header in its 401 body (as proxies do), over
@@ -59,5 +60,36 @@ describe("a server that echoes the Authorization header", () => {
     expect(result.exitCode).toBe(1);
     expect(result.stdout + result.stderr).toContain("401");
     expect(result.stdout + result.stderr).not.toContain(KEY.slice(0, 12));
+  }, 60_000);
+});
+
+describe("a launched server that echoes the key and a launch secret", () => {
+  test("sweep: neither reaches the run folder, the history or the console", async () => {
+    const dir = tempDir();
+    const launchSecret = "hf_launchsecret_5e8d2a91c4";
+    const script = resolve(import.meta.dir, "helpers/echo-auth-server.ts");
+    const config = writeTrustConfig(dir, {
+      command: `[${JSON.stringify(process.execPath)}, ${JSON.stringify(script)}, String(server.port)]`,
+      clients: [1, 2],
+      numRequests: 3,
+      apiKeyEnv: "ECHO_TEST_KEY",
+      launchEnv: { HF_TOKEN: launchSecret },
+    });
+    const result = await runCli(["sweep", config, "--no-progress"], { env: { ECHO_TEST_KEY: KEY } });
+    expect(result.exitCode).toBe(1); // every request failed with the 401
+    const files = filesUnder(join(dir, "result"));
+    expect(files.some((file) => file.endsWith("history.db"))).toBe(true);
+    const records = files.filter((file) => file.endsWith("requests.jsonl")).map((file) => readFileSync(file, "utf8")).join("");
+    expect(records).toContain("Bearer <redacted>");
+    expect(records).toContain('\\"upstream_token\\":\\"<redacted>\\"');
+    for (const file of files) {
+      const bytes = readFileSync(file).toString("latin1");
+      expect(bytes).not.toContain(KEY.slice(0, 12));
+      expect(bytes).not.toContain(launchSecret.slice(0, 12));
+    }
+    expect(records).toContain("HTTP 401");
+    expect(result.stdout).toContain("3 failed");
+    expect(result.stdout + result.stderr).not.toContain(KEY.slice(0, 12));
+    expect(result.stdout + result.stderr).not.toContain(launchSecret.slice(0, 12));
   }, 60_000);
 });

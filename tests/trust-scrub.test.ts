@@ -37,6 +37,13 @@ describe("the output scrubber", () => {
     expect(scrubber.scrub(`${KEY.slice(0, 15)}… (truncated)`)).toBe(`${SCRUBBED}… (truncated)`);
   });
 
+  test("a key's constant prefix in ordinary text is not taken for a cut-short echo", () => {
+    const s = scrubberOf("llmbench-echo-key-93b1f0c2d7e4");
+    const text = '{"llmbench": "0.1.0"} llmbench sweep; (llmbench history lists past runs) llmbench-ec';
+    expect(s.scrub(text)).toBe(text);
+    expect(s.scrub("you sent llmbench-echo-k")).toBe(`you sent ${SCRUBBED}`);
+  });
+
   test("leaves other text alone, including another key that shares the prefix", () => {
     const text = "sk-test-OTHERKEY123 is someone else's; prompt tokens 12, HTTP 500";
     expect(scrubber.scrub(text)).toBe(text);

@@ -11,11 +11,13 @@
 export const SCRUBBED = "<redacted>";
 
 /**
- * Length of a secret's head that marks an occurrence; the match then extends as far as the text
- * follows the secret, so an echo cut short (error bodies are kept to their first 300 characters)
- * loses its visible part too.
+ * Length of a secret's head that marks an occurrence cut short (error bodies are kept to their
+ * first 300 characters): the match then extends as far as the text follows the secret, and the
+ * visible part goes too. Long enough that a key's constant prefix ("sk-proj-", a tool's name)
+ * found in ordinary text is not taken for it; a cut within the first characters leaves at most
+ * that prefix.
  */
-const HEAD = 8;
+const HEAD = 12;
 /** Shorter values are too likely to occur by chance in other text to be scrubbed as bare strings. */
 const MIN_BARE = 4;
 

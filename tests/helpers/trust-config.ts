@@ -15,6 +15,8 @@ export interface TrustConfig {
   outputDir?: string;
   readyTimeoutS?: number;
   stopGraceS?: number;
+  apiKeyEnv?: string;
+  launchEnv?: Record<string, string>;
 }
 
 export function writeTrustConfig(dir: string, options: TrustConfig): string {
@@ -30,7 +32,11 @@ export default defineConfig({
   servers: {
     vllm: {
       url: \`http://127.0.0.1:\${port}\`,
-      launch: { command: (config, server) => ${options.command}, readyTimeoutS: ${options.readyTimeoutS ?? 30}, stopGraceS: ${options.stopGraceS ?? 3} },
+      ${options.apiKeyEnv ? `apiKeyEnv: ${JSON.stringify(options.apiKeyEnv)},` : ""}
+      launch: {
+        command: (config, server) => ${options.command}, readyTimeoutS: ${options.readyTimeoutS ?? 30}, stopGraceS: ${options.stopGraceS ?? 3},
+        ${options.launchEnv ? `env: ${JSON.stringify(options.launchEnv)},` : ""}
+      },
     },
   },
   dataset: { path: ${JSON.stringify(options.datasetPath ?? DATASET)}, outputLen: 8 },
