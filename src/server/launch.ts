@@ -2,6 +2,7 @@ import { accessSync, appendFileSync, closeSync, constants, openSync, statSync } 
 import { resolve } from "node:path";
 import type { ResolvedLaunch } from "../config/bench-config.ts";
 import { UsageError } from "../config/usage-error.ts";
+import { scrub } from "../records/scrub.ts";
 import { formatArgv, redactArgv } from "./redact.ts";
 
 export interface ExitInfo {
@@ -23,7 +24,7 @@ export interface LaunchedProcess {
  * `commandField` names the config field in the error when the program cannot be started.
  */
 export function launchProcess(launch: ResolvedLaunch, logPath: string, commandField: string): LaunchedProcess {
-  appendFileSync(logPath, `# ${new Date().toISOString()} llmbench launched (cwd ${launch.cwd}): ${formatArgv(redactArgv(launch.command))}\n`);
+  appendFileSync(logPath, scrub(`# ${new Date().toISOString()} llmbench launched (cwd ${launch.cwd}): ${formatArgv(redactArgv(launch.command))}\n`));
   const fd = openSync(logPath, "a");
   let child;
   try {
