@@ -16,6 +16,7 @@ import { assertProgramExists } from "../server/launch.ts";
 import { assertPortFree } from "../server/port-holder.ts";
 import { killProcessGroup } from "../server/process-group.ts";
 import { formatArgv, redactArgv } from "../server/redact.ts";
+import { answersWithin } from "../server/readiness.ts";
 import { bringUp, planServer, type ServerPlan } from "../server/server-plan.ts";
 import { ServerStartError, type ServerLoss, type ServerSession } from "../server/server-session.ts";
 import { StopReason } from "../workload/closed-loop.ts";
@@ -230,7 +231,7 @@ class Sweep {
    * server): a server that stops answering for all of it ends the sweep like one that died.
    */
   private async serverProblem(): Promise<string | null> {
-    const problem = await healthWithin(this.target.backend, HEALTH_BETWEEN_POINTS_MS, () => this.stopReason() !== null);
+    const problem = await answersWithin(this.target.backend, HEALTH_BETWEEN_POINTS_MS, () => this.stopReason() !== null);
     if (problem === null) return null;
     const stopped = this.stopReason();
     if (stopped) return stopped;
@@ -353,29 +354,6 @@ class Sweep {
   private recordInHistory(outcome: PointOutcome): void {
     const runId = this.runId;
     if (runId !== null) this.historyStep((history) => history.recordPoint(runId, outcome));
-  }
-}
-
-const HEALTH_ATTEMPT_TIMEOUT_MS = 5_000;
-const HEALTH_RETRY_PAUSES_MS = [250, 500, 1000, 2000];
-
-/** Null as soon as one health check answers within `windowMs`; else how many attempts failed and the last reason. */
-async function healthWithin(backend: Target["backend"], windowMs: number, cancelled: () => boolean): Promise<{ attempts: number; last: string } | null> {
-  const deadline = performance.now() + windowMs;
-  let attempts = 0;
-  let last = "";
-  for (;;) {
-    attempts++;
-    const remaining = deadline - performance.now();
-    try {
-      await backend.checkHealth(AbortSignal.timeout(Math.max(100, Math.min(HEALTH_ATTEMPT_TIMEOUT_MS, remaining))));
-      return null;
-    } catch (error) {
-      last = (error as Error)?.name === "TimeoutError" ? "no answer in time" : ((error as Error)?.message ?? String(error));
-    }
-    const pause = HEALTH_RETRY_PAUSES_MS[Math.min(attempts - 1, HEALTH_RETRY_PAUSES_MS.length - 1)]!;
-    if (cancelled() || performance.now() + pause >= deadline) return { attempts, last };
-    await Bun.sleep(pause);
   }
 }
 
