@@ -300,7 +300,7 @@ describe("bad input is a clear error with exit code 2, before any request", () =
     await Bun.write(join(dir, "bad.json"), "{not json");
     const bad = await runCli([...base, "--dataset-path", join(dir, "bad.json")]);
     expect(bad.exitCode).toBe(2);
-    expect(bad.stderr).toContain("bad.json: not valid JSON");
+    expect(bad.stderr).toContain("bad.json:1: not valid JSON");
     await Bun.write(join(dir, "shape.json"), JSON.stringify([{ id: 1, text: "hello" }]));
     const shape = await runCli([...base, "--dataset-path", join(dir, "shape.json")]);
     expect(shape.exitCode).toBe(2);
