@@ -8,9 +8,14 @@ import { registerProbe } from "./commands/probe.ts";
 import { registerRun } from "./commands/run.ts";
 import { registerServer } from "./commands/server.ts";
 import { registerSweep } from "./commands/sweep.ts";
+import { joinNegativeValues } from "./config/negative-values.ts";
 import { UsageError } from "./config/usage-error.ts";
+import { guardConsole } from "./records/scrub.ts";
+import { runWatchdog, WATCHDOG_ARG } from "./server/watchdog.ts";
 import { VERSION } from "./version.ts";
 
+if (process.argv[2] === WATCHDOG_ARG) await runWatchdog(process.argv.slice(3)); // the hidden guard of a launched server
+guardConsole(); // no secret reaches the console, whoever prints
 const cli = cac("llmbench");
 registerRun(cli);
 registerSweep(cli);
@@ -22,7 +27,7 @@ cli.help();
 cli.version(VERSION);
 
 try {
-  cli.parse(process.argv, { run: false });
+  cli.parse(joinNegativeValues(process.argv), { run: false });
   if (!cli.matchedCommand) {
     if (cli.args.length > 0) throw new UsageError(`unknown command "${cli.args[0]}"; see llmbench --help`);
     if (!cli.options.help && !cli.options.version) cli.outputHelp();

@@ -132,8 +132,8 @@ describe("every backend measures its simulator the same way (--ttft-ms 30 --itl-
       const summary = await Bun.file(join(root, c.protocol, "summary.json")).json();
       const server = serverTimings(written);
       expect(summary.mean_ttft - server.ttft).toBeLessThan(DELIVERY_TOLERANCE_MS);
-      expect(Math.abs(summary.mean_tpot - server.tpot)).toBeLessThan(0.5);
-      expect(Math.abs(summary.mean_itl - server.itl)).toBeLessThan(0.5);
+      expect(Math.abs(summary.mean_tpot - server.tpot)).toBeLessThan(1);
+      expect(Math.abs(summary.mean_itl - server.itl)).toBeLessThan(1);
     }
   });
 });

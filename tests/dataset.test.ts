@@ -103,8 +103,8 @@ describe("dataset files", () => {
     expectUsage(writeTemp("empty.json", "  \n"), "the file is empty");
     expectUsage(writeTemp("empty-array.json", "[]"), "the array has no entries");
     expectUsage(writeTemp("trunc.json", '[{"conversations": ['), "not valid JSON");
-    expectUsage(writeTemp("bad.jsonl", "{not json}\n"), "not valid JSON at line 1");
-    expectUsage(writeTemp("shape.jsonl", '{"prompt": 5}\n'), 'line 1 "prompt" must be a string');
+    expectUsage(writeTemp("bad.jsonl", "{not json}\n"), "bad.jsonl:1: not valid JSON");
+    expectUsage(writeTemp("shape.jsonl", '{"prompt": 5}\n'), 'shape.jsonl:1: "prompt" must be a string');
     expectUsage(writeTemp("len.jsonl", '{"prompt": "x", "output_len": -3}\n'), '"output_len" must be a positive integer');
   });
 });

@@ -83,10 +83,10 @@ describe("timing models", () => {
       // events every 4 × 5 ms, each token a quarter of the gap: never less, and what the server did
       const server = serverTimings(await readJsonl<TruthTiming>(truthPath));
       expect(summary.mean_itl).toBeGreaterThanOrEqual(5 - 0.05);
-      expect(Math.abs(summary.mean_itl - server.itl)).toBeLessThan(0.5);
+      expect(Math.abs(summary.mean_itl - server.itl)).toBeLessThan(1);
       // TPOT = (E2E − TTFT) / 31 = 7 gaps × 20 ms / 31
       expect(summary.mean_tpot).toBeGreaterThanOrEqual(140 / 31 - 0.05);
-      expect(Math.abs(summary.mean_tpot - server.tpot)).toBeLessThan(0.5);
+      expect(Math.abs(summary.mean_tpot - server.tpot)).toBeLessThan(1);
       const records = await readJsonl<{ events: [number, number][] }>(join(dir, "requests.jsonl"));
       for (const r of records) expect(r.events.map(([, n]) => n)).toEqual([4, 4, 4, 4, 4, 4, 4, 4]);
     } finally {

@@ -48,14 +48,15 @@ describe("llmbench run against llmbench mock --ttft-ms 50 --itl-ms 10", () => {
   test("TTFT, TPOT and ITL are never faster than configured, and equal the simulator's own timing", async () => {
     // the simulator never writes a token early, so nothing measured can beat the configuration
     expect(summary.mean_ttft).toBeGreaterThanOrEqual(50);
-    expect(summary.mean_tpot).toBeGreaterThanOrEqual(10 - 0.05);
-    expect(summary.mean_itl).toBeGreaterThanOrEqual(10 - 0.05);
+    // (TPOT: less only by the client seeing the first token later than the last, over 31 gaps)
+    expect(summary.mean_tpot).toBeGreaterThanOrEqual(10 - DELIVERY_TOLERANCE_MS / 31);
+    expect(summary.mean_itl).toBeGreaterThanOrEqual(10 - DELIVERY_TOLERANCE_MS / 31);
     // what the server really did (it may run late on a loaded machine), seen from the client
     const server = serverTimings(await readJsonl<TruthEntry>(truthPath));
     expect(summary.mean_ttft - server.ttft).toBeGreaterThanOrEqual(-CLOCK_SLACK_MS);
     expect(summary.mean_ttft - server.ttft).toBeLessThan(DELIVERY_TOLERANCE_MS);
-    expect(Math.abs(summary.mean_tpot - server.tpot)).toBeLessThan(0.5);
-    expect(Math.abs(summary.mean_itl - server.itl)).toBeLessThan(0.5);
+    expect(Math.abs(summary.mean_tpot - server.tpot)).toBeLessThan(DELIVERY_TOLERANCE_MS / 31);
+    expect(Math.abs(summary.mean_itl - server.itl)).toBeLessThan(DELIVERY_TOLERANCE_MS / 31);
   });
 
   test("requests.jsonl has one complete line per request", async () => {
@@ -84,7 +85,7 @@ describe("llmbench run against llmbench mock --ttft-ms 50 --itl-ms 10", () => {
       expect(Math.min(...which)).toBeGreaterThanOrEqual(-CLOCK_SLACK_MS);
       expect(median(which)).toBeLessThan(DELIVERY_TOLERANCE_MS);
     }
-    expect(Math.abs(summary.mean_tpot - serverTimings(truth).tpot)).toBeLessThan(0.5);
+    expect(Math.abs(summary.mean_tpot - serverTimings(truth).tpot)).toBeLessThan(DELIVERY_TOLERANCE_MS / 31);
     // the server's own prompt counts, summed, are what the simulator says it counted
     expect(summary.server_total_inlen).toBe(truth.reduce((sum, t) => sum + t.prompt_tokens, 0));
     // duration spans at least from the first arrival to the last token written
@@ -249,8 +250,11 @@ describe("faults lose nothing that was measured", () => {
     ]);
     // stop the server once requests are finishing (a loaded machine may take a while to get there)
     const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && !(await Bun.file(join(dir, "requests.jsonl")).exists())) await Bun.sleep(20);
-    await Bun.sleep(300);
+    const completedOne = async () => {
+      const file = Bun.file(join(dir, "requests.jsonl"));
+      return (await file.exists()) && (await file.text()).includes('"status":"ok"');
+    };
+    while (Date.now() < deadline && !(await completedOne())) await Bun.sleep(20);
     await mock.stop();
     const result = await run;
     const records = await readJsonl<{ status: string; error: string | null }>(join(dir, "requests.jsonl"));
@@ -296,7 +300,7 @@ describe("bad input is a clear error with exit code 2, before any request", () =
     await Bun.write(join(dir, "bad.json"), "{not json");
     const bad = await runCli([...base, "--dataset-path", join(dir, "bad.json")]);
     expect(bad.exitCode).toBe(2);
-    expect(bad.stderr).toContain("bad.json: not valid JSON");
+    expect(bad.stderr).toContain("bad.json:1: not valid JSON");
     await Bun.write(join(dir, "shape.json"), JSON.stringify([{ id: 1, text: "hello" }]));
     const shape = await runCli([...base, "--dataset-path", join(dir, "shape.json")]);
     expect(shape.exitCode).toBe(2);

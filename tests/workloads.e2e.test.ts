@@ -89,8 +89,9 @@ describe("request-rate mode", () => {
     // the same seed sends on the same schedule (a loaded machine may hold a few sends back: the
     // median is what says "same schedule"); another seed's Poisson gaps put its sends far apart
     const medianGap = (x: number[], y: number[]) => median(x.map((t, i) => Math.abs(t - y[i]!)));
-    expect(medianGap(a, b)).toBeLessThan(10);
-    expect(medianGap(a, c)).toBeGreaterThan(4 * medianGap(a, b) + 20);
+    // (at 50/s, two seeds' k-th sends differ by about 20 ms × √(2k): a median near 190 ms)
+    expect(medianGap(a, b)).toBeLessThan(50);
+    expect(medianGap(a, c)).toBeGreaterThan(100);
   }, 60_000);
 
   test("a concurrency cap holds arrivals in the client, and the wait is reported beside the real send time", async () => {
@@ -146,8 +147,12 @@ describe("system prompt, goodput, warm-up, short answers", () => {
     const without = await run("no-system", ...args);
     const withSystem = await run("system", ...args, "--system-prompt-path", SYSTEM_PROMPT);
     expect(withSystem.summary.system_prompt_tokens).toBe(systemTokens);
-    const order = (records: Record_[]) => [...records].sort((x, y) => x.user - y.user || x.seq - y.seq).map((r) => r.prompt_index);
-    expect(order(withSystem.records)).toEqual(order(without.records));
+    // each user's prompts are the same sequence in both runs (how far each user got depends on the machine's pace)
+    const bySlot = (records: Record_[]) => new Map(records.map((r) => [`${r.user}.${r.seq}`, r.prompt_index]));
+    const plain = bySlot(without.records);
+    const common = [...bySlot(withSystem.records)].filter(([slot]) => plain.has(slot));
+    expect(common.length).toBeGreaterThanOrEqual(30);
+    for (const [slot, prompt] of common) expect(prompt).toBe(plain.get(slot)!);
     const raised = withSystem.summary.avg_inlen - without.summary.avg_inlen;
     // plus at most a token or two where the "\n\n" separator meets the prompt
     expect(raised).toBeGreaterThanOrEqual(systemTokens);

@@ -1,6 +1,7 @@
 import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { scrub } from "../records/scrub.ts";
 import type { PointOutcome } from "./sweep-summary.ts";
 
 /** The point metrics kept in the history: enough to list runs and compare them point by point. */
@@ -30,6 +31,9 @@ export interface RunEntry {
   points_planned: number;
   llmbench_version: string;
   host: string;
+  /** The llmbench process running the sweep, and its start time (clock ticks since boot), so a reused pid is not mistaken for it. */
+  pid: number | null;
+  pid_start: string | null;
 }
 
 export interface RunListing extends RunEntry {
@@ -66,7 +70,9 @@ CREATE TABLE IF NOT EXISTS runs (
   dataset TEXT NOT NULL,
   points_planned INTEGER NOT NULL,
   llmbench_version TEXT NOT NULL,
-  host TEXT NOT NULL
+  host TEXT NOT NULL,
+  pid INTEGER,
+  pid_start TEXT
 );
 CREATE TABLE IF NOT EXISTS points (
   run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -97,14 +103,18 @@ export class RunHistory {
     const db = new Database(path, { create: options.create });
     db.exec("PRAGMA busy_timeout = 5000");
     db.exec(SCHEMA);
+    // Histories written before runs recorded their process.
+    const columns = new Set((db.query("PRAGMA table_info(runs)").all() as Array<{ name: string }>).map((column) => column.name));
+    if (!columns.has("pid")) db.exec("ALTER TABLE runs ADD COLUMN pid INTEGER");
+    if (!columns.has("pid_start")) db.exec("ALTER TABLE runs ADD COLUMN pid_start TEXT");
     return new RunHistory(db);
   }
 
   beginRun(run: Omit<RunEntry, "id" | "ended_at" | "exit_code" | "reason" | "status">): number {
     const result = this.db
       .query(
-        `INSERT INTO runs (name, dir, started_at, status, backend, model, model_size, tp, mode, dataset, points_planned, llmbench_version, host)
-         VALUES ($name, $dir, $started_at, 'running', $backend, $model, $model_size, $tp, $mode, $dataset, $points_planned, $llmbench_version, $host)`,
+        `INSERT INTO runs (name, dir, started_at, status, backend, model, model_size, tp, mode, dataset, points_planned, llmbench_version, host, pid, pid_start)
+         VALUES ($name, $dir, $started_at, 'running', $backend, $model, $model_size, $tp, $mode, $dataset, $points_planned, $llmbench_version, $host, $pid, $pid_start)`,
       )
       .run(prefixed(run));
     return Number(result.lastInsertRowid);
@@ -142,6 +152,20 @@ export class RunHistory {
       .run(prefixed({ ...end, id: runId }));
   }
 
+  /**
+   * Runs still marked running whose llmbench process is gone (SIGKILL, a crash, a power cut) are
+   * marked aborted, here and in their run.json. Only runs of this host can be checked.
+   */
+  markAbandonedRuns(isRunAlive: (run: RunEntry) => boolean, host: string, onAborted: (run: RunEntry, reason: string) => void): void {
+    const running = this.db.query(`SELECT * FROM runs WHERE status = 'running' AND host = $host`).all({ $host: host }) as RunEntry[];
+    for (const run of running) {
+      if (run.pid === null || isRunAlive(run)) continue;
+      const reason = `llmbench (pid ${run.pid}) ended without finishing the run (killed or crashed)`;
+      this.db.query(`UPDATE runs SET status = 'aborted', reason = $reason WHERE id = $id AND status = 'running'`).run({ $reason: reason, $id: run.id });
+      onAborted(run, reason);
+    }
+  }
+
   /** The newest runs first. */
   listRuns(limit: number): RunListing[] {
     return this.db
@@ -177,7 +201,9 @@ export class RunHistory {
   }
 }
 
-/** bun:sqlite binds `$name` parameters from keys that carry the `$`. */
+/** bun:sqlite binds `$name` parameters from keys that carry the `$`; texts (reasons) are scrubbed of secrets. */
 function prefixed(values: Record<string, unknown>): Record<string, string | number | null> {
-  return Object.fromEntries(Object.entries(values).map(([key, value]) => [`$${key}`, (value ?? null) as string | number | null]));
+  return Object.fromEntries(
+    Object.entries(values).map(([key, value]) => [`$${key}`, (typeof value === "string" ? scrub(value) : (value ?? null)) as string | number | null]),
+  );
 }

@@ -1,5 +1,7 @@
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { accessSync, constants, mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { UsageError } from "../config/usage-error.ts";
+import { scrub } from "../records/scrub.ts";
 import { csvHeader, csvLine } from "../report/csv.ts";
 import type { Row } from "../report/seed-columns.ts";
 
@@ -17,14 +19,42 @@ export function safeName(name: string): string {
   return last.replace(/[^A-Za-z0-9._-]+/g, "_") || "model";
 }
 
+/**
+ * That `dir` can be made and written, checked without making it (before any request or server):
+ * its nearest existing ancestor must be a folder this process may write in. `what` names the
+ * flag or field in the UsageError.
+ */
+export function assertWritableDir(dir: string, what: string): void {
+  let existing = resolve(dir);
+  for (;;) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(existing).isDirectory();
+    } catch {
+      const parent = dirname(existing);
+      if (parent === existing) break;
+      existing = parent;
+      continue;
+    }
+    if (!isDirectory) throw new UsageError(`${what} ${dir}: cannot be created, ${existing} is a file, not a folder`);
+    try {
+      accessSync(existing, constants.W_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new UsageError(`${what} ${dir}: cannot be written (${code === "EROFS" ? "read-only file system" : `no write permission in ${existing}`})`);
+    }
+    return;
+  }
+}
+
 export function ensureDir(dir: string): void {
   mkdirSync(dir, { recursive: true });
 }
 
-/** Written to a temporary name and renamed, so a reader never sees half a summary. */
+/** Written to a temporary name and renamed, so a reader never sees half a summary; secrets scrubbed. */
 export function writeFileAtomic(path: string, content: string): void {
   const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, content);
+  writeFileSync(temporary, scrub(content));
   renameSync(temporary, path);
 }
 

@@ -1,9 +1,10 @@
 import { arch, cpus, hostname, platform, release, totalmem } from "node:os";
 import { join } from "node:path";
+import { processStartTicks } from "../server/pid-file.ts";
 import { VERSION } from "../version.ts";
 import { writeFileAtomic } from "./result-files.ts";
 
-export type RunStatus = "running" | "completed" | "failed" | "interrupted";
+export type RunStatus = "running" | "completed" | "failed" | "interrupted" | "aborted";
 
 /** run.json: what ran, where, when, and how it ended. */
 export interface RunInfo {
@@ -11,6 +12,9 @@ export interface RunInfo {
   bun: string;
   host: { name: string; os: string; cpus: number; memory_gb: number };
   command: string[];
+  /** The llmbench process that runs it and its start time (/proc ticks): a run whose process is gone was aborted. */
+  pid: number;
+  pid_start: string | null;
   config: string;
   started_at: string;
   ended_at: string | null;
@@ -33,6 +37,8 @@ export function newRunInfo(config: string, command: string[], startedAt: Date, p
       memory_gb: Math.round(totalmem() / 2 ** 30),
     },
     command,
+    pid: process.pid,
+    pid_start: processStartTicks(process.pid),
     config,
     started_at: startedAt.toISOString(),
     ended_at: null,

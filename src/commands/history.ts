@@ -1,6 +1,11 @@
 import type { CAC } from "cac";
-import { resolve } from "node:path";
-import { RunHistory } from "../archive/history.ts";
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join, resolve } from "node:path";
+import { RunHistory, type RunEntry } from "../archive/history.ts";
+import { writeRunInfo, type RunInfo } from "../archive/run-info.ts";
+import { processStartTicks } from "../server/pid-file.ts";
+import { isProcessAlive } from "../server/process-group.ts";
 import * as flag from "../config/flag-values.ts";
 import type { RawFlags } from "../config/run-options.ts";
 import { UsageError } from "../config/usage-error.ts";
@@ -16,6 +21,7 @@ export function registerHistory(cli: CAC): void {
       const history = openExisting(flags);
       if (!history) return;
       try {
+        markAbandoned(history);
         const runs = history.listRuns(limit);
         console.log(runs.length > 0 ? formatRunList(runs) : `no runs recorded in ${RunHistory.path(outputDir(flags))} yet`);
       } finally {
@@ -30,6 +36,7 @@ export function registerHistory(cli: CAC): void {
       const history = openExisting(flags);
       if (!history) throw new UsageError(`no run history in ${RunHistory.path(outputDir(flags))}: run llmbench sweep first`);
       try {
+        markAbandoned(history);
         const find = (reference: string) => {
           const run = history.findRun(String(reference));
           if (!run) throw new UsageError(`no run "${reference}" in ${RunHistory.path(outputDir(flags))}; llmbench history lists them`);
@@ -42,6 +49,30 @@ export function registerHistory(cli: CAC): void {
         history.close();
       }
     });
+}
+
+/** A run still "running" whose llmbench is gone is shown (and recorded, in run.json too) as aborted. */
+function markAbandoned(history: RunHistory): void {
+  const alive = (run: RunEntry) => {
+    if (run.pid === null || !isProcessAlive(run.pid)) return false;
+    const ticks = processStartTicks(run.pid);
+    return run.pid_start === null || ticks === null || ticks === run.pid_start; // not a reused pid
+  };
+  try {
+    history.markAbandonedRuns(alive, hostname(), onAborted);
+  } catch {
+    // a history this user may read but not write is still listed, as it is
+  }
+}
+
+/** The run's run.json says aborted too, if it still says running. */
+function onAborted(run: RunEntry, reason: string): void {
+  try {
+    const info = JSON.parse(readFileSync(join(run.dir, "run.json"), "utf8")) as RunInfo;
+    if (info.status === "running") writeRunInfo(run.dir, { ...info, status: "aborted", reason });
+  } catch {
+    // the run folder was moved or removed: the history alone says it
+  }
 }
 
 function outputDir(flags: RawFlags): string {

@@ -1,4 +1,5 @@
 import { BACKEND_NAMES, backendDefinition } from "../backends/registry.ts";
+import { registerSecret } from "../records/scrub.ts";
 import * as flag from "./flag-values.ts";
 import type { RawFlags } from "./run-options.ts";
 import { UsageError } from "./usage-error.ts";
@@ -46,9 +47,14 @@ export function parseBackendFlags(raw: RawFlags): BackendFlags {
   };
 }
 
-/** The key itself, read from the environment only where a backend is built; null when none is configured or set. */
+/**
+ * The key itself, read from the environment only where a backend is built; null when none is
+ * configured or set. Reading it registers it with the output scrubber.
+ */
 export function readApiKey(apiKeyEnv: string | null): string | null {
-  return (apiKeyEnv && process.env[apiKeyEnv]) || null;
+  const key = (apiKeyEnv && process.env[apiKeyEnv]) || null;
+  registerSecret(key);
+  return key;
 }
 
 /** What the resolved configuration shows of the key: where it comes from, never its value. */

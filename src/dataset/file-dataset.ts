@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { UsageError } from "../config/usage-error.ts";
 import type { Conversation, DatasetSource } from "./conversation.ts";
 import { conversationOf } from "./entry-shapes.ts";
@@ -30,6 +30,15 @@ export function openDatasetFile(path: string): DatasetSource {
     closeSync(fd);
     throw new UsageError(`dataset ${path}: the ${format === "JSON array" ? "array" : "file"} has no entries`);
   }
+  let lines: Uint32Array | null = null;
+  if (format === "JSON Lines") {
+    try {
+      lines = checkJsonLines(path, fd, index);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+  }
 
   const parsed = new Map<number, Conversation | null>();
   const source: DatasetSource = {
@@ -37,7 +46,7 @@ export function openDatasetFile(path: string): DatasetSource {
     size: index.count,
     conversation(i) {
       if (parsed.has(i)) return parsed.get(i)!;
-      const where = format === "JSON array" ? `entry ${i + 1}` : `line ${i + 1}`;
+      const where = lines === null ? `entry ${i + 1}` : `line ${lines[i]}`;
       let entry: unknown;
       try {
         entry = JSON.parse(readRange(fd, index.range(i)));
@@ -54,3 +63,51 @@ export function openDatasetFile(path: string): DatasetSource {
   source.conversation(0);
   return source;
 }
+
+/**
+ * Every line of a JSON Lines file parsed once at load (and dropped): a malformed line, or one of
+ * no shape llmbench reads, is an error naming `file:line` before anything is sent, never a line
+ * silently skipped. Returns each entry's line number (blank lines are not entries). Reads the
+ * file in large chunks, cut at line ends (a newline byte never splits a UTF-8 character).
+ */
+function checkJsonLines(path: string, fd: number, index: EntryIndex): Uint32Array {
+  const lines = new Uint32Array(index.count);
+  const chunk = Buffer.allocUnsafe(CHECK_CHUNK_BYTES);
+  let carry: Buffer = Buffer.alloc(0);
+  let offset = 0;
+  let line = 0;
+  let entry = 0;
+  const checkLine = (text: string) => {
+    line++;
+    if (text.trim() === "") return;
+    if (entry < lines.length) lines[entry] = line;
+    entry++;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new UsageError(`dataset ${path}:${line}: not valid JSON (${(error as Error).message})`);
+    }
+    const conversation = conversationOf(value);
+    if (typeof conversation === "string") throw new UsageError(`dataset ${path}:${line}: ${conversation}`);
+  };
+  for (;;) {
+    const length = readSync(fd, chunk, 0, chunk.length, offset);
+    offset += length;
+    const data = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, length)]) : chunk.subarray(0, length);
+    if (length === 0) {
+      if (data.length > 0) checkLine(data.toString("utf8"));
+      return lines;
+    }
+    const lastNewline = data.lastIndexOf(0x0a);
+    if (lastNewline === -1) {
+      carry = Buffer.from(data);
+      continue;
+    }
+    const text = data.toString("utf8", 0, lastNewline);
+    carry = Buffer.from(data.subarray(lastNewline + 1));
+    for (const part of text.split("\n")) checkLine(part);
+  }
+}
+
+const CHECK_CHUNK_BYTES = 4 * 1024 * 1024;

@@ -46,6 +46,11 @@ export class ConversationSampler {
     private readonly options: SamplerOptions,
   ) {}
 
+  /** Dataset entries drawn but not usable so far (too short, filtered out, no user turn), counted by reason. */
+  skipped(): Record<string, number> {
+    return Object.fromEntries(this.rejections);
+  }
+
   /** The messages of a request: the system prompt, the history, then the user's new message. */
   messages(history: readonly ChatMessage[], userText: string): ChatMessage[] {
     const system: ChatMessage[] = this.options.systemPrompt === null ? [] : [{ role: "system", content: this.options.systemPrompt }];

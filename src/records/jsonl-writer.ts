@@ -1,4 +1,5 @@
 import { closeSync, openSync, writeSync } from "node:fs";
+import { scrub } from "./scrub.ts";
 
 /**
  * Appends one JSON line per record as each request finishes, straight to the file, so that a
@@ -13,7 +14,8 @@ export class JsonlWriter {
 
   write(value: unknown): void {
     if (this.fd === null) throw new Error(`${this.path} is already closed`);
-    writeSync(this.fd, JSON.stringify(value) + "\n");
+    // An error body may echo the API key: the line is scrubbed as a whole (per request, not per token).
+    writeSync(this.fd, scrub(JSON.stringify(value)) + "\n");
   }
 
   close(): void {

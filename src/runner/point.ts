@@ -105,6 +105,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
       ...(target.systemPromptTokens !== null ? { system_prompt_tokens: target.systemPromptTokens } : {}),
       steady: summaryRow(steady, options.labels, null),
       ...(spec.numTurns > 1 ? { per_turn: perTurn } : {}),
+      dataset: { skipped: target.sampler.skipped() },
       ...options.context,
       interrupted,
     },

@@ -1,7 +1,8 @@
 import pc from "picocolors";
-import { defaultResultDir } from "../archive/result-files.ts";
+import { assertWritableDir, defaultResultDir } from "../archive/result-files.ts";
 import { describeApiKey } from "../config/backend-flags.ts";
 import type { RunOptions } from "../config/run-options.ts";
+import { describeSkipped } from "../dataset/skipped.ts";
 import { formatSummary } from "../report/console-summary.ts";
 import { StopReason } from "../workload/closed-loop.ts";
 import { executePoint } from "./point.ts";
@@ -18,16 +19,19 @@ export async function runCommand(options: RunOptions): Promise<number> {
 }
 
 async function runAgainst(target: Target, options: RunOptions): Promise<number> {
-  await checkReachable(target.backend, options.baseUrl);
+  const dir = options.resultDir ?? defaultResultDir("result", options.backend, options.model);
+  assertWritableDir(dir, options.resultDir === null ? "the result folder (--result-dir)" : "--result-dir");
+  await checkReachable(target.backend, options);
 
   const interrupt = new AbortController();
-  const onSignal = () => {
-    if (interrupt.signal.aborted) process.exit(130);
-    interrupt.abort(new StopReason("interrupted (Ctrl-C)"));
+  let interruptExitCode = 130;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupt.signal.aborted) process.exit(interruptExitCode);
+    interruptExitCode = signal === "SIGTERM" ? 143 : 130;
+    interrupt.abort(new StopReason(signal === "SIGTERM" ? "interrupted (SIGTERM)" : "interrupted (Ctrl-C)"));
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const dir = options.resultDir ?? defaultResultDir("result", options.backend, options.model);
   let result;
   try {
     result = await executePoint(target, options, {
@@ -51,7 +55,9 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
   const load = options.requestRate === null ? `${options.numClients} clients` : `${options.requestRate} requests/s`;
   const title = `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`;
   console.log(formatSummary(title, result));
+  const skipped = describeSkipped(target.sampler.skipped());
+  if (skipped) console.log(pc.yellow(`  dataset    ${skipped}`));
   console.log(pc.dim(`  results in ${dir}`));
-  if (result.interrupted) return 130;
+  if (result.interrupted) return interruptExitCode;
   return result.summary.completed > 0 ? 0 : 1;
 }

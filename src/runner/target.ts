@@ -108,7 +108,30 @@ export async function checkReadiness(backend: Backend, timeoutMs = HEALTH_TIMEOU
 }
 
 /** One health request before a run; an unreachable server is the user's problem to fix (exit 2), named with its URL. */
-export async function checkReachable(backend: Backend, baseUrl: string): Promise<void> {
+export async function checkReachable(backend: Backend, spec: Pick<TargetSpec, "backend" | "baseUrl" | "pplProto" | "apiKeyEnv" | "insecure" | "model">): Promise<void> {
   const { failure } = await checkReadiness(backend);
-  if (failure !== null) throw new UsageError(`--base-url ${baseUrl}: the ${backend.name} server is not reachable (${failure})`);
+  if (failure === null) return;
+  const other = await otherPplProtoAnswers(spec);
+  if (other !== null) {
+    throw new UsageError(
+      `--ppl-proto ${spec.pplProto ?? "v2"}: the ppl server at ${spec.baseUrl} speaks the other message set, ${other} (it answered a ${other} request; ours failed: ${failure}): give --ppl-proto ${other}`,
+    );
+  }
+  throw new UsageError(`--base-url ${spec.baseUrl}: the ${backend.name} server is not reachable (${failure})`);
+}
+
+/**
+ * For ppl, whose two message sets share service and method names (a mismatch shows only as a
+ * request the server cannot decode): the other set, when a one-token request in it succeeds.
+ */
+export async function otherPplProtoAnswers(spec: Pick<TargetSpec, "backend" | "baseUrl" | "pplProto" | "apiKeyEnv" | "insecure" | "model">): Promise<"v1" | "v2" | null> {
+  if (spec.backend !== "ppl") return null;
+  const other = (spec.pplProto ?? "v2") === "v2" ? "v1" : "v2";
+  const backend = createBackend("ppl", { baseUrl: spec.baseUrl, model: spec.model, apiKey: readApiKey(spec.apiKeyEnv), insecure: spec.insecure, pplProto: other });
+  try {
+    const { failure } = await checkReadiness(backend, 5000);
+    return failure === null ? other : null;
+  } finally {
+    backend.close?.();
+  }
 }

@@ -56,6 +56,32 @@ export async function waitUntilReady(
   }
 }
 
+const RETRY_PAUSES_MS = [250, 500, 1000, 2000];
+
+/**
+ * A server that is up, asked again (between sweep points): null as soon as one health check
+ * answers within `windowMs` (one failed answer is not a dead server); else how many attempts
+ * failed and the last reason. Gives up early when `cancelled()` says so.
+ */
+export async function answersWithin(backend: Backend, windowMs: number, cancelled: () => boolean): Promise<{ attempts: number; last: string } | null> {
+  const deadline = performance.now() + windowMs;
+  let attempts = 0;
+  let last = "";
+  for (;;) {
+    attempts++;
+    const remaining = deadline - performance.now();
+    try {
+      await backend.checkHealth(AbortSignal.timeout(Math.max(100, Math.min(ATTEMPT_TIMEOUT_MS, remaining))));
+      return null;
+    } catch (error) {
+      last = (error as Error)?.name === "TimeoutError" ? "no answer in time" : describeNetworkError(error);
+    }
+    const pause = RETRY_PAUSES_MS[Math.min(attempts - 1, RETRY_PAUSES_MS.length - 1)]!;
+    if (cancelled() || performance.now() + pause >= deadline) return { attempts, last };
+    await Bun.sleep(pause);
+  }
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();

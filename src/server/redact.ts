@@ -34,6 +34,18 @@ export function redactArgv(argv: readonly string[]): string[] {
   return result;
 }
 
+/** The values `redactEnv` and `redactArgv` hide: registered with the output scrubber, so an echo of one is hidden too. */
+export function secretValues(env: Record<string, string>, argv: readonly string[]): string[] {
+  const values = Object.entries(env).filter(([name]) => looksSecret(name)).map(([, value]) => value);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const inline = /^(--?[^=\s]+)=(.*)$/.exec(arg);
+    if (inline && looksSecret(inline[1]!)) values.push(inline[2]!);
+    else if (/^--?[A-Za-z]/.test(arg) && looksSecret(arg) && i + 1 < argv.length && !argv[i + 1]!.startsWith("-")) values.push(argv[++i]!);
+  }
+  return values.filter((value) => value !== "");
+}
+
 /** An argv as one line a person can read (and paste into a shell). */
 export function formatArgv(argv: readonly string[]): string {
   return argv.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)).join(" ");

@@ -15,6 +15,8 @@ import {
   serverRecordPath,
   writeServerRecord,
 } from "./pid-file.ts";
+import { assertProgramExists } from "./launch.ts";
+import { assertPortFree } from "./port-holder.ts";
 import { stopProcessGroup } from "./process-group.ts";
 import { redactArgv } from "./redact.ts";
 import { bringUp, planServer } from "./server-plan.ts";
@@ -41,6 +43,8 @@ export async function serverStart(config: ResolvedBenchConfig): Promise<number> 
   if (plan.kind === "external") {
     throw new UsageError(`servers.${config.backend}.launch is "already-running": there is nothing for llmbench to start`);
   }
+  assertProgramExists(plan.launch, `servers.${config.backend}.launch.command`);
+  await assertPortFree(plan.url, `servers.${config.backend}.url`);
   const logPath = serverLogPath(config.outputDir, config.backend);
   mkdirSync(dirname(logPath), { recursive: true });
   const interrupt = new AbortController();

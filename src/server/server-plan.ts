@@ -1,5 +1,7 @@
 import type { Backend } from "../backends/backend.ts";
 import type { ResolvedBenchConfig, ResolvedLaunch } from "../config/bench-config.ts";
+import { registerSecret } from "../records/scrub.ts";
+import { secretValues } from "./redact.ts";
 import { isRecordedServerRunning, readServerRecord, serverRecordPath, type ServerRecord } from "./pid-file.ts";
 import { NotReadyError, waitUntilReady } from "./readiness.ts";
 import {
@@ -23,7 +25,10 @@ const EXISTING_SERVER_TIMEOUT_S = 10;
 export function planServer(config: ResolvedBenchConfig): ServerPlan {
   const record = readServerRecord(serverRecordPath(config.outputDir, config.backend));
   if (record && isRecordedServerRunning(record)) return { kind: "recorded", url: record.url, record };
-  if (config.launch) return { kind: "launch", url: config.server.url, launch: config.launch };
+  if (config.launch) {
+    for (const secret of secretValues(config.launch.env, config.launch.command)) registerSecret(secret);
+    return { kind: "launch", url: config.server.url, launch: config.launch };
+  }
   return { kind: "external", url: config.server.url };
 }
 

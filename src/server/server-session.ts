@@ -3,8 +3,9 @@ import type { ResolvedLaunch } from "../config/bench-config.ts";
 import { describeExit, launchProcess } from "./launch.ts";
 import { formatLogTail } from "./log-tail.ts";
 import { isRecordedServerRunning, type ServerRecord } from "./pid-file.ts";
-import { stopProcessGroup } from "./process-group.ts";
+import { isProcessAlive, stopProcessGroup } from "./process-group.ts";
 import { NotReadyError, waitUntilReady } from "./readiness.ts";
+import { startWatchdog } from "./watchdog.ts";
 
 /** Why the server went away mid-sweep: a short reason (it goes into records) and the log tail. */
 export interface ServerLoss {
@@ -46,11 +47,14 @@ export interface LaunchOptions {
  */
 export async function launchAndWait(options: LaunchOptions): Promise<{ session: ServerSession; waitedS: number; detach: () => void }> {
   const child = launchProcess(options.launch, options.logPath, options.commandField);
+  // Stops the server should llmbench die by SIGKILL or a crash before it stops the server itself.
+  const watchdog = startWatchdog(child.pid, options.launch.stopGraceS);
   options.onLaunched?.(child.pid);
   let stopping = false;
   const stop = async () => {
     stopping = true;
     const outcome = await stopProcessGroup(child.pid, options.launch.stopGraceS);
+    watchdog?.release();
     if (outcome === "killed") return `server (pid ${child.pid}) stopped with SIGKILL: it did not exit within ${options.launch.stopGraceS} s of SIGTERM`;
     return outcome === "terminated" ? `server (pid ${child.pid}) stopped` : `server (pid ${child.pid}) had already exited`;
   };
@@ -67,6 +71,11 @@ export async function launchAndWait(options: LaunchOptions): Promise<{ session: 
     if (error instanceof NotReadyError) throw new ServerStartError(`${error.message}\n${formatLogTail(options.logPath)}`);
     throw error;
   }
+  // A health check answered while the launched process is gone was answered by someone else.
+  if (!isProcessAlive(child.pid)) {
+    await stop();
+    throw new ServerStartError(`the launched server (pid ${child.pid}) exited although its health check answered: whatever answered at ${options.url} is not it\n${formatLogTail(options.logPath)}`);
+  }
   const session: ServerSession = {
     url: options.url,
     pid: child.pid,
@@ -77,7 +86,11 @@ export async function launchAndWait(options: LaunchOptions): Promise<{ session: 
     }),
     stop,
   };
-  return { session, waitedS, detach: child.detach };
+  const detach = () => {
+    watchdog?.release(); // `server start` leaves the server running on purpose
+    child.detach();
+  };
+  return { session, waitedS, detach };
 }
 
 /** A server started earlier by `llmbench server start`: watched, used, and left running. */

@@ -2,17 +2,21 @@ import { writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import pc from "picocolors";
 import { RunHistory } from "../archive/history.ts";
-import { writeFileAtomic } from "../archive/result-files.ts";
+import { assertWritableDir, writeFileAtomic } from "../archive/result-files.ts";
 import { createRunFolder, updateLatestLink, type RunFolder } from "../archive/run-folder.ts";
 import { newRunInfo, writeRunInfo, type RunInfo } from "../archive/run-info.ts";
 import { writeSweepSummary, type PointOutcome } from "../archive/sweep-summary.ts";
 import type { ResolvedBenchConfig } from "../config/bench-config.ts";
 import { UsageError } from "../config/usage-error.ts";
+import { describeSkipped } from "../dataset/skipped.ts";
 import { describePoint, formatPointLine, formatSweepTable } from "../report/sweep-console.ts";
 import { executePoint } from "../runner/point.ts";
 import { loadTarget, type Target } from "../runner/target.ts";
+import { assertProgramExists } from "../server/launch.ts";
+import { assertPortFree } from "../server/port-holder.ts";
 import { killProcessGroup } from "../server/process-group.ts";
 import { formatArgv, redactArgv } from "../server/redact.ts";
+import { answersWithin } from "../server/readiness.ts";
 import { bringUp, planServer, type ServerPlan } from "../server/server-plan.ts";
 import { ServerStartError, type ServerLoss, type ServerSession } from "../server/server-session.ts";
 import { StopReason } from "../workload/closed-loop.ts";
@@ -40,6 +44,11 @@ export async function runSweep(config: ResolvedBenchConfig, options: SweepOption
   const plan = planServer(config);
   // Dataset and tokenizer problems are usage errors, found before any server starts.
   const target = await loadTarget({ ...targetSpecFor(config), baseUrl: plan.url });
+  assertWritableDir(config.outputDir, "output.dir (--output-dir)");
+  if (plan.kind === "launch") {
+    assertProgramExists(plan.launch, `servers.${config.backend}.launch.command`);
+    await assertPortFree(plan.url, `servers.${config.backend}.url`);
+  }
   try {
     return await new Sweep(config, plan, target, options).run();
   } finally {
@@ -56,6 +65,8 @@ class Sweep {
   private readonly interrupt = new AbortController();
   private readonly serverGone = new AbortController();
   private interruptExitCode = 130;
+  /** Exit code of a run that failed: 1, or 2 when a usage error (a bad setting) ended it. */
+  private failureExitCode = 1;
   private session: ServerSession | null = null;
   /** The server this run launched, from the moment it exists (a second Ctrl-C must reach it even during startup). */
   private launchedPid: number | null = null;
@@ -99,6 +110,8 @@ class Sweep {
         points_planned: points.length,
         llmbench_version: this.info.llmbench,
         host: this.info.host.name,
+        pid: this.info.pid,
+        pid_start: this.info.pid_start,
       }),
     );
   }
@@ -119,6 +132,7 @@ class Sweep {
       if (await this.startServer()) await this.runPoints();
     } catch (error) {
       failure = (error as Error)?.message ?? String(error);
+      if (error instanceof UsageError) this.failureExitCode = 2; // what llmbench then exits with
       throw error;
     } finally {
       await this.stopServer();
@@ -212,18 +226,18 @@ class Sweep {
     return null;
   }
 
-  /** A health check before each point: a server that stopped answering ends the sweep like one that died. */
+  /**
+   * A health check before each point, retried for a short window (one failed answer is not a dead
+   * server): a server that stops answering for all of it ends the sweep like one that died.
+   */
   private async serverProblem(): Promise<string | null> {
-    try {
-      await this.target.backend.checkHealth(AbortSignal.timeout(HEALTH_BETWEEN_POINTS_MS));
-      return null;
-    } catch (error) {
-      const stopped = this.stopReason();
-      if (stopped) return stopped;
-      const reason = `the server stopped answering its health check (${(error as Error)?.message ?? error})`;
-      this.loss = { reason, details: "" };
-      return reason;
-    }
+    const problem = await answersWithin(this.target.backend, HEALTH_BETWEEN_POINTS_MS, () => this.stopReason() !== null);
+    if (problem === null) return null;
+    const stopped = this.stopReason();
+    if (stopped) return stopped;
+    const reason = `the server stopped answering its health check (${problem.attempts} attempts over ${(HEALTH_BETWEEN_POINTS_MS / 1000).toFixed(0)} s; last: ${problem.last})`;
+    this.loss = { reason, details: "" };
+    return reason;
   }
 
   private markRemaining(reason: string): void {
@@ -281,7 +295,7 @@ class Sweep {
       this.info.reason ??= reasonOf(this.interrupt.signal);
     } else if (failure !== null || !everyPointCompleted) {
       status = "failed";
-      exitCode = 1;
+      exitCode = failure !== null ? this.failureExitCode : 1;
       this.info.reason ??= failure ?? this.loss?.reason ?? describeIncomplete(this.outcomes);
     } else {
       status = "completed";
@@ -303,6 +317,8 @@ class Sweep {
     this.history?.close();
 
     if (this.outcomes.some((outcome) => outcome.summary !== null)) console.log(`\n${formatSweepTable(this.outcomes)}`);
+    const skipped = describeSkipped(this.target.sampler.skipped());
+    if (skipped) console.log(pc.yellow(`  dataset ${skipped}`));
     if (this.loss) console.error(pc.red(`llmbench: ${this.loss.reason}${this.loss.details ? `\n${this.loss.details}` : ""}`));
     if (counts.notRun > 0) {
       const reasons = [...new Set(this.outcomes.filter((o) => o.status === "not run").map((o) => o.reason))];
@@ -316,7 +332,10 @@ class Sweep {
     const { config } = this;
     writeSweepSummary(
       this.folder.dir,
-      { run: this.folder.name, backend: config.backend, model: config.model.tag, model_size: config.model.sizeB, tp: config.model.tp, mode: config.model.mode },
+      {
+        run: this.folder.name, backend: config.backend, model: config.model.tag, model_size: config.model.sizeB, tp: config.model.tp, mode: config.model.mode,
+        dataset: { skipped: this.target.sampler.skipped() },
+      },
       this.outcomes,
     );
   }
