@@ -9,7 +9,7 @@ import { registerRun } from "./commands/run.ts";
 import { registerServer } from "./commands/server.ts";
 import { registerSweep } from "./commands/sweep.ts";
 import { UsageError } from "./config/usage-error.ts";
-import { VERSION } from "./version.ts";
+import { VERSION, versionLine } from "./version.ts";
 
 const cli = cac("llmbench");
 registerRun(cli);
@@ -19,7 +19,7 @@ registerHistory(cli);
 registerMock(cli);
 registerProbe(cli);
 cli.help();
-cli.version(VERSION);
+cli.version(VERSION).outputVersion = () => console.log(versionLine());
 
 try {
   cli.parse(process.argv, { run: false });
