@@ -2,6 +2,7 @@
 /** The command line: each command lives in commands/ and only parses flags and calls the pieces. */
 import { cac } from "cac";
 import pc from "picocolors";
+import { registerDoctor } from "./commands/doctor.ts";
 import { registerHistory } from "./commands/history.ts";
 import { registerMock } from "./commands/mock.ts";
 import { registerProbe } from "./commands/probe.ts";
@@ -18,6 +19,7 @@ registerServer(cli);
 registerHistory(cli);
 registerMock(cli);
 registerProbe(cli);
+registerDoctor(cli);
 cli.help();
 cli.version(VERSION).outputVersion = () => console.log(versionLine());
 
