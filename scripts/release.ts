@@ -193,9 +193,8 @@ async function main(argv: string[]): Promise<void> {
   }
   await writeChecksums(args.outDir, built);
   console.log(`\n${args.outDir}:`);
-  for (const name of [...built, "SHA256SUMS"]) {
-    console.log(`  ${name.padEnd(36)} ${(statSync(join(args.outDir, name)).size / 1e6).toFixed(1).padStart(7)} MB`);
-  }
+  for (const name of built) console.log(`  ${name.padEnd(36)} ${(statSync(join(args.outDir, name)).size / 1e6).toFixed(1).padStart(7)} MB`);
+  console.log(`  ${"SHA256SUMS".padEnd(36)} ${built.length} files`);
   console.log(`verify with: cd ${basename(args.outDir)} && sha256sum -c SHA256SUMS`);
 }
 
