@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { judgeClock } from "../src/doctor/checks/clock.ts";
 import { estimateRecordsBytes, judgeDisk, measureRecordsSize } from "../src/doctor/checks/disk.ts";
@@ -150,6 +150,22 @@ describe("llmbench doctor on this host", () => {
     expect(result.stdout).toMatch(/ok\s+open files\s+soft 256, hard 256: 200 needed for 100 connections/);
   }, 60_000);
 
+  test("`ulimit -Sn 256` lowers only the soft limit: llmbench lifts it to the hard one by itself", async () => {
+    const hard = Number(readFileSync("/proc/self/limits", "utf8").match(/^Max open files\s+\S+\s+(\S+)/m)![1]);
+    const child = Bun.spawn(["sh", "-c", `ulimit -Sn 256 && exec "$@"`, "sh", ...llmbenchArgv("doctor", "--clients", "1000", "--output-dir", tempDir())], {
+      env: { ...process.env, NO_COLOR: "1" },
+      stdout: "pipe",
+    });
+    const [stdout, exitCode] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+    if (hard >= 1000 + RESERVED_FDS) {
+      expect(exitCode).toBe(0);
+      expect(stdout).toMatch(new RegExp(`ok\\s+open files\\s+soft ${hard}, hard ${hard}: 1100 needed`));
+    } else {
+      expect(exitCode).toBe(1);
+      expect(stdout).toMatch(/FAIL\s+open files/);
+    }
+  }, 60_000);
+
   test("the sweep runs the doctor itself and stops before launching the server (exit 2), naming --no-doctor", async () => {
     const dir = tempDir();
     const result = await withFileLimit(256, ["sweep", thousandClientConfig(dir), "--no-progress"]);
@@ -171,5 +187,8 @@ describe("llmbench doctor on this host", () => {
     const usage = await runCli(["doctor", "--clients", "0"]);
     expect(usage.exitCode).toBe(2);
     expect(usage.stderr).toContain("--clients");
+    const noConfig = await runCli(["doctor", "--rates", "5"]);
+    expect(noConfig.exitCode).toBe(2);
+    expect(noConfig.stderr).toContain("--rates and --num-requests need a config");
   }, 60_000);
 });

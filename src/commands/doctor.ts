@@ -1,9 +1,9 @@
 import type { CAC } from "cac";
 import { resolve } from "node:path";
 import { loadBenchConfig } from "../config/load-config.ts";
-import * as flag from "../config/flag-values.ts";
 import type { RawFlags } from "../config/run-options.ts";
 import { parseSweepFlags } from "../config/sweep-flags.ts";
+import { UsageError } from "../config/usage-error.ts";
 import { DOCTOR_EXIT, describePlan, formatFindings, runDoctor } from "../doctor/doctor.ts";
 import { worstStatus } from "../doctor/finding.ts";
 import { planFromClients, planFromConfig } from "../doctor/plan.ts";
@@ -26,8 +26,10 @@ export function registerDoctor(cli: CAC): void {
       if (configPath !== undefined) {
         plan = planFromConfig(await loadBenchConfig(configPath, parseSweepFlags(flags)));
       } else {
-        const clients = flags.clients === undefined ? null : flag.positiveInteger("--clients", flags.clients);
-        plan = planFromClients(clients, resolve(flags.outputDir === undefined ? "result" : flag.text("--output-dir", flags.outputDir)));
+        if (flags.rates !== undefined || flags.numRequests !== undefined) throw new UsageError("doctor: --rates and --num-requests need a config; without one, give --clients N");
+        const overrides = parseSweepFlags(flags);
+        const clients = overrides.clients === undefined ? null : Math.max(...overrides.clients);
+        plan = planFromClients(clients, overrides.outputDir ?? resolve("result"));
       }
       const findings = await runDoctor(plan, { dataset: true });
       console.log(`llmbench doctor — ${describePlan(plan)}`);
