@@ -5,8 +5,8 @@
  * the musl-built libstdc++ that Bun's musl binary links, so they cannot run here). qemu and the
  * ARM64 libc come from .ci/run; without them the qemu tests skip, except in CI.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gitCommit, readElf, RELEASE_TARGETS, releaseFileName, type ReleaseTarget } from "../scripts/release.ts";
 import { VERSION } from "../src/version.ts";
@@ -47,6 +47,7 @@ describe("release binaries for ARM64 and musl", () => {
     if (result.exitCode !== 0) throw new Error(`release build failed:\n${result.stdout}\n${result.stderr}`);
     console.log(`release.test.ts: built ${BUILT.map((t) => t.name).join(", ")} in ${buildSeconds.toFixed(1)} s`);
   }, 420_000);
+  afterAll(() => rmSync(dist, { recursive: true, force: true })); // ~370 MB of binaries
 
   test("each file is named for its target, and SHA256SUMS verifies with sha256sum -c", async () => {
     const lines = readFileSync(join(dist, "SHA256SUMS"), "utf8").trim().split("\n");
@@ -59,9 +60,9 @@ describe("release binaries for ARM64 and musl", () => {
 
   test("a corrupted download fails the check", async () => {
     const name = releaseFileName(target("linux-arm64"));
-    const bad = tempDir();
+    const bad = join(dist, "corrupted");
     const sums = readFileSync(join(dist, "SHA256SUMS"), "utf8").split("\n").filter((line) => line.endsWith(`  ${name}`));
-    await Bun.write(join(bad, "SHA256SUMS"), sums.join("\n") + "\n");
+    await Bun.write(join(bad, "SHA256SUMS"), sums.join("\n") + "\n"); // Bun.write makes the folder
     const bytes = new Uint8Array(await Bun.file(join(dist, name)).arrayBuffer());
     bytes[bytes.length - 1]! ^= 0xff;
     await Bun.write(join(bad, name), bytes);
