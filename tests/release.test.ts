@@ -10,7 +10,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gitCommit, readElf, RELEASE_TARGETS, releaseFileName, type ReleaseTarget } from "../scripts/release.ts";
 import { VERSION } from "../src/version.ts";
-import { DATASET, readJsonl, startMock, tempDir, type MockHandle } from "./helpers/cli.ts";
+import { DATASET, readJsonl, runCli, startMock, tempDir, type MockHandle } from "./helpers/cli.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const QEMU = "/usr/bin/qemu-aarch64-static";
@@ -34,6 +34,18 @@ async function run(argv: string[], timeoutMs = 120_000, cwd = ROOT) {
 }
 
 const underQemu = (binary: string, ...args: string[]) => [QEMU, "-L", ARM64_SYSROOT, binary, ...args];
+
+test("--version of the llmbench under test: its target, the Bun that built it and the commit (from source: the running Bun)", async () => {
+  const result = await runCli(["--version"]);
+  expect(result.exitCode).toBe(0);
+  const line = result.stdout.trim();
+  if (process.env.LLMBENCH_BIN === undefined) {
+    expect(line).toBe(`llmbench/${VERSION} source bun-${Bun.version} commit unknown`);
+  } else {
+    // the binary may predate the last commit; the ARM64 test below checks the commit exactly
+    expect(line).toMatch(new RegExp(`^llmbench/${VERSION} ${process.platform}-${process.arch} bun-${Bun.version.replaceAll(".", "\\.")} commit [0-9a-f]{12}(-dirty)?$`));
+  }
+}, 30_000);
 
 describe("release binaries for ARM64 and musl", () => {
   let dist: string;
