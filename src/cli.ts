@@ -2,6 +2,7 @@
 /** The command line: each command lives in commands/ and only parses flags and calls the pieces. */
 import { cac } from "cac";
 import pc from "picocolors";
+import { registerDoctor } from "./commands/doctor.ts";
 import { registerHistory } from "./commands/history.ts";
 import { registerMock } from "./commands/mock.ts";
 import { registerProbe } from "./commands/probe.ts";
@@ -12,7 +13,7 @@ import { joinNegativeValues } from "./config/negative-values.ts";
 import { UsageError } from "./config/usage-error.ts";
 import { guardConsole } from "./records/scrub.ts";
 import { runWatchdog, WATCHDOG_ARG } from "./server/watchdog.ts";
-import { VERSION } from "./version.ts";
+import { VERSION, versionLine } from "./version.ts";
 
 if (process.argv[2] === WATCHDOG_ARG) await runWatchdog(process.argv.slice(3)); // the hidden guard of a launched server
 guardConsole(); // no secret reaches the console, whoever prints
@@ -23,8 +24,9 @@ registerServer(cli);
 registerHistory(cli);
 registerMock(cli);
 registerProbe(cli);
+registerDoctor(cli);
 cli.help();
-cli.version(VERSION);
+cli.version(VERSION).outputVersion = () => console.log(versionLine());
 
 try {
   cli.parse(joinNegativeValues(process.argv), { run: false });

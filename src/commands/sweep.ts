@@ -3,6 +3,7 @@ import { loadBenchConfig } from "../config/load-config.ts";
 import type { RawFlags } from "../config/run-options.ts";
 import { parseSweepFlags } from "../config/sweep-flags.ts";
 import { UsageError } from "../config/usage-error.ts";
+import { sweepPreflight } from "../doctor/doctor.ts";
 import { runSweep } from "../sweep/run-sweep.ts";
 
 export function registerSweep(cli: CAC): void {
@@ -14,9 +15,11 @@ export function registerSweep(cli: CAC): void {
     .option("--stop-time <s>", "Seconds after which each point starts no new request")
     .option("--output-dir <dir>", "Root of the archive, instead of the config's (default result)")
     .option("--no-progress", "No live progress line")
+    .option("--no-doctor", "Skip the host checks a sweep of 500+ connections runs first (llmbench doctor)")
     .action(async (configPath: string | undefined, flags: RawFlags) => {
       if (!configPath) throw new UsageError("sweep needs a config file: llmbench sweep bench.config.ts");
       const config = await loadBenchConfig(configPath, parseSweepFlags(flags));
+      await sweepPreflight(config, flags.doctor !== false);
       process.exitCode = await runSweep(config, { progress: flags.progress !== false, command: ["llmbench", ...process.argv.slice(2)] });
     });
 }
