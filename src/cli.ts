@@ -5,6 +5,7 @@ import pc from "picocolors";
 import { registerHistory } from "./commands/history.ts";
 import { registerMock } from "./commands/mock.ts";
 import { registerProbe } from "./commands/probe.ts";
+import { registerReport } from "./commands/report.ts";
 import { registerRun } from "./commands/run.ts";
 import { registerServer } from "./commands/server.ts";
 import { registerSweep } from "./commands/sweep.ts";
@@ -18,6 +19,7 @@ registerServer(cli);
 registerHistory(cli);
 registerMock(cli);
 registerProbe(cli);
+registerReport(cli);
 cli.help();
 cli.version(VERSION);
 

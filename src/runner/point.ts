@@ -106,6 +106,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
       steady: summaryRow(steady, options.labels, null),
       ...(spec.numTurns > 1 ? { per_turn: perTurn } : {}),
       ...options.context,
+      steady_window_ms: [steadyFrom, steadyTo],
       interrupted,
     },
     [row],

@@ -3,6 +3,7 @@ import { defaultResultDir } from "../archive/result-files.ts";
 import { describeApiKey } from "../config/backend-flags.ts";
 import type { RunOptions } from "../config/run-options.ts";
 import { formatSummary } from "../report/console-summary.ts";
+import { writeRunReportQuietly } from "../report/write-report.ts";
 import { StopReason } from "../workload/closed-loop.ts";
 import { executePoint } from "./point.ts";
 import { checkReachable, loadTarget, type Target } from "./target.ts";
@@ -41,12 +42,13 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
       },
       progress: options.progress,
       interrupt: interrupt.signal,
-      context: { backend: options.backend, model: options.model, base_url: options.baseUrl, api_key: describeApiKey(options.apiKeyEnv) },
+      context: { backend: options.backend, model: options.model, base_url: options.baseUrl, api_key: describeApiKey(options.apiKeyEnv), workload: workloadOfOptions(options) },
     });
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+  writeRunReportQuietly(dir);
 
   const load = options.requestRate === null ? `${options.numClients} clients` : `${options.requestRate} requests/s`;
   const title = `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`;
@@ -54,4 +56,27 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
   console.log(pc.dim(`  results in ${dir}`));
   if (result.interrupted) return 130;
   return result.summary.completed > 0 ? 0 : 1;
+}
+
+/** What this run asked of the server, for `llmbench report` to check that compared runs match. */
+function workloadOfOptions(options: RunOptions): Record<string, unknown> {
+  return {
+    dataset: options.dataset === "synthetic" ? "synthetic" : options.datasetPath,
+    synthetic: options.synthetic,
+    tokenizer: options.tokenizer,
+    output_len: options.outputLen ?? null,
+    system_prompt: options.systemPromptPath,
+    min_input_len: options.minInputLen,
+    max_input_len: options.maxInputLen,
+    max_total_len: options.maxTotalLen,
+    num_requests: options.numRequests,
+    stop_time_s: options.stopTimeS,
+    ramp_up_s: options.requestRate === null ? options.rampUpTimeS : null,
+    burstiness: options.requestRate === null ? null : options.burstiness,
+    max_concurrency: options.maxConcurrency,
+    turns: options.numTurns,
+    think_time_s: options.thinkTimeS,
+    seed: options.seed,
+    warmup_requests: options.warmupRequests,
+  };
 }

@@ -9,6 +9,7 @@ import { writeSweepSummary, type PointOutcome } from "../archive/sweep-summary.t
 import type { ResolvedBenchConfig } from "../config/bench-config.ts";
 import { UsageError } from "../config/usage-error.ts";
 import { describePoint, formatPointLine, formatSweepTable } from "../report/sweep-console.ts";
+import { writeRunReportQuietly } from "../report/write-report.ts";
 import { executePoint } from "../runner/point.ts";
 import { loadTarget, type Target } from "../runner/target.ts";
 import { killProcessGroup } from "../server/process-group.ts";
@@ -295,6 +296,7 @@ class Sweep {
     });
     writeRunInfo(this.folder.dir, this.info);
     this.writeSummary();
+    writeRunReportQuietly(this.folder.dir);
     updateLatestLink(this.folder);
     const runId = this.runId;
     if (runId !== null) {
