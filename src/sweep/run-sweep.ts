@@ -194,6 +194,7 @@ class Sweep {
         dir: join(this.folder.dir, outcome.folder),
         labels: pointLabelsFor(this.config, outcome.point),
         progress: this.options.progress,
+        progressTitle: `[${outcome.index + 1}/${count}] ${describePoint(outcome.point)}`,
         interrupt: signal,
         context: { run: this.folder.name, point: outcome.key, backend: this.config.backend, model: this.config.model.tag },
       });
