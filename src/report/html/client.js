@@ -57,6 +57,7 @@
     ];
     if (hasRight) axes.push({ label: spec.y2Label, scale: "y2", side: 1, grid: { show: false } });
     var scales = { x: spec.logX ? { time: false, distr: 3, range: function (u, min, max) { return [min / 1.15, max * 1.15]; } } : { time: false }, y: { range: function (u, min, max) { return [Math.min(0, min), max > 0 ? max * 1.05 : 1]; } } };
+    if (spec.xRange) scales.x.range = function () { return spec.xRange; };
     if (hasRight) scales.y2 = { range: function (u, min, max) { return [Math.min(0, min), max > 0 ? max * 1.05 : 1]; } };
     var series = [{ label: spec.xLabel }].concat(
       spec.series.map(function (s) {

@@ -26,6 +26,8 @@ export interface ChartSpec {
   series: ChartSeries[];
   /** Vertical lines, e.g. the end of the ramp-up. */
   marks?: { x: number; label: string }[];
+  /** The x axis's extent, where the data's own would cut bars in half. */
+  xRange?: [number, number];
   /** A shaded x range, e.g. the steady-state window. */
   band?: [number, number];
 }

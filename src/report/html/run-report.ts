@@ -108,6 +108,7 @@ function pointCharts(point: ReportPoint, index: number): ChartSpec[] {
       yLabel: metric === "itl" ? "tokens" : "requests",
       kind: "bars",
       height: 220,
+      xRange: [h.edges[0]!, h.edges[h.edges.length - 1]! + h.width],
       series: [{ label: metricTitle(metric), x: h.edges.map((e) => e + h.width / 2), y: h.counts, color: PALETTE[3]! }],
     });
   }
