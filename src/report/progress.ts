@@ -148,8 +148,13 @@ export class LiveProgress {
     this.sent++;
   }
 
+  private get shown(): boolean {
+    return this.options.enabled;
+  }
+
   /** A request finished: its compact stats, computed once for the metrics, feed the rolling numbers. */
   onFinished(request: RequestStats): void {
+    if (!this.shown) return;
     const now = performance.now() - this.started;
     if (request.ok) {
       this.completed++;
@@ -165,7 +170,12 @@ export class LiveProgress {
       this.lastFailures = [reason, ...this.lastFailures.filter((r) => r !== reason)].slice(0, RECENT_FAILURES);
       this.finishedLog.push([now, 0]);
     }
-    while (this.finishedLog.length > 0 && this.finishedLog[0]![0] < now - THROUGHPUT_WINDOW_MS) this.finishedLog.shift();
+    // Drop what left the window, in batches: shifting one at a time would cost O(n) per request.
+    if (this.finishedLog.length > 1024 && this.finishedLog[512]![0] < now - THROUGHPUT_WINDOW_MS) {
+      let first = 0;
+      while (first < this.finishedLog.length && this.finishedLog[first]![0] < now - THROUGHPUT_WINDOW_MS) first++;
+      this.finishedLog.splice(0, first);
+    }
   }
 
   /** A snapshot of what the panel shows. */

@@ -89,7 +89,7 @@ function loadSweep(dir: string, sweep: SummaryObject): ReportRun {
   };
 }
 
-const CONTEXT_KEYS = ["backend", "model", "base_url", "api_key", "model_size(B)", "tp", "mode", "num_clients", "request_rate", "goodput_slo_ms", "system_prompt_tokens", "interrupted"];
+const CONTEXT_KEYS = ["backend", "model", "base_url", "api_key", "llmbench", "host", "model_size(B)", "tp", "mode", "num_clients", "request_rate", "goodput_slo_ms", "system_prompt_tokens", "interrupted", "workload"];
 
 function loadSingle(dir: string, summary: SummaryObject): ReportRun {
   const rate = summary.request_rate;

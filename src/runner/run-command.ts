@@ -1,9 +1,11 @@
+import { hostname } from "node:os";
 import pc from "picocolors";
 import { defaultResultDir } from "../archive/result-files.ts";
 import { describeApiKey } from "../config/backend-flags.ts";
 import type { RunOptions } from "../config/run-options.ts";
 import { formatSummary } from "../report/console-summary.ts";
 import { writeRunReportQuietly } from "../report/write-report.ts";
+import { VERSION } from "../version.ts";
 import { StopReason } from "../workload/closed-loop.ts";
 import { executePoint } from "./point.ts";
 import { checkReachable, loadTarget, type Target } from "./target.ts";
@@ -42,7 +44,7 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
       },
       progress: options.progress,
       interrupt: interrupt.signal,
-      context: { backend: options.backend, model: options.model, base_url: options.baseUrl, api_key: describeApiKey(options.apiKeyEnv), workload: workloadOfOptions(options) },
+      context: { backend: options.backend, model: options.model, base_url: options.baseUrl, api_key: describeApiKey(options.apiKeyEnv), llmbench: VERSION, host: hostname(), workload: workloadOfOptions(options) },
     });
   } finally {
     process.off("SIGINT", onSignal);
