@@ -201,7 +201,7 @@ describe("report.html", () => {
     const dir = join(work, "run-rate");
     const child = Bun.spawn(
       llmbenchArgv("run", "--backend", "vllm", "--base-url", mock.url, "--model", "mock-model", "--dataset-path", DATASET,
-        "--request-rate", "20", "--num-requests", "100000", "--output-len", "16", "--result-dir", dir, "--no-progress"),
+        "--request-rate", "20", "--num-requests", "100000", "--output-len", "200", "--result-dir", dir, "--no-progress"),
       { env: { ...process.env, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" },
     );
     const output = Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
@@ -224,6 +224,10 @@ describe("report.html", () => {
     expect(blocked).toEqual([]);
     expectCellsMatch(await fieldCells(page), (cell) => (cell.source === "steady" ? summary.steady : summary));
     expect(await page.locator("#summary").innerText()).toContain("cut short");
+    // The requests in flight at Ctrl-C failed, and the page counts them by reason as summary.json does.
+    expect(summary.failed).toBeGreaterThan(0);
+    const failures = (await page.evaluate(`[...document.querySelectorAll("td[data-failure]")].map((td) => [td.dataset.failure, Number(td.textContent)])`)) as [string, number][];
+    expect(Object.fromEntries(failures)).toEqual(summary.failures);
     await screenshot(page, "report-run.png");
     await page.context().close();
   }, 90_000);

@@ -55,7 +55,8 @@ describe("timeline", () => {
     ])!;
     expect(line.startMs).toBe(1000);
     expect(line.bucketMs).toBe(100);
-    expect(line.t).toEqual([0, 0.1, 0.2, 0.3]);
+    expect(line.endMs).toBe(1400);
+    expect(line.t).toEqual([0.05, 0.15, 0.25, 0.35]);
     expect(line.inFlight).toEqual([1, 2, 1.5, 1.5]);
     // Tokens: bucket 0 gets 1; bucket 1: 2 (first request at 1150) + 1 + 1 (second at 1120, 1190); bucket 3: 1.
     expect(line.tokensPerS).toEqual([10, 40, 0, 10]);
@@ -67,6 +68,7 @@ describe("timeline", () => {
     const line = timeline([request(0, 150, [[10, 1], [140, 3]])])!;
     expect(line.bucketMs).toBe(100);
     expect(line.inFlight).toEqual([1, 1]);
+    expect(line.t).toEqual([0.05, 0.125]);
     expect(line.tokensPerS[1]).toBeCloseTo(3 / 0.05, 9);
   });
 

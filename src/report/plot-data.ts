@@ -53,8 +53,10 @@ export interface TimelineRequest {
 export interface Timeline {
   /** Epoch ms of the first send: bucket i covers [start + i·bucket, start + (i+1)·bucket). */
   startMs: number;
+  /** Epoch ms when the last request ended. */
+  endMs: number;
   bucketMs: number;
-  /** Seconds from the start, at each bucket's left edge. */
+  /** Seconds from the start, at each bucket's middle. */
   t: number[];
   /** Requests in flight, averaged over the bucket's time. */
   inFlight: number[];
@@ -112,8 +114,9 @@ export function timeline(requests: readonly TimelineRequest[], maxBuckets = 200)
   const widthOf = (b: number) => (b < count - 1 ? bucketMs : Math.max(endMs - (startMs + b * bucketMs), 1e-9));
   return {
     startMs,
+    endMs,
     bucketMs,
-    t: busyMs.map((_, b) => (b * bucketMs) / 1000),
+    t: busyMs.map((_, b) => (b * bucketMs + widthOf(b) / 2) / 1000),
     inFlight: busyMs.map((ms, b) => ms / widthOf(b)),
     tokensPerS: tokens.map((n, b) => n / (widthOf(b) / 1000)),
     ttftMs: ttftSum.map((sum, b) => (ttftCount[b]! > 0 ? sum / ttftCount[b]! : null)),

@@ -20,14 +20,17 @@
   function overlay(spec) {
     return function (u) {
       var ctx = u.ctx, top = u.bbox.top, height = u.bbox.height;
+      var plotLeft = u.bbox.left, plotRight = u.bbox.left + u.bbox.width;
+      var clamp = function (x) { return Math.min(plotRight, Math.max(plotLeft, x)); };
       ctx.save();
       if (spec.band) {
-        var left = u.valToPos(spec.band[0], "x", true), right = u.valToPos(spec.band[1], "x", true);
+        var left = clamp(u.valToPos(spec.band[0], "x", true)), right = clamp(u.valToPos(spec.band[1], "x", true));
         ctx.fillStyle = "rgba(46, 160, 67, 0.10)";
-        ctx.fillRect(left, top, right - left, height);
+        if (right > left) ctx.fillRect(left, top, right - left, height);
       }
       (spec.marks || []).forEach(function (mark) {
         var x = Math.round(u.valToPos(mark.x, "x", true));
+        if (x < plotLeft || x > plotRight) return;
         ctx.strokeStyle = "#6e7781";
         ctx.setLineDash([4, 4]);
         ctx.lineWidth = 1;

@@ -1,6 +1,6 @@
 import type { ReportPoint, ReportRun } from "../run-data.ts";
 import { chartGrid, escapeHtml, htmlPage, PALETTE, type ChartSeries, type ChartSpec } from "./page.ts";
-import { allColumnsTable, distributionTable, failuresTable, flatten, keyValueTable, latencyMetrics, metricTitle, table, valueCell } from "./sections.ts";
+import { allColumnsTable, distributionTable, failuresTable, flatten, keyValueTable, latencyMetrics, metricTitle, perTurnTable, table, valueCell } from "./sections.ts";
 
 const PERCENTILES = [
   { stat: "median", label: "p50" },
@@ -71,6 +71,8 @@ function pointCharts(point: ReportPoint, index: number): ChartSpec[] {
   const charts: ChartSpec[] = [];
   const id = `p${index}`;
   const line = plots.timeline;
+  const spanS = line ? (line.endMs - line.startMs) / 1000 : null;
+  const xRange: [number, number] | undefined = spanS === null ? undefined : [0, Math.max(spanS, 1e-3)];
   if (line) {
     const band = plots.steadyWindowS ?? undefined;
     const marks = band ? [{ x: band[0], label: "ramp-up end" }, { x: band[1], label: "stop" }] : undefined;
@@ -87,17 +89,21 @@ function pointCharts(point: ReportPoint, index: number): ChartSpec[] {
       ],
       marks,
       band,
+      xRange,
     });
-    charts.push({
-      id: `${id}-timeline-ttft`,
-      title: "TTFT over the point (mean of the requests whose first token came in each bucket)",
-      xLabel: "s since the first send",
-      yLabel: "TTFT ms",
-      kind: "points",
-      series: [{ label: "TTFT", x: line.t, y: line.ttftMs, color: PALETTE[1]! }],
-      marks,
-      band,
-    });
+    if (line.ttftMs.some((v) => v !== null)) {
+      charts.push({
+        id: `${id}-timeline-ttft`,
+        title: "TTFT over the point (mean of the requests whose first token came in each bucket)",
+        xLabel: "s since the first send",
+        yLabel: "TTFT ms",
+        kind: "points",
+        series: [{ label: "TTFT", x: line.t, y: line.ttftMs, color: PALETTE[1]! }],
+        marks,
+        band,
+        xRange,
+      });
+    }
   }
   for (const [metric, h] of Object.entries(plots.histograms)) {
     if (h.counts.length === 0) continue;
@@ -123,6 +129,7 @@ function pointCharts(point: ReportPoint, index: number): ChartSpec[] {
       yLabel: "requests",
       y2Label: percent.length ? "fraction" : undefined,
       kind: "line",
+      xRange: xRange ? [Math.min(0, gauges.t[0]!), Math.max(xRange[1], gauges.t[gauges.t.length - 1]!)] : undefined,
       series: names.map((name, i) => ({ label: name, x: gauges.t, y: gauges.values[name]!, color: PALETTE[i % PALETTE.length]!, axis: percent.includes(name) ? ("right" as const) : ("left" as const) })),
     });
   }
@@ -162,11 +169,15 @@ export function renderRunReport(run: ReportRun): string {
     const status = point.status === "done" ? "" : `<p class="bad">${escapeHtml(point.status)}${point.reason ? `: ${escapeHtml(point.reason)}` : ""}</p>`;
     const gauges = point.summary.server_gauges as { status?: string } | undefined;
     const gaugeNote = gauges?.status && gauges.status !== "sampled" ? `<p class="note">Server gauges: ${escapeHtml(gauges.status)}</p>` : "";
+    const slo = point.summary.goodput_slo_ms as Record<string, number> | undefined;
+    const sloNote = slo ? `<p class="note">Goodput objectives: ${escapeHtml(Object.entries(slo).map(([k, v]) => `${k} ≤ ${v} ms`).join(", "))}</p>` : "";
     sections.push(
       `<section class="point-section" id="point-${escapeHtml(point.key)}"><h2>${escapeHtml(point.label)}</h2>${status}` +
         distributionTable(point) +
+        sloNote +
         chartGrid(pc) +
         gaugeNote +
+        perTurnTable(point) +
         `<h3>Failures</h3>${failuresTable(point)}` +
         (ran.length === 1 ? `<h3>Every column</h3>${allColumnsTable([point])}` : "") +
         `</section>`,

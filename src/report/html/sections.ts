@@ -104,3 +104,16 @@ export function flatten(value: unknown, prefix = "", into: [string, string][] = 
 export function keyValueTable(entries: readonly [string, string][]): string {
   return `<div class="table-wrap"><table class="kv"><tbody>${entries.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join("")}</tbody></table></div>`;
 }
+
+/** Multi-turn points: the statistics of each turn, as summary.json's per_turn holds them. */
+export function perTurnTable(point: ReportPoint): string {
+  const turns = point.summary?.per_turn as Record<string, unknown>[] | undefined;
+  if (!Array.isArray(turns) || turns.length === 0) return "";
+  const columns = Object.keys(turns[0]!);
+  const text = (column: string, value: unknown) => {
+    if (typeof value !== "number") return value === null || value === undefined ? "—" : String(value);
+    return column === "turn" || column === "requests" ? String(value) : formatCell(column, value);
+  };
+  const rows = turns.map((turn) => `<tr>${columns.map((c) => `<td>${escapeHtml(text(c, turn[c]))}</td>`).join("")}</tr>`);
+  return `<h3>Per turn</h3>${table(columns, rows)}`;
+}
