@@ -102,8 +102,13 @@ describe("report.html", () => {
 
     const { page, errors, blocked } = await openReport(browser, path);
     const charts = await chartStates(page);
-    // 9 sweep curves (throughput, 4 latencies × against load and throughput); per point a timeline, TTFT over time, 4 histograms, gauges.
-    expect(charts.length).toBe(9 + 3 * 7);
+    // The sweep's curves (throughput, each latency against load and against throughput); per point a
+    // timeline, TTFT over time, 4 histograms, the gauges. (A summary with more latencies has more curves.)
+    const ids = charts.map((chart) => chart.id);
+    const expected = ["sweep-throughput", ...["ttft", "tpot", "itl", "e2e"].flatMap((m) => [`sweep-${m}`, `sweep-${m}-throughput`])];
+    for (const p of ["p0", "p1", "p2"]) expected.push(`${p}-timeline`, `${p}-timeline-ttft`, `${p}-hist-ttft`, `${p}-hist-tpot`, `${p}-hist-itl`, `${p}-hist-e2e`, `${p}-gauges`);
+    expect(ids).toEqual(expect.arrayContaining(expected));
+    expect(new Set(ids).size).toBe(ids.length);
     for (const chart of charts) expect({ id: chart.id, rendered: chart.rendered, painted: chart.painted }).toEqual({ id: chart.id, rendered: true, painted: true });
     expect(errors).toEqual([]);
     expect(blocked).toEqual([]);
@@ -151,7 +156,9 @@ describe("report.html", () => {
     expectNoRemoteResources(html);
     const { page, errors, blocked } = await openReport(browser, output);
     const charts = await chartStates(page);
-    expect(charts.length).toBe(2 + 4 * 2);
+    expect(charts.map((chart) => chart.id)).toEqual(
+      expect.arrayContaining(["cmp-o_tps", "cmp-qps", ...["ttft", "tpot", "itl", "e2e"].flatMap((m) => [`cmp-${m}`, `cmp-${m}-throughput`])]),
+    );
     for (const chart of charts) expect({ id: chart.id, painted: chart.painted }).toEqual({ id: chart.id, painted: true });
     expect(errors).toEqual([]);
     expect(blocked).toEqual([]);
