@@ -121,6 +121,15 @@ describe("the panel's parts", () => {
     ]);
   });
 
+  test("past the stop time the panel says it is draining instead of an ETA", () => {
+    const state: PanelState = {
+      title: "4 clients", elapsedS: 8, fraction: 1, etaS: 0, sent: 8, budget: null, completed: 7, failed: 0,
+      ttft: null, tpot: null, itl: null, window: 0, tokensPerS: 0, requestsPerS: 0, recentFailures: [],
+    };
+    expect(formatPanel(state)[0]!.replace(/\x1b\[[0-9;]*m/g, "")).toBe(`4 clients  ${"█".repeat(30)} 100 %  elapsed 8.0 s  draining 1 in flight`);
+    expect(formatPanel(state)[2]).toContain("TTFT p50 — p99 — ms");
+  });
+
   test("the final summary's failures: the most frequent reasons first, the rest counted", () => {
     const failures = { "stream ended before the answer was complete": 2, "HTTP 500": 7, "HTTP 429": 2, "cancelled at stop": 1 };
     expect(topFailures(failures)).toEqual({ shown: [["HTTP 500", 7], ["HTTP 429", 2], ["stream ended before the answer was complete", 2]], more: 1 });

@@ -74,8 +74,10 @@ const pair = (name: string, values: [number, number] | null, digits: number) =>
 /** The panel's lines (a terminal's): the point, the bar, the counts, rolling latencies and throughput, the latest failures. */
 export function formatPanel(state: PanelState, width = 100): string[] {
   const bar = state.fraction === null ? "" : `${progressBar(state.fraction)} ${String(Math.floor(state.fraction * 100)).padStart(3)} %  `;
-  const eta = state.etaS === null ? "ETA —" : `ETA ${formatDuration(state.etaS)}`;
   const inFlight = state.sent - state.completed - state.failed;
+  // Past the budget or the stop time, what is left is the requests in flight finishing.
+  const draining = state.fraction !== null && state.fraction >= 1 && inFlight > 0;
+  const eta = draining ? `draining ${inFlight} in flight` : state.etaS === null ? "ETA —" : `ETA ${formatDuration(state.etaS)}`;
   const failed = state.failed > 0 ? pc.red(`failed ${state.failed}`) : "failed 0";
   const lines = [
     `${pc.bold(state.title)}  ${bar}elapsed ${formatDuration(state.elapsedS)}  ${eta}`,
