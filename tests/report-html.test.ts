@@ -185,12 +185,14 @@ describe("report.html", () => {
     const config = json(configPath);
     config.sweep.numRequests = 64;
     config.dataset.outputLen = 128;
+    config.sweep.points[1].rampUpS = 9;
     writeFileSync(configPath, JSON.stringify(config));
 
     const refused = await runCli(["report", runA, changed, "-o", join(work, "refused.html")]);
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toContain("sweep.numRequests");
     expect(refused.stderr).toContain("dataset.outputLen");
+    expect(refused.stderr).toContain("at clients=4: rampUpS");
     expect(refused.stderr).toContain("--allow-different");
     expect(existsSync(join(work, "refused.html"))).toBe(false);
 

@@ -90,6 +90,15 @@ describe("comparisons", () => {
     ]);
   });
 
+  test("a point's own settings compare only between runs that have the point", () => {
+    const differences = workloadDifferences([
+      { "at clients=4: rampUpS": "0.4", "at clients=8: rampUpS": "0.8" },
+      { "at clients=4: rampUpS": "0.4", "at clients=16: rampUpS": "1.6" },
+      { "at clients=4: rampUpS": "2", "at clients=8: rampUpS": "0.8" },
+    ]);
+    expect(differences).toEqual([{ field: "at clients=4: rampUpS", values: ["0.4", "0.4", "2"] }]);
+  });
+
   test("ratios of a run's number to the first run's", () => {
     expect(ratioText(200, 250)).toBe("1.25×");
     expect(ratioText(0, 5)).toBe("—");

@@ -8,6 +8,9 @@ import type { ReportRun } from "./run-data.ts";
  */
 export type Workload = Record<string, string>;
 
+/** Settings of one point ("at clients=4: rampUpS"): compared only between runs that have the point. */
+const POINT_PREFIX = "at ";
+
 const NOT_WORKLOAD = new Set(["points", "clients", "rates", "drainTimeoutS", "requestTimeoutS", "drain_timeout_s", "request_timeout_s"]);
 
 function text(value: unknown): string {
@@ -30,6 +33,11 @@ export function workloadOf(run: ReportRun): Workload {
   if (run.settings) {
     flatInto(workload, "dataset", run.settings.dataset);
     flatInto(workload, "sweep", run.settings.sweep);
+    const points = (run.settings.sweep as { points?: Record<string, unknown>[] } | undefined)?.points ?? [];
+    for (const point of points) {
+      const key = point.kind === "clients" ? `clients=${point.clients}` : `rate=${point.rate}`;
+      for (const [name, value] of Object.entries(point)) if (name !== "kind" && name !== "clients" && name !== "rate") workload[`${POINT_PREFIX}${key}: ${name}`] = text(value);
+    }
   } else {
     flatInto(workload, "run", run.points[0]?.summary?.workload ?? {});
   }
@@ -42,10 +50,15 @@ export interface WorkloadDifference {
   values: string[];
 }
 
-/** Fields whose values are not the same in every run (a field one run lacks counts as different). */
+/**
+ * Fields whose values are not the same in every run (a field one run lacks counts as different,
+ * except a point's own settings, which only runs that have the point compare).
+ */
 export function workloadDifferences(workloads: readonly Workload[]): WorkloadDifference[] {
   const fields = [...new Set(workloads.flatMap((w) => Object.keys(w)))];
   return fields
-    .map((field) => ({ field, values: workloads.map((w) => w[field] ?? "(absent)") }))
-    .filter((d) => new Set(d.values).size > 1);
+    .map((field) => ({ field, values: workloads.map((w) => w[field] ?? ABSENT) }))
+    .filter((d) => new Set(d.field.startsWith(POINT_PREFIX) ? d.values.filter((v) => v !== ABSENT) : d.values).size > 1);
 }
+
+const ABSENT = "(absent)";
