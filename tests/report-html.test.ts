@@ -190,16 +190,16 @@ describe("report.html", () => {
 
     const refused = await runCli(["report", runA, changed, "-o", join(work, "refused.html")]);
     expect(refused.exitCode).toBe(2);
-    expect(refused.stderr).toContain("sweep.numRequests");
-    expect(refused.stderr).toContain("dataset.outputLen");
-    expect(refused.stderr).toContain("at clients=4: rampUpS");
+    expect(refused.stderr).toContain("num_requests: #1");
+    expect(refused.stderr).toContain("output_len: #1");
+    expect(refused.stderr).toContain("at clients=4: ramp_up_s");
     expect(refused.stderr).toContain("--allow-different");
     expect(existsSync(join(work, "refused.html"))).toBe(false);
 
     const allowed = await runCli(["report", runA, changed, "-o", join(work, "allowed.html"), "--allow-different"]);
     expect(allowed.exitCode).toBe(0);
     const html = readFileSync(join(work, "allowed.html"), "utf8");
-    expect(html).toContain("sweep.numRequests");
+    expect(html).toContain("num_requests");
 
     const notARun = await runCli(["report", work]);
     expect(notARun.exitCode).toBe(2);

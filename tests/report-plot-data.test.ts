@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { bucketLength, histogram, timeline, type TimelineRequest } from "../src/report/plot-data.ts";
 import { ratioText } from "../src/report/html/compare-report.ts";
-import { redact } from "../src/report/run-data.ts";
-import { workloadDifferences } from "../src/report/workload.ts";
+import { redact, type ReportRun } from "../src/report/run-data.ts";
+import { workloadDifferences, workloadOf } from "../src/report/workload.ts";
 
 describe("histogram", () => {
   test("equal-width bins from min to max, the maximum in the last bin", () => {
@@ -97,6 +97,32 @@ describe("comparisons", () => {
       { "at clients=4: rampUpS": "2", "at clients=8: rampUpS": "0.8" },
     ]);
     expect(differences).toEqual([{ field: "at clients=4: rampUpS", values: ["0.4", "0.4", "2"] }]);
+  });
+
+  test("a sweep's settings and a run's workload in one vocabulary: the same workload compares", () => {
+    const sweep = {
+      kind: "sweep",
+      xAxis: "clients",
+      points: [],
+      settings: {
+        dataset: { path: "/data/samples_1024.json", tokenizer: "cl100k_base", outputLen: null, systemPrompt: { enabled: false, path: null } },
+        sweep: { points: [{ kind: "clients", clients: 4, rampUpS: 0.4 }], numRequests: 100, stopTimeS: null, drainTimeoutS: 60, requestTimeoutS: 600, seed: 0, turns: 1 },
+      },
+    } as unknown as ReportRun;
+    const runWith = (rampUp: number) =>
+      ({
+        kind: "run",
+        xAxis: "clients",
+        settings: null,
+        points: [{ key: "clients=4", summary: { workload: {
+          dataset: "/home/me/samples_1024.json", synthetic: null, tokenizer: "cl100k_base", output_len: null, system_prompt: null,
+          min_input_len: null, max_input_len: null, max_total_len: null, num_requests: 100, stop_time_s: null, ramp_up_s: rampUp,
+          burstiness: null, max_concurrency: null, turns: 1, think_time_s: null, seed: 0, warmup_requests: null,
+        } } }],
+      }) as unknown as ReportRun;
+    expect(workloadOf(sweep)).toEqual({ load: "clients", dataset: "samples_1024.json", tokenizer: "cl100k_base", num_requests: "100", seed: "0", turns: "1", "at clients=4: ramp_up_s": "0.4" });
+    expect(workloadDifferences([workloadOf(sweep), workloadOf(runWith(0.4))])).toEqual([]);
+    expect(workloadDifferences([workloadOf(sweep), workloadOf(runWith(1))])).toEqual([{ field: "at clients=4: ramp_up_s", values: ["0.4", "1"] }]);
   });
 
   test("ratios of a run's number to the first run's", () => {

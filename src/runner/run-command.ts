@@ -77,8 +77,9 @@ function workloadOfOptions(options: RunOptions): Record<string, unknown> {
     burstiness: options.requestRate === null ? null : options.burstiness,
     max_concurrency: options.maxConcurrency,
     turns: options.numTurns,
-    think_time_s: options.thinkTimeS,
+    // Left unset (null) at their defaults, as a sweep, which has neither, leaves them.
+    think_time_s: options.thinkTimeS || null,
     seed: options.seed,
-    warmup_requests: options.warmupRequests,
+    warmup_requests: options.warmupRequests || null,
   };
 }
