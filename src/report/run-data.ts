@@ -77,14 +77,16 @@ function loadSweep(dir: string, sweep: SummaryObject): ReportRun {
   const runInfoPath = join(dir, "run.json");
   const configPath = join(dir, "config.resolved.json");
   const { points: _points, ...context } = sweep;
-  const identity = existsSync(runInfoPath) ? { ...context, ...(readJson(runInfoPath) as object) } : context;
+  const settings = existsSync(configPath) ? (redact(readJson(configPath)) as Record<string, unknown>) : null;
+  const dataset = (settings?.dataset as { path?: string } | undefined)?.path;
+  const identity = { ...context, ...(dataset ? { dataset } : {}), ...(existsSync(runInfoPath) ? (readJson(runInfoPath) as object) : {}) };
   return {
     dir,
     name: String(sweep.run ?? basename(dir)),
     kind: "sweep",
     xAxis: points.some((p) => p.key.startsWith("rate=")) ? "rate" : "clients",
     identity: redact(identity) as Record<string, unknown>,
-    settings: existsSync(configPath) ? (redact(readJson(configPath)) as Record<string, unknown>) : null,
+    settings,
     points,
   };
 }
