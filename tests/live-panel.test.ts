@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { formatDuration, formatPanel, progressBar, RollingWindow, type PanelState } from "../src/report/progress.ts";
+import { fitWidth, formatDuration, formatPanel, progressBar, RollingWindow, type PanelState } from "../src/report/progress.ts";
 import { formatFailureReasons, topFailures } from "../src/report/sweep-console.ts";
 import { DATASET, llmbenchArgv, runCli, startMock, tempDir, type MockHandle } from "./helpers/cli.ts";
 
@@ -83,6 +83,12 @@ describe("the panel's parts", () => {
     const [p50, p99] = window.p50p99()!;
     expect(p50).toBe(2.5);
     expect(p99).toBeCloseTo(3.97, 12);
+  });
+
+  test("lines fit the terminal: cut at its width, colour codes kept and not counted", () => {
+    expect(fitWidth("abcdef", 4)).toBe("abcd\x1b[0m");
+    expect(fitWidth("ab", 4)).toBe("ab");
+    expect(fitWidth("\x1b[31mabc\x1b[39mdef", 4)).toBe("\x1b[31mabc\x1b[39md\x1b[0m");
   });
 
   test("bar, durations", () => {

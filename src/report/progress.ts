@@ -223,7 +223,9 @@ export class LiveProgress {
       this.stream.write(`${plainLine(state)}\n`);
       return;
     }
-    const lines = formatPanel(state, this.stream.columns ?? 100);
+    const columns = this.stream.columns ?? 100;
+    // A wrapped line would take two rows and throw off the redraw: each line fits the terminal.
+    const lines = formatPanel(state, columns).map((line) => fitWidth(line, columns - 1));
     const up = this.drawnLines > 1 ? `\x1b[${this.drawnLines - 1}A` : "";
     this.stream.write(`\r${up}\x1b[J${lines.join("\n")}`);
     this.drawnLines = lines.length;
@@ -240,4 +242,22 @@ export function plainLine(state: PanelState): string {
     `${state.title}  ${state.elapsedS.toFixed(1)} s  sent ${state.sent}${budget}  done ${state.completed}${failed}` +
     `  in flight ${inFlight}  ${(state.completed / Math.max(state.elapsedS, 1e-9)).toFixed(1)} req/s${ttft}`
   );
+}
+
+/** The line cut to `width` visible characters (colour codes take no room and are kept). */
+export function fitWidth(line: string, width: number): string {
+  let visible = 0;
+  let out = "";
+  for (let i = 0; i < line.length; i++) {
+    const escape = /^\x1b\[[0-9;]*m/.exec(line.slice(i, i + 16));
+    if (escape) {
+      out += escape[0];
+      i += escape[0].length - 1;
+      continue;
+    }
+    if (visible === width) return `${out}\x1b[0m`;
+    out += line[i];
+    visible++;
+  }
+  return out;
 }
