@@ -6,6 +6,7 @@ import { registerDoctor } from "./commands/doctor.ts";
 import { registerHistory } from "./commands/history.ts";
 import { registerMock } from "./commands/mock.ts";
 import { registerProbe } from "./commands/probe.ts";
+import { registerReport } from "./commands/report.ts";
 import { registerRun } from "./commands/run.ts";
 import { registerServer } from "./commands/server.ts";
 import { registerSweep } from "./commands/sweep.ts";
@@ -25,6 +26,7 @@ registerHistory(cli);
 registerMock(cli);
 registerProbe(cli);
 registerDoctor(cli);
+registerReport(cli);
 cli.help();
 cli.version(VERSION).outputVersion = () => console.log(versionLine());
 

@@ -89,7 +89,7 @@ describe("a simulator that requires a Bearer key (--api-key-env)", () => {
       expect(summary.completed).toBe(4); // the key was sent: the simulator refuses requests without it
       expect(summary.api_key).toMatch(/^from \$\w+ \(redacted\)$/);
       const written = filesUnder(dir);
-      expect(written.map((path) => path.slice(dir.length + 1)).sort()).toEqual(["requests.jsonl", "summary.csv", "summary.json"]);
+      expect(written.map((path) => path.slice(dir.length + 1)).sort()).toEqual(["report.html", "requests.jsonl", "summary.csv", "summary.json"]);
       for (const path of written) expect(readFileSync(path, "utf8")).not.toContain(KEY);
       expect(result.stdout).not.toContain(KEY);
       expect(result.stderr).not.toContain(KEY);

@@ -157,7 +157,7 @@ describe("a 3-point sweep against the simulator", () => {
     expect(run).toMatch(/result\/\d{4}-\d{2}-\d{2}\/\d{6}_vllm_sim-7b$/);
     expect(readlinkSync(join(resultRoot, "latest"))).toBe(run.slice(resultRoot.length + 1));
     expect(readdirSync(run).sort()).toEqual([
-      "01_clients-1", "02_clients-2", "03_clients-4", "config.resolved.json", "run.json", "server.log", "summary.csv", "summary.json",
+      "01_clients-1", "02_clients-2", "03_clients-4", "config.resolved.json", "report.html", "run.json", "server.log", "summary.csv", "summary.json",
     ]);
     for (const [folder, clients] of [["01_clients-1", 1], ["02_clients-2", 2], ["03_clients-4", 4]] as const) {
       const records = await readJsonl<{ status: string; user: number; out_tokens: number }>(join(run, folder, "requests.jsonl"));

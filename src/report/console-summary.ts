@@ -1,5 +1,6 @@
 import pc from "picocolors";
 import type { Summary } from "../metrics/summarize.ts";
+import { formatFailureReasons } from "./sweep-console.ts";
 import type { Distribution } from "../metrics/stats.ts";
 import type { Goodput } from "../metrics/goodput.ts";
 import type { TurnStats } from "../metrics/per-turn.ts";
@@ -101,6 +102,6 @@ export function formatSummary(title: string, report: PointReport): string {
     lines.push(...table(turnRows));
     if (thought) lines.push(pc.dim("  each turn's history carries the earlier answers' content only, not their thinking (as chat templates do)"));
   }
-  for (const [reason, count] of Object.entries(summary.failures)) lines.push(pc.red(`  failed × ${count}: ${reason}`));
+  lines.push(...formatFailureReasons(summary.failures, "  ", 5));
   return lines.join("\n");
 }

@@ -8,7 +8,7 @@ const COUNT_COLUMNS = new Set([
 ]);
 
 /** Counts as integers, every other number with three decimals as the seed wrote them; empty for unknown. */
-function formatCell(column: string, value: string | number | null | undefined): string {
+export function formatCell(column: string, value: string | number | null | undefined): string {
   if (value === null || value === undefined) return "";
   if (typeof value === "number") return COUNT_COLUMNS.has(column) ? String(value) : value.toFixed(3);
   return /[",\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;

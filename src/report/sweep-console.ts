@@ -16,7 +16,23 @@ export function formatPointLine(outcome: PointOutcome): string {
   const line =
     `      ${s.requests} requests, ${s.completed} ok, ${failed}   qps ${cell(s.qps, 2)}   out ${cell(s.o_tps)} tok/s` +
     `   TTFT ${cell(s.ttft?.mean)} ms   TPOT ${cell(s.tpot?.mean, 2)} ms   ITL ${cell(s.itl?.mean, 2)} ms`;
-  return outcome.status === "cut short" ? `${line}\n${pc.yellow(`      cut short: ${outcome.reason}`)}` : line;
+  const reasons = formatFailureReasons(s.failures, "      ");
+  const withReasons = reasons.length > 0 ? `${line}\n${reasons.join("\n")}` : line;
+  return outcome.status === "cut short" ? `${withReasons}\n${pc.yellow(`      cut short: ${outcome.reason}`)}` : withReasons;
+}
+
+/** Failure reasons, most frequent first (ties by name), at most `limit`. */
+export function topFailures(failures: Readonly<Record<string, number>>, limit = 3): { shown: [string, number][]; more: number } {
+  const sorted = Object.entries(failures).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return { shown: sorted.slice(0, limit), more: sorted.length - Math.min(limit, sorted.length) };
+}
+
+/** "failed × 3: HTTP 500 …" lines, the most frequent reasons first. */
+export function formatFailureReasons(failures: Readonly<Record<string, number>>, indent = "  ", limit = 3): string[] {
+  const { shown, more } = topFailures(failures, limit);
+  const lines = shown.map(([reason, count]) => pc.red(`${indent}failed × ${count}: ${reason}`));
+  if (more > 0) lines.push(pc.red(`${indent}… and ${more} other reason${more === 1 ? "" : "s"} (summary.json has them all)`));
+  return lines;
 }
 
 /** The table printed at the end of a sweep: every point, run or not. */
@@ -39,5 +55,11 @@ export function formatSweepTable(outcomes: readonly PointOutcome[]): string {
     ]);
   }
   const [header, ...body] = formatTable(rows, "llrrrrrrrrr");
-  return [pc.dim(header!), ...body].join("\n") + pc.dim("\n  (times in ms)");
+  const failures: string[] = [];
+  for (const outcome of outcomes) {
+    if (!outcome.summary || outcome.summary.failed === 0) continue;
+    failures.push(`  ${describePoint(outcome.point)}:`, ...formatFailureReasons(outcome.summary.failures, "    "));
+  }
+  const failureLines = failures.length > 0 ? `\n${pc.red("  failed requests by reason")}\n${failures.join("\n")}` : "";
+  return [pc.dim(header!), ...body].join("\n") + pc.dim("\n  (times in ms)") + failureLines;
 }

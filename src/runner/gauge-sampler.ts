@@ -6,6 +6,8 @@ export interface GaugeReport {
   /** "sampled", or why not: the backend has no gauges, the server did not serve them, sampling was off. */
   status: string;
   gauges: Record<string, GaugeStats>;
+  /** Every reading, for the report's chart: when (epoch ms) and each gauge's value (null when a reading lacked it). */
+  series?: { at_ms: number[]; values: Record<string, (number | null)[]> };
 }
 
 /**
@@ -15,6 +17,7 @@ export interface GaugeReport {
  */
 export class GaugeSampler {
   private readonly samples: ServerGauges[] = [];
+  private readonly sampledAt: number[] = [];
   private status = "sampled";
   private timer: ReturnType<typeof setTimeout> | undefined;
   private inFlight: Promise<void> = Promise.resolve();
@@ -43,7 +46,10 @@ export class GaugeSampler {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.inFlight;
-    return { status: this.status, gauges: summarizeGauges(this.samples as Record<string, number>[]) };
+    const samples = this.samples as Record<string, number>[];
+    const names = [...new Set(samples.flatMap((sample) => Object.keys(sample)))];
+    const values = Object.fromEntries(names.map((name) => [name, samples.map((sample) => sample[name] ?? null)]));
+    return { status: this.status, gauges: summarizeGauges(samples), ...(samples.length > 0 ? { series: { at_ms: this.sampledAt, values } } : {}) };
   }
 
   /** One reading; false when there is no point in asking again. */
@@ -58,6 +64,7 @@ export class GaugeSampler {
         return true;
       }
       this.samples.push(gauges);
+      this.sampledAt.push(Date.now());
       return true;
     } catch (error) {
       if (this.samples.length === 0) {

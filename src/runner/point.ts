@@ -4,7 +4,7 @@ import { goodput, type Goodput, type GoodputSlo } from "../metrics/goodput.ts";
 import { statsByTurn, type TurnStats } from "../metrics/per-turn.ts";
 import { summarize, type Summary } from "../metrics/summarize.ts";
 import { JsonlWriter } from "../records/jsonl-writer.ts";
-import { ProgressLine } from "../report/progress.ts";
+import { LiveProgress } from "../report/progress.ts";
 import { summaryRow, type PointLabels, type Row } from "../report/seed-columns.ts";
 import { GaugeSampler, type GaugeReport } from "./gauge-sampler.ts";
 import { runPoint, type LoadShape } from "./run-point.ts";
@@ -36,6 +36,8 @@ export interface PointRunOptions {
   dir: string;
   labels: PointLabels;
   progress: boolean;
+  /** The live panel's first words ("[2/4] 16 clients"); the point's load by default. */
+  progressTitle?: string;
   /** Aborting it (Ctrl-C) cancels the requests in flight; they are recorded, and so is the summary. */
   interrupt?: AbortSignal;
   /** Extra keys for summary.json (backend, model, ...). */
@@ -60,7 +62,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
   ensureDir(options.dir);
   const requestsFile = new JsonlWriter(join(options.dir, "requests.jsonl"), { truncate: true });
   const label = spec.requestRate === null ? `${spec.numClients} client${spec.numClients === 1 ? "" : "s"}` : `${spec.requestRate} req/s`;
-  const progress = new ProgressLine(label, spec.numRequests, options.progress);
+  const progress = new LiveProgress({ title: options.progressTitle ?? label, budget: spec.numRequests, stopTimeS: spec.stopTimeS, enabled: options.progress });
   progress.start();
   const sampler = spec.serverGauges ? new GaugeSampler(target.backend) : null;
   sampler?.start();
@@ -71,10 +73,9 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
       sampler: target.sampler,
       shape: spec,
       interrupt: options.interrupt,
-      onSent: () => progress.sent++,
-      onRecord: (record) => {
-        if (record.status === "ok") progress.completed++;
-        else progress.failed++;
+      onSent: () => progress.onSent(),
+      onRecord: (record, stats) => {
+        progress.onFinished(stats);
         requestsFile.write(record);
       },
     });
@@ -107,6 +108,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
       ...(spec.numTurns > 1 ? { per_turn: perTurn } : {}),
       dataset: { skipped: target.sampler.skipped() },
       ...options.context,
+      steady_window_ms: [steadyFrom, steadyTo],
       interrupted,
     },
     [row],

@@ -1,9 +1,12 @@
+import { hostname } from "node:os";
 import pc from "picocolors";
 import { assertWritableDir, defaultResultDir } from "../archive/result-files.ts";
 import { describeApiKey } from "../config/backend-flags.ts";
 import type { RunOptions } from "../config/run-options.ts";
 import { describeSkipped } from "../dataset/skipped.ts";
 import { formatSummary } from "../report/console-summary.ts";
+import { writeRunReportQuietly } from "../report/write-report.ts";
+import { VERSION } from "../version.ts";
 import { StopReason } from "../workload/closed-loop.ts";
 import { executePoint } from "./point.ts";
 import { checkReachable, loadTarget, type Target } from "./target.ts";
@@ -45,12 +48,13 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
       },
       progress: options.progress,
       interrupt: interrupt.signal,
-      context: { backend: options.backend, model: options.model, base_url: options.baseUrl, api_key: describeApiKey(options.apiKeyEnv) },
+      context: { backend: options.backend, model: options.model, base_url: options.baseUrl, api_key: describeApiKey(options.apiKeyEnv), llmbench: VERSION, host: hostname(), workload: workloadOfOptions(options) },
     });
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+  writeRunReportQuietly(dir);
 
   const load = options.requestRate === null ? `${options.numClients} clients` : `${options.requestRate} requests/s`;
   const title = `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`;
@@ -60,4 +64,28 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
   console.log(pc.dim(`  results in ${dir}`));
   if (result.interrupted) return interruptExitCode;
   return result.summary.completed > 0 ? 0 : 1;
+}
+
+/** What this run asked of the server, for `llmbench report` to check that compared runs match. */
+function workloadOfOptions(options: RunOptions): Record<string, unknown> {
+  return {
+    dataset: options.dataset === "synthetic" ? "synthetic" : options.datasetPath,
+    synthetic: options.synthetic,
+    tokenizer: options.tokenizer,
+    output_len: options.outputLen ?? null,
+    system_prompt: options.systemPromptPath,
+    min_input_len: options.minInputLen,
+    max_input_len: options.maxInputLen,
+    max_total_len: options.maxTotalLen,
+    num_requests: options.numRequests,
+    stop_time_s: options.stopTimeS,
+    ramp_up_s: options.requestRate === null ? options.rampUpTimeS : null,
+    burstiness: options.requestRate === null ? null : options.burstiness,
+    max_concurrency: options.maxConcurrency,
+    turns: options.numTurns,
+    // Left unset (null) at their defaults, as a sweep, which has neither, leaves them.
+    think_time_s: options.thinkTimeS || null,
+    seed: options.seed,
+    warmup_requests: options.warmupRequests || null,
+  };
 }

@@ -33,7 +33,8 @@ export interface PointSetup {
   shape: LoadShape;
   /** Called as each request starts and as it finishes (progress display, requests.jsonl). */
   onSent?: () => void;
-  onRecord: (record: RequestRecord) => void;
+  /** The record and what the metrics keep of it (the live panel reads the latter). */
+  onRecord: (record: RequestRecord, stats: RequestStats) => void;
   /** Aborting it (Ctrl-C) cancels the requests in flight; they are recorded as failed. */
   interrupt?: AbortSignal;
 }
@@ -50,8 +51,9 @@ export async function runPoint(setup: PointSetup): Promise<PointRecords> {
   const requests: RequestStats[] = [];
   let nextId = 0;
   const keep = (record: RequestRecord) => {
-    requests.push(statsOf(record));
-    setup.onRecord(record);
+    const stats = statsOf(record);
+    requests.push(stats);
+    setup.onRecord(record, stats);
   };
 
   const sendTurn = async (identity: RequestIdentity, history: ChatMessage[], text: string, outputLen: number, cancel: AbortSignal) => {

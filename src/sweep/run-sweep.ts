@@ -10,6 +10,7 @@ import type { ResolvedBenchConfig } from "../config/bench-config.ts";
 import { UsageError } from "../config/usage-error.ts";
 import { describeSkipped } from "../dataset/skipped.ts";
 import { describePoint, formatPointLine, formatSweepTable } from "../report/sweep-console.ts";
+import { writeRunReportQuietly } from "../report/write-report.ts";
 import { executePoint } from "../runner/point.ts";
 import { loadTarget, type Target } from "../runner/target.ts";
 import { assertProgramExists } from "../server/launch.ts";
@@ -207,6 +208,7 @@ class Sweep {
         dir: join(this.folder.dir, outcome.folder),
         labels: pointLabelsFor(this.config, outcome.point),
         progress: this.options.progress,
+        progressTitle: `[${outcome.index + 1}/${count}] ${describePoint(outcome.point)}`,
         interrupt: signal,
         context: { run: this.folder.name, point: outcome.key, backend: this.config.backend, model: this.config.model.tag },
       });
@@ -309,6 +311,7 @@ class Sweep {
     });
     writeRunInfo(this.folder.dir, this.info);
     this.writeSummary();
+    writeRunReportQuietly(this.folder.dir);
     updateLatestLink(this.folder);
     const runId = this.runId;
     if (runId !== null) {

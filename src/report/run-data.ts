@@ -1,0 +1,206 @@
+import { existsSync, readFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { interTokenLatencies, requestLatency } from "../metrics/request-latency.ts";
+import { looksSecret, redactArgv, REDACTED } from "../server/redact.ts";
+import { histogram, timeline, type Histogram, type Timeline, type TimelineRequest } from "./plot-data.ts";
+
+/** One summary as written (summary.json of a point, or a point's entry in a sweep's summary.json). */
+export type SummaryObject = Record<string, unknown>;
+
+export interface GaugeSeries {
+  /** Seconds from the point's first send. */
+  t: number[];
+  values: Record<string, (number | null)[]>;
+}
+
+export interface PointPlots {
+  histograms: Record<string, Histogram>;
+  timeline: Timeline | null;
+  /** Seconds from the first send: the ramp-up's end and the stop (the steady-state window between them). */
+  steadyWindowS: [number, number] | null;
+  gauges: GaugeSeries | null;
+}
+
+export interface ReportPoint {
+  /** "clients=4", "rate=2.5": matches points across runs. */
+  key: string;
+  label: string;
+  status: string;
+  reason: string | null;
+  /** Clients or requests/s; null for an infinite rate. */
+  x: number | null;
+  summary: SummaryObject | null;
+  plots: PointPlots | null;
+}
+
+export interface ReportRun {
+  dir: string;
+  name: string;
+  kind: "sweep" | "run";
+  xAxis: "clients" | "rate";
+  /** run.json (sweeps) or the context keys of summary.json (runs), secrets redacted. */
+  identity: Record<string, unknown>;
+  /** config.resolved.json, secrets redacted; null for `llmbench run` folders. */
+  settings: Record<string, unknown> | null;
+  points: ReportPoint[];
+}
+
+const LATENCIES = ["ttft", "tpot", "itl", "e2e"] as const;
+
+/** Reads a run folder (`llmbench run`'s result dir or a sweep's run folder) as it was written. */
+export function loadRun(dir: string): ReportRun {
+  const absolute = resolve(dir);
+  const summaryPath = join(absolute, "summary.json");
+  if (!existsSync(summaryPath)) throw new Error(`${dir}: no summary.json (not an llmbench run folder)`);
+  const summary = readJson(summaryPath) as SummaryObject;
+  return Array.isArray(summary.points) ? loadSweep(absolute, summary) : loadSingle(absolute, summary);
+}
+
+function loadSweep(dir: string, sweep: SummaryObject): ReportRun {
+  const entries = sweep.points as SummaryObject[];
+  const points = entries.map((entry): ReportPoint => {
+    const key = String(entry.point);
+    const folder = join(dir, String(entry.folder));
+    const pointSummaryPath = join(folder, "summary.json");
+    const ran = entry.status !== "not run" && entry.status !== "pending";
+    const summary = ran ? (existsSync(pointSummaryPath) ? (readJson(pointSummaryPath) as SummaryObject) : entry) : null;
+    return {
+      key,
+      label: labelOf(key),
+      status: String(entry.status),
+      reason: (entry.reason as string | null) ?? null,
+      x: xOf(key),
+      summary,
+      plots: summary ? plotsOf(folder, summary) : null,
+    };
+  });
+  const runInfoPath = join(dir, "run.json");
+  const configPath = join(dir, "config.resolved.json");
+  const { points: _points, ...context } = sweep;
+  const settings = existsSync(configPath) ? (redact(readJson(configPath)) as Record<string, unknown>) : null;
+  const dataset = (settings?.dataset as { path?: string } | undefined)?.path;
+  const identity = { ...context, ...(dataset ? { dataset } : {}), ...(existsSync(runInfoPath) ? (readJson(runInfoPath) as object) : {}) };
+  return {
+    dir,
+    name: String(sweep.run ?? basename(dir)),
+    kind: "sweep",
+    xAxis: points.some((p) => p.key.startsWith("rate=")) ? "rate" : "clients",
+    identity: redact(identity) as Record<string, unknown>,
+    settings,
+    points,
+  };
+}
+
+const CONTEXT_KEYS = ["backend", "model", "base_url", "api_key", "llmbench", "host", "model_size(B)", "tp", "mode", "num_clients", "request_rate", "goodput_slo_ms", "system_prompt_tokens", "interrupted", "workload"];
+
+function loadSingle(dir: string, summary: SummaryObject): ReportRun {
+  const rate = summary.request_rate;
+  const key = rate === null || rate === undefined || rate === "" ? `clients=${summary.num_clients}` : `rate=${rate}`;
+  const identity: Record<string, unknown> = {};
+  for (const name of CONTEXT_KEYS) if (summary[name] !== undefined && summary[name] !== null && summary[name] !== "") identity[name] = summary[name];
+  return {
+    dir,
+    name: basename(dir),
+    kind: "run",
+    xAxis: key.startsWith("rate=") ? "rate" : "clients",
+    identity: redact(identity) as Record<string, unknown>,
+    settings: null,
+    points: [
+      {
+        key,
+        label: labelOf(key),
+        status: summary.interrupted ? "cut short" : "done",
+        reason: summary.interrupted ? "interrupted" : null,
+        x: xOf(key),
+        summary,
+        plots: plotsOf(dir, summary),
+      },
+    ],
+  };
+}
+
+/** Histograms and the timeline from the point's requests.jsonl; gauges from its summary. */
+function plotsOf(folder: string, summary: SummaryObject): PointPlots {
+  const records = readRecords(join(folder, "requests.jsonl"));
+  const samples: Record<string, number[]> = { ttft: [], tpot: [], itl: [], e2e: [] };
+  for (const record of records) {
+    if (record.status !== "ok") continue;
+    const latency = requestLatency(record.events, record.out_tokens);
+    if (!latency) continue;
+    samples.ttft!.push(latency.ttft);
+    samples.e2e!.push(latency.e2e);
+    if (latency.tpot !== null) samples.tpot!.push(latency.tpot);
+    interTokenLatencies(record.events, samples.itl);
+  }
+  const histograms: Record<string, Histogram> = {};
+  for (const name of LATENCIES) histograms[name] = histogram(samples[name]!);
+  const line = timeline(records);
+  const window = summary.steady_window_ms as [number, number] | undefined;
+  const steadyWindowS: [number, number] | null =
+    line && Array.isArray(window) ? [(window[0] - line.startMs) / 1000, (window[1] - line.startMs) / 1000] : null;
+  return { histograms, timeline: line, steadyWindowS, gauges: gaugeSeries(summary, line?.startMs ?? null) };
+}
+
+interface RecordLine extends TimelineRequest {
+  out_tokens: number;
+}
+
+function readRecords(path: string): RecordLine[] {
+  if (!existsSync(path)) return [];
+  const records: RecordLine[] = [];
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      records.push(JSON.parse(line) as RecordLine);
+    } catch {
+      // A line cut by a crash: the records before it still count.
+    }
+  }
+  return records;
+}
+
+function gaugeSeries(summary: SummaryObject, startMs: number | null): GaugeSeries | null {
+  const report = summary.server_gauges as { series?: { at_ms: number[]; values: Record<string, (number | null)[]> } } | undefined;
+  const series = report?.series;
+  if (!series || series.at_ms.length === 0) return null;
+  const origin = startMs ?? series.at_ms[0]!;
+  return { t: series.at_ms.map((at) => (at - origin) / 1000), values: series.values };
+}
+
+export function labelOf(key: string): string {
+  const [kind, value] = key.split("=");
+  if (kind === "clients") return `${value} client${value === "1" ? "" : "s"}`;
+  if (kind === "rate") return `${value} req/s`;
+  return key;
+}
+
+function xOf(key: string): number | null {
+  const value = Number(key.split("=")[1]);
+  return Number.isFinite(value) ? value : null;
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new Error(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** Secret-looking keys' values and secret-looking options in argv arrays replaced, at any depth. */
+export function redact(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    return value.every((item) => typeof item === "string") ? redactArgv(value as string[]) : value.map(redact);
+  }
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, looksSecret(key) && !/Env$/.test(key) && typeof item === "string" && !describesKeySource(item) ? REDACTED : redact(item)]),
+    );
+  }
+  return value;
+}
+
+/** summary.json's api_key says where a key came from ("from $X (redacted)", "none"), never the key. */
+function describesKeySource(text: string): boolean {
+  return text === "none" || text === REDACTED || /^from \$\w+ \(redacted\)$/.test(text) || /^none \(\$\w+ is not set\)$/.test(text);
+}
