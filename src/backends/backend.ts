@@ -76,6 +76,10 @@ export interface BackendOptions {
   insecure: boolean;
   /** Which ppl message set to speak (older servers use "v1"); ignored by the other backends. */
   pplProto?: "v1" | "v2";
+  /** Merged into every request body of the HTTP backends (--extra-body), objects field by field. */
+  extraBody?: Record<string, unknown> | null;
+  /** Sent with every request of the HTTP backends (--header). */
+  headers?: Record<string, string>;
 }
 
 /** One entry of the registry: how to build a backend and what its flags default to. */

@@ -24,6 +24,7 @@ export function registerMock(cli: CAC): void {
     .option("--ignore-eos", "Every answer runs to its max tokens, even for protocols without ignore-eos (tgi, amsv2)")
     .option("--max-output-tokens <n>", "Cut every answer at n tokens, as a server with a length limit does")
     .option("--log-prompts", "Also write each request's prompt into the truth log")
+    .option("--request-log <file>", "Append each request's headers (not the key) and body fields (not the prompt) to this file")
     .action(async (flags: RawFlags) => {
       const options = parseMockOptions(flags);
       const apiKey = options.apiKeyEnv === null ? null : process.env[options.apiKeyEnv]!;
@@ -40,6 +41,7 @@ export function registerMock(cli: CAC): void {
           apiKey,
           faults: options.faults,
           logPrompts: options.logPrompts,
+          requestLogPath: options.requestLogPath,
         }).catch((error: Error) => {
           throw new UsageError(`--port: cannot listen on ${options.host}:${port} for protocol ${protocol} (${error.message})`);
         });

@@ -19,6 +19,7 @@ export interface MockOptions {
   apiKeyEnv: string | null;
   faults: MockFaults;
   logPrompts: boolean;
+  requestLogPath: string | null;
 }
 
 export function parseMockOptions(raw: RawFlags): MockOptions {
@@ -58,6 +59,7 @@ export function parseMockOptions(raw: RawFlags): MockOptions {
       maxOutputTokens: flag.positiveInteger("--max-output-tokens", raw.maxOutputTokens, null),
     },
     logPrompts: raw.logPrompts === true,
+    requestLogPath: raw.requestLog === undefined ? null : flag.text("--request-log", raw.requestLog),
   };
 }
 

@@ -38,8 +38,8 @@ export interface Summary {
   itl: Distribution | null;
 }
 
-/** Metrics of one run or sweep point; failed requests count only in completed/failed/failures. */
-export function summarize(requests: readonly RequestStats[]): Summary {
+/** Metrics of one run or sweep point (with the chosen percentiles besides p90 and p99); failed requests count only in completed/failed/failures. */
+export function summarize(requests: readonly RequestStats[], percentiles: readonly number[] = []): Summary {
   const failures: Record<string, number> = {};
   const ttfts: number[] = [];
   const tpots: number[] = [];
@@ -114,9 +114,9 @@ export function summarize(requests: readonly RequestStats[]): Summary {
     mean_concurrency: concurrency.mean,
     max_concurrency: concurrency.max,
     queue_wait: describe(queueWaits),
-    ttft: describe(ttfts),
-    tpot: describe(tpots),
-    e2e: describe(e2es),
-    itl: describe(itls),
+    ttft: describe(ttfts, percentiles),
+    tpot: describe(tpots, percentiles),
+    e2e: describe(e2es, percentiles),
+    itl: describe(itls, percentiles),
   };
 }

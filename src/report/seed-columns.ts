@@ -34,6 +34,20 @@ export const EXTRA_COLUMNS: readonly string[] = [
   "server_mean_kv_cache_usage", "server_max_kv_cache_usage",
 ];
 
+/** The chosen percentiles (--metric-percentiles) that are not already seed columns: `p95_ttft`, `p99.9_itl`, … in metric order. */
+export function percentileColumns(summary: Summary): { column: string; metric: (typeof LATENCIES)[number]; label: string }[] {
+  const labels = new Set<string>();
+  for (const metric of LATENCIES) for (const label of Object.keys(summary[metric]?.percentiles ?? {})) labels.add(label);
+  return LATENCIES.flatMap((metric) =>
+    [...labels].map((label) => ({ column: `p${label}_${metric}`, metric, label })).filter(({ column }) => !SEED_COLUMNS.includes(column)),
+  );
+}
+
+/** Whether a row key is a chosen-percentile column (`p95_ttft`), which follows the fixed columns in a CSV. */
+export function isPercentileColumn(key: string): boolean {
+  return /^p\d+(\.\d+)?_(ttft|tpot|e2e|itl)$/.test(key) && !SEED_COLUMNS.includes(key);
+}
+
 export type Row = Record<string, string | number | null>;
 
 /** One flat row keyed by column name: the seed's columns, then llmbench's. */
@@ -59,6 +73,7 @@ export function summaryRow(summary: Summary, labels: PointLabels, good: Goodput 
     const distribution: Distribution | null = summary[metric];
     for (const stat of STAT_NAMES) row[`${stat}_${metric}`] = distribution ? distribution[stat] : null;
   }
+  const chosen = percentileColumns(summary);
   row.failed = summary.failed;
   row.duration_s = summary.duration_s;
   row.tokens_per_event = summary.tokens_per_event;
@@ -75,5 +90,6 @@ export function summaryRow(summary: Summary, labels: PointLabels, good: Goodput 
     row[`server_mean_${gauge}`] = gauges[gauge]?.mean ?? null;
     row[`server_max_${gauge}`] = gauges[gauge]?.max ?? null;
   }
+  for (const { column, metric, label } of chosen) row[column] = summary[metric]?.percentiles?.[label] ?? null;
   return row;
 }
