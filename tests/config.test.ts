@@ -47,7 +47,7 @@ describe("resolving a config", () => {
     expect(config.launch!.cwd).toBe("/configs");
     expect(config.launch!.readyTimeoutS).toBe(600);
     expect(config.launch!.stopGraceS).toBe(10);
-    expect(config.server).toEqual({ url: "http://127.0.0.1:8000", apiKeyEnv: "OPENAI_API_KEY", insecure: false });
+    expect(config.server).toEqual({ url: "http://127.0.0.1:8000", apiKeyEnv: "OPENAI_API_KEY", insecure: false, extraBody: null, headers: {} });
     expect(config.outputDir).toBe("/configs/result");
     // ramp-up defaults to clients × 0.1 s, as the seed's
     expect(config.sweep.points).toEqual([

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SEED_COLUMNS } from "../src/report/seed-columns.ts";
 import { CSV_COLUMNS } from "../src/report/csv.ts";
@@ -141,5 +141,65 @@ describe("--extra-body and --header reach every HTTP backend", () => {
     const auth = await runCli([...args, "--header", "Authorization: Bearer x"]);
     expect(auth.exitCode).toBe(2);
     expect(auth.stderr).toContain("--api-key-env");
+  }, 60_000);
+});
+
+describe("sweep: thresholds, percentiles, extra body and headers from the config and the command line", () => {
+  function writeConfig(dir: string): string {
+    const path = join(dir, "bench.config.ts");
+    writeFileSync(
+      path,
+      `import { defineConfig, freePort } from "llmbench";
+const port = freePort();
+export default defineConfig({
+  backend: "vllm",
+  model: { tag: "sim-7b", name: "mock-model" },
+  servers: {
+    vllm: {
+      url: \`http://127.0.0.1:\${port}\`,
+      launch: { command: (config, server) => [...server.llmbench, "mock", "--port", String(server.port), "--ttft-ms", "5", "--itl-ms", "1", "--request-log", ${JSON.stringify(join(dir, "seen.jsonl"))}], readyTimeoutS: 30, stopGraceS: 3 },
+      extraBody: { chat_template_kwargs: { enable_thinking: false } },
+      headers: { "X-Route": "pool-a" },
+    },
+  },
+  dataset: { path: ${JSON.stringify(DATASET)}, outputLen: 4 },
+  sweep: { clients: [1, 2], rampUpS: 0, numRequests: 4, drainTimeoutS: 5, metricPercentiles: [50, 95], thresholds: ["success_rate>=1"] },
+});
+`,
+    );
+    return path;
+  }
+
+  test("config knobs apply at every point; a failing command-line threshold makes the exit code 3", async () => {
+    const dir = tempDir();
+    const config = writeConfig(dir);
+    const run = await runCli(["sweep", config, "--output-dir", join(dir, "result"), "--no-progress", "--threshold", "mean_ttft<0.001", "--header", "X-Trace: t", "--temperature", "0.3"]);
+    expect(run.exitCode).toBe(3);
+    expect(run.stdout).toMatch(/threshold\s+ok\s+success_rate>=1/);
+    expect(run.stdout).toMatch(/threshold\s+FAILED mean_ttft<0.001/);
+    const latest = join(dir, "result/latest");
+    const [header] = readFileSync(join(latest, "summary.csv"), "utf8").split("\n");
+    expect(header!.split(",").slice(-8)).toEqual(["p50_ttft", "p95_ttft", "p50_tpot", "p95_tpot", "p50_e2e", "p95_e2e", "p50_itl", "p95_itl"]);
+    const point = await Bun.file(join(latest, "01_clients-1/summary.json")).json();
+    expect(point.thresholds.map((t: { threshold: string; ok: boolean }) => [t.threshold, t.ok])).toEqual([["success_rate>=1", true], ["mean_ttft<0.001", false]]);
+    expect(typeof point.p95_ttft).toBe("number");
+    const seen = await readJsonl<{ headers: Record<string, string>; body: Record<string, unknown> }>(join(dir, "seen.jsonl"));
+    expect(seen.length).toBe(8);
+    for (const entry of seen) {
+      expect(entry.headers["x-route"]).toBe("pool-a");
+      expect(entry.headers["x-trace"]).toBe("t");
+      expect(entry.body.chat_template_kwargs).toEqual({ enable_thinking: false });
+      expect(entry.body.temperature).toBe(0.3);
+    }
+  }, 90_000);
+
+  test("a config knob that is wrong is named with its field, with the config's other problems", async () => {
+    const dir = tempDir();
+    const config = writeConfig(dir);
+    writeFileSync(config, readFileSync(config, "utf8").replace(`thresholds: ["success_rate>=1"]`, `thresholds: ["p99_tfft<1"]`).replace("enable_thinking: false } }", "enable_thinking: false }, max_tokens: 3 }"));
+    const run = await runCli(["sweep", config, "--output-dir", join(dir, "result"), "--no-progress"]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('servers.vllm.extraBody: "max_tokens" changes what is measured');
+    expect(run.stderr).toContain('sweep.thresholds: "p99_tfft" is not a summary metric');
   }, 60_000);
 });

@@ -1,4 +1,5 @@
 import { UsageError } from "./usage-error.ts";
+import { registerSecret } from "../records/scrub.ts";
 import { CSV_COLUMNS } from "../report/csv.ts";
 import type { Threshold } from "../report/thresholds.ts";
 
@@ -69,6 +70,8 @@ function checkMeasuredFields(name: string, body: Record<string, unknown>, path: 
   }
 }
 
+const SECRET_HEADER = /key|token|secret|auth|password|cookie|session/i;
+
 /** Header names llmbench sets itself. */
 const OWN_HEADERS = ["content-type", "accept", "content-length", "host", "transfer-encoding", "connection"];
 
@@ -84,6 +87,8 @@ export function parseHeaders(name: string, value: unknown): Record<string, strin
     if (OWN_HEADERS.includes(key)) throw new UsageError(`${name}: ${key} is set by llmbench itself`);
     if (key === "authorization") throw new UsageError(`${name}: the API key goes in an environment variable named by --api-key-env, not on the command line`);
     headers[key] = text.slice(colon + 1).trim();
+    // A gateway's key in a header (x-api-key, …) is scrubbed from every file and console line, as API keys are.
+    if (SECRET_HEADER.test(key)) registerSecret(headers[key]);
   }
   return headers;
 }
