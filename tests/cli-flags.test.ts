@@ -10,6 +10,7 @@ import { summarize } from "../src/metrics/summarize.ts";
 import type { RequestStats } from "../src/metrics/request-stats.ts";
 import { checkThresholds } from "../src/report/thresholds.ts";
 import { vllmResult, vllmResultFilename } from "../src/report/vllm-result.ts";
+import { join } from "node:path";
 import { runCli } from "./helpers/cli.ts";
 
 describe("the command line: unknown options", () => {
@@ -170,4 +171,34 @@ describe("the vLLM result: reshaped, nothing computed", () => {
     expect(vllmResultFilename(input, 1)).toBe("vllm-infqps-concurrency2-model-7b-20250131-142501.json");
     expect(vllmResultFilename({ ...input, requestRate: 4, maxConcurrency: null }, 1)).toBe("vllm-4.0qps-model-7b-20250131-142501.json");
   });
+});
+
+describe("history and compare --json", () => {
+  test("the runs and the point-by-point comparison as JSON, read from history.db", async () => {
+    const { RunHistory } = await import("../src/archive/history.ts");
+    const { tempDir } = await import("./helpers/cli.ts");
+    const dir = tempDir();
+    const history = RunHistory.open(dir, { create: true })!;
+    const base = { dir: "/tmp/x", backend: "vllm", model: "m", model_size: 7, tp: 1, mode: "", dataset: "d.json", points_planned: 1, llmbench_version: "0", host: "h", pid: null, pid_start: null };
+    for (const [index, qps] of [[0, 10], [1, 12]] as const) {
+      const id = history.beginRun({ ...base, name: `2025-01-0${index + 1}/120000_vllm_m`, started_at: `2025-01-0${index + 1}T12:00:00.000Z` });
+      history.recordPoint(id, { index: 0, point: { kind: "clients", clients: 4, rampUpS: 0 }, key: "clients=4", folder: "01", status: "done", reason: null, row: { qps, o_tps: qps * 100, mean_ttft: 50 }, summary: null });
+      history.finishRun(id, { ended_at: `2025-01-0${index + 1}T12:01:00.000Z`, status: "completed", exit_code: 0, reason: null });
+    }
+    history.close();
+    const listed = await runCli(["history", "--json", "--output-dir", dir]);
+    expect(listed.exitCode).toBe(0);
+    const runs = JSON.parse(listed.stdout);
+    expect(runs.map((run: { id: number; best_o_tps: number; status: string }) => [run.id, run.best_o_tps, run.status])).toEqual([[2, 1200, "completed"], [1, 1000, "completed"]]);
+    const compared = await runCli(["compare", "1", "latest", "--json", "--output-dir", dir]);
+    expect(compared.exitCode).toBe(0);
+    const comparison = JSON.parse(compared.stdout);
+    expect(comparison.a.id).toBe(1);
+    expect(comparison.b.id).toBe(2);
+    expect(comparison.points[0].point).toBe("clients=4");
+    expect(comparison.points[0].metrics.qps).toEqual({ a: 10, b: 12, change_percent: expect.closeTo(20, 9) as unknown as number });
+    expect(comparison.points[0].metrics.p99_ttft).toEqual({ a: null, b: null, change_percent: null });
+    const empty = await runCli(["history", "--json", "--output-dir", join(dir, "none")]);
+    expect(empty.stdout.trim()).toBe("[]");
+  }, 30_000);
 });

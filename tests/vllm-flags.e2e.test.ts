@@ -165,3 +165,22 @@ describe("vllm bench serve's flags: --dataset-name random … --save-result --sa
     expect(saved).not.toHaveProperty("p99_e2el_ms"); // nor its default metrics
   }, 60_000);
 });
+
+describe("records carry the server's request id", () => {
+  test("the OpenAI backends keep each stream's id", async () => {
+    const dir = tempDir();
+    const mock = await startMock(["--protocol", "vllm,openai-chat", "--ttft-ms", "2", "--itl-ms", "1"]);
+    try {
+      for (const backend of ["vllm", "openai-chat"]) {
+        const run = await runCli(["run", "--backend", backend, "--base-url", mock.urls[backend]!, "--model", "mock-model", "--dataset-path", DATASET, "--num-requests", "5", "--output-len", "3", "--no-progress", "--result-dir", join(dir, backend)]);
+        expect(run.exitCode).toBe(0);
+        const ids = (await readJsonl<{ request_id: string }>(join(dir, backend, "requests.jsonl"))).map((r) => r.request_id);
+        expect(ids.length).toBe(5);
+        expect(new Set(ids).size).toBe(5);
+        for (const id of ids) expect(id).toMatch(/^(cmpl|chatcmpl)-\w+/);
+      }
+    } finally {
+      await mock.stop();
+    }
+  }, 60_000);
+});

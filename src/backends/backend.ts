@@ -36,6 +36,8 @@ export interface GenerationOutcome {
   finishReason: string | null;
   /** The answer's text as streamed (multi-turn conversations send it back as history). */
   text: string;
+  /** The server's id of the request where its stream gives one (OpenAI: the chunks' `id`). */
+  requestId?: string | null;
 }
 
 export interface Backend {

@@ -36,4 +36,6 @@ export interface RequestRecord {
   /** `[offset from send in ms, tokens carried]` for every token-carrying stream event. */
   events: Array<[number, number]>;
   finish_reason: string | null;
+  /** The server's id of the request, where it gives one (OpenAI `id`). */
+  request_id?: string | null;
 }

@@ -39,6 +39,7 @@ export async function measureRequest(
   let serverOutTokens: number | null = null;
   let serverInTokens: number | null = null;
   let finishReason: string | null = null;
+  let requestId: string | null = null;
   try {
     const outcome = await backend.generate(
       request,
@@ -51,6 +52,7 @@ export async function measureRequest(
     );
     ({ error, serverOutTokens, finishReason, text } = outcome);
     serverInTokens = outcome.serverPromptTokens;
+    requestId = outcome.requestId ?? null;
   } catch (thrown) {
     error = signal.aborted ? reasonText(signal.reason) : `client error: ${(thrown as Error)?.message ?? thrown}`;
   }
@@ -82,6 +84,7 @@ export async function measureRequest(
       done_ms: doneMs,
       events,
       finish_reason: finishReason,
+      request_id: requestId,
     },
   };
 }
