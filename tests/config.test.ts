@@ -92,7 +92,7 @@ describe("resolving a config", () => {
       "servers.vllm.launch.readyTimeoutS: expected a number > 0, got -1",
       'servers.ppl: is required: backend is "ppl", so servers.ppl must say how to reach it',
       'dataset.tokenizer: expected one of cl100k_base, o200k_base, got "llama"',
-      "sweep.stopTime: unknown field (did you mean stopTimeS?); known fields: clients, rates, numRequests, stopTimeS, rampUpS, drainTimeoutS, requestTimeoutS, seed, turns",
+      "sweep.stopTime: unknown field (did you mean stopTimeS?); known fields: clients, rates, numRequests, stopTimeS, rampUpS, drainTimeoutS, requestTimeoutS, seed, turns, metricPercentiles, thresholds",
       "sweep.clients[1]: expected a positive integer, got -4",
     ]);
   });
@@ -163,6 +163,7 @@ describe("the config meets the point runner", () => {
     expect(pointSpecFor(config, config.sweep.points[1]!)).toEqual({
       numClients: 5, rampUpTimeS: 0.5, requestRate: null, burstiness: 1, maxConcurrency: null, stopTimeS: 300, numRequests: 1024,
       drainTimeoutS: 60, requestTimeoutS: 600, seed: 0, numTurns: 1, thinkTimeS: 0, warmupRequests: 0, goodput: null, serverGauges: true,
+      percentiles: [], thresholds: [],
     });
     expect(unsupportedSettings(config)).toEqual([]);
   });
