@@ -10,7 +10,9 @@ import { registerReport } from "./commands/report.ts";
 import { registerRun } from "./commands/run.ts";
 import { registerServer } from "./commands/server.ts";
 import { registerSweep } from "./commands/sweep.ts";
+import { checkOptions, joinGoodputValues, spellingsOf } from "./config/argv-check.ts";
 import { joinNegativeValues } from "./config/negative-values.ts";
+import { groupHelp } from "./commands/help-groups.ts";
 import { UsageError } from "./config/usage-error.ts";
 import { guardConsole } from "./records/scrub.ts";
 import { runWatchdog, WATCHDOG_ARG } from "./server/watchdog.ts";
@@ -27,11 +29,25 @@ registerMock(cli);
 registerProbe(cli);
 registerDoctor(cli);
 registerReport(cli);
-cli.help();
+cli.help((sections) => groupHelp(cli.matchedCommand?.name ?? "", sections));
 cli.version(VERSION).outputVersion = () => console.log(versionLine());
 
+/** Every option the command does not declare is reported at once, as typed, before cac parses (it would name one, camel-cased). */
+function checkArgv(args: string[]): void {
+  const name = args.find((arg) => !arg.startsWith("-")) ?? "";
+  const command = cli.commands.find((c) => c.name === name || c.aliasNames.includes(name));
+  const global = cli.globalCommand.options.flatMap((option) => spellingsOf(option.rawName));
+  if (!command) {
+    if (name === "") checkOptions("", args, global);
+    return;
+  }
+  checkOptions(command.name, args, [...global, ...command.options.flatMap((option) => spellingsOf(option.rawName))]);
+}
+
 try {
-  cli.parse(joinNegativeValues(process.argv), { run: false });
+  const argv = joinGoodputValues(joinNegativeValues(process.argv));
+  checkArgv(argv.slice(2));
+  cli.parse(argv, { run: false });
   if (!cli.matchedCommand) {
     if (cli.args.length > 0) throw new UsageError(`unknown command "${cli.args[0]}"; see llmbench --help`);
     if (!cli.options.help && !cli.options.version) cli.outputHelp();

@@ -47,7 +47,7 @@ describe("resolving a config", () => {
     expect(config.launch!.cwd).toBe("/configs");
     expect(config.launch!.readyTimeoutS).toBe(600);
     expect(config.launch!.stopGraceS).toBe(10);
-    expect(config.server).toEqual({ url: "http://127.0.0.1:8000", apiKeyEnv: "OPENAI_API_KEY", insecure: false });
+    expect(config.server).toEqual({ url: "http://127.0.0.1:8000", apiKeyEnv: "OPENAI_API_KEY", insecure: false, extraBody: null, headers: {} });
     expect(config.outputDir).toBe("/configs/result");
     // ramp-up defaults to clients × 0.1 s, as the seed's
     expect(config.sweep.points).toEqual([
@@ -92,7 +92,7 @@ describe("resolving a config", () => {
       "servers.vllm.launch.readyTimeoutS: expected a number > 0, got -1",
       'servers.ppl: is required: backend is "ppl", so servers.ppl must say how to reach it',
       'dataset.tokenizer: expected one of cl100k_base, o200k_base, got "llama"',
-      "sweep.stopTime: unknown field (did you mean stopTimeS?); known fields: clients, rates, numRequests, stopTimeS, rampUpS, drainTimeoutS, requestTimeoutS, seed, turns",
+      "sweep.stopTime: unknown field (did you mean stopTimeS?); known fields: clients, rates, numRequests, stopTimeS, rampUpS, drainTimeoutS, requestTimeoutS, seed, turns, metricPercentiles, thresholds",
       "sweep.clients[1]: expected a positive integer, got -4",
     ]);
   });
@@ -163,6 +163,7 @@ describe("the config meets the point runner", () => {
     expect(pointSpecFor(config, config.sweep.points[1]!)).toEqual({
       numClients: 5, rampUpTimeS: 0.5, requestRate: null, burstiness: 1, maxConcurrency: null, stopTimeS: 300, numRequests: 1024,
       drainTimeoutS: 60, requestTimeoutS: 600, seed: 0, numTurns: 1, thinkTimeS: 0, warmupRequests: 0, goodput: null, serverGauges: true,
+      percentiles: [], thresholds: [],
     });
     expect(unsupportedSettings(config)).toEqual([]);
   });

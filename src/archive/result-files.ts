@@ -2,7 +2,7 @@ import { accessSync, constants, mkdirSync, renameSync, statSync, writeFileSync }
 import { dirname, join, resolve } from "node:path";
 import { UsageError } from "../config/usage-error.ts";
 import { scrub } from "../records/scrub.ts";
-import { csvHeader, csvLine } from "../report/csv.ts";
+import { columnsOf, csvHeader, csvLine } from "../report/csv.ts";
 import type { Row } from "../report/seed-columns.ts";
 
 /** `result/<YYYY-MM-DD>/<HHMMSS>_<backend>_<model>/`, in local time, with names safe for any file system. */
@@ -60,5 +60,5 @@ export function writeFileAtomic(path: string, content: string): void {
 
 export function writeSummaryFiles(dir: string, summaryObject: Record<string, unknown>, rows: Row[]): void {
   writeFileAtomic(join(dir, "summary.json"), JSON.stringify(summaryObject, null, 2) + "\n");
-  writeFileAtomic(join(dir, "summary.csv"), csvHeader() + rows.map((row) => csvLine(row)).join(""));
+  writeFileAtomic(join(dir, "summary.csv"), csvHeader(columnsOf(rows[0])) + rows.map((row) => csvLine(row, columnsOf(rows[0]))).join(""));
 }

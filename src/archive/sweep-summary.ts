@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { SweepPoint } from "../config/bench-config.ts";
 import type { Summary } from "../metrics/summarize.ts";
 import { CSV_COLUMNS, csvHeader, csvLine } from "../report/csv.ts";
-import type { Row } from "../report/seed-columns.ts";
+import { isPercentileColumn, type Row } from "../report/seed-columns.ts";
 import { writeFileAtomic } from "./result-files.ts";
 
 /** What a sweep knows about one of its points once it is over (or was never started). */
@@ -31,10 +31,11 @@ export const SWEEP_CSV_COLUMNS: readonly string[] = [...CSV_COLUMNS, "point_stat
  * reader (or a crash) never sees half of one.
  */
 export function writeSweepSummary(dir: string, context: Record<string, unknown>, outcomes: readonly PointOutcome[]): void {
-  const rows = outcomes
-    .filter((outcome) => outcome.row !== null)
-    .map((outcome) => csvLine({ ...outcome.row!, point_status: outcome.status === "done" ? "done" : `${outcome.status}: ${outcome.reason}` }, SWEEP_CSV_COLUMNS));
-  writeFileAtomic(join(dir, "summary.csv"), csvHeader(SWEEP_CSV_COLUMNS) + rows.join(""));
+  const ran = outcomes.filter((outcome) => outcome.row !== null);
+  const chosen = ran.length > 0 ? Object.keys(ran[0]!.row!).filter(isPercentileColumn) : []; // --metric-percentiles, after the fixed columns
+  const columns = [...SWEEP_CSV_COLUMNS, ...chosen];
+  const rows = ran.map((outcome) => csvLine({ ...outcome.row!, point_status: outcome.status === "done" ? "done" : `${outcome.status}: ${outcome.reason}` }, columns));
+  writeFileAtomic(join(dir, "summary.csv"), csvHeader(columns) + rows.join(""));
   const points = outcomes.map((outcome) => ({
     point: outcome.key,
     folder: outcome.folder,

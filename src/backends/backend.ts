@@ -40,6 +40,8 @@ export interface GenerationOutcome {
   finishReason: string | null;
   /** The answer's content as streamed, never its thinking (multi-turn conversations send it back as history). */
   text: string;
+  /** The server's id of the request where its stream gives one (OpenAI: the chunks' `id`). */
+  requestId?: string | null;
 }
 
 export interface Backend {
@@ -82,6 +84,10 @@ export interface BackendOptions {
   pplProto?: "v1" | "v2";
   /** The model thinks inside `<think>…</think>` in its content (served without a reasoning parser): count that as thinking. */
   thinkTags?: boolean;
+  /** Merged into every request body of the HTTP backends (--extra-body), objects field by field. */
+  extraBody?: Record<string, unknown> | null;
+  /** Sent with every request of the HTTP backends (--header). */
+  headers?: Record<string, string>;
 }
 
 /** One entry of the registry: how to build a backend and what its flags default to. */

@@ -94,14 +94,15 @@ export function httpBackend(spec: HttpBackendSpec): BackendDefinition {
     create(options) {
       const base = baseOf(options);
       const endpoint = new URL(`${base}${spec.path}`);
-      const headers = requestHeaders(options);
+      const headers = { ...requestHeaders(options), ...options.headers };
+      const extraBody = options.extraBody ?? null;
       const generate: Backend["generate"] = (request, onTokens, signal, onRawEvent) =>
         generateOverHttp(
           {
             endpoint,
             headers,
             insecure: options.insecure,
-            body: spec.body(request, options),
+            body: extraBody === null ? spec.body(request, options) : mergeBody(spec.body(request, options), extraBody),
             parser: spec.parser?.(),
             decoder: spec.decoder,
             closeIsComplete: spec.closeIsComplete,
@@ -124,6 +125,18 @@ export function httpBackend(spec: HttpBackendSpec): BackendDefinition {
       return { name: spec.name, generate, checkHealth, readGauges };
     },
   };
+}
+
+/** The protocol's body with the user's extra fields written in; nested objects (sampling_params, parameters) merge field by field. */
+export function mergeBody(body: unknown, extra: Record<string, unknown>): unknown {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return body;
+  const merged: Record<string, unknown> = { ...(body as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(extra)) {
+    const own = merged[key];
+    const bothObjects = typeof own === "object" && own !== null && !Array.isArray(own) && typeof value === "object" && value !== null && !Array.isArray(value);
+    merged[key] = bothObjects ? mergeBody(own, value as Record<string, unknown>) : value;
+  }
+  return merged;
 }
 
 /** The first of each gauge's known names that the server exposes; null when it exposes none. */

@@ -45,6 +45,7 @@ export function openAiDecoder(state: StreamState, read: ChoiceReader): EventDeco
     }
     const chunk = state.json(payload);
     if (chunk === null || state.failOnServerError(chunk)) return;
+    if (state.outcome.requestId == null && typeof chunk.id === "string") state.outcome.requestId = chunk.id; // once, from the first chunk
     const usage = objectOf(chunk.usage);
     const completionTokens = numberOf(usage?.completion_tokens);
     const promptTokens = numberOf(usage?.prompt_tokens);

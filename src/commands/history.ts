@@ -9,21 +9,27 @@ import { isProcessAlive } from "../server/process-group.ts";
 import * as flag from "../config/flag-values.ts";
 import type { RawFlags } from "../config/run-options.ts";
 import { UsageError } from "../config/usage-error.ts";
-import { formatComparison, formatRunList } from "../report/history-report.ts";
+import { comparisonData, formatComparison, formatRunList } from "../report/history-report.ts";
 
 export function registerHistory(cli: CAC): void {
   cli
     .command("history", "List past sweeps recorded in <output-dir>/history.db, newest first")
     .option("--output-dir <dir>", "The archive's root", { default: "result" })
     .option("--limit <n>", "How many runs to list", { default: 20 })
+    .option("--json", "Print the runs as a JSON array instead of a table")
     .action((flags: RawFlags) => {
       const limit = flag.positiveInteger("--limit", flags.limit, 20)!;
-      const history = openExisting(flags);
-      if (!history) return;
+      const json = flags.json === true;
+      const history = RunHistory.open(outputDir(flags), { create: false });
+      if (!history) {
+        console.log(json ? "[]" : `no runs recorded in ${RunHistory.path(outputDir(flags))} yet`);
+        return;
+      }
       try {
         markAbandoned(history);
         const runs = history.listRuns(limit);
-        console.log(runs.length > 0 ? formatRunList(runs) : `no runs recorded in ${RunHistory.path(outputDir(flags))} yet`);
+        if (json) console.log(JSON.stringify(runs, null, 2));
+        else console.log(runs.length > 0 ? formatRunList(runs) : `no runs recorded in ${RunHistory.path(outputDir(flags))} yet`);
       } finally {
         history.close();
       }
@@ -32,8 +38,9 @@ export function registerHistory(cli: CAC): void {
   cli
     .command("compare <runA> <runB>", "Point by point, how run B's main metrics changed from run A's (runs by # in llmbench history, name, or latest)")
     .option("--output-dir <dir>", "The archive's root", { default: "result" })
+    .option("--json", "Print the comparison as JSON (both runs; per point each metric's A, B and change in percent)")
     .action((runA: string, runB: string, flags: RawFlags) => {
-      const history = openExisting(flags);
+      const history = RunHistory.open(outputDir(flags), { create: false });
       if (!history) throw new UsageError(`no run history in ${RunHistory.path(outputDir(flags))}: run llmbench sweep first`);
       try {
         markAbandoned(history);
@@ -44,7 +51,9 @@ export function registerHistory(cli: CAC): void {
         };
         const a = find(runA);
         const b = find(runB);
-        console.log(formatComparison(a, b, history.pointsOf(a.id), history.pointsOf(b.id)));
+        const pointsA = history.pointsOf(a.id);
+        const pointsB = history.pointsOf(b.id);
+        console.log(flags.json === true ? JSON.stringify(comparisonData(a, b, pointsA, pointsB), null, 2) : formatComparison(a, b, pointsA, pointsB));
       } finally {
         history.close();
       }
@@ -77,10 +86,4 @@ function onAborted(run: RunEntry, reason: string): void {
 
 function outputDir(flags: RawFlags): string {
   return resolve(flag.text("--output-dir", flags.outputDir, "result"));
-}
-
-function openExisting(flags: RawFlags): RunHistory | null {
-  const history = RunHistory.open(outputDir(flags), { create: false });
-  if (!history) console.log(`no runs recorded in ${RunHistory.path(outputDir(flags))} yet`);
-  return history;
 }

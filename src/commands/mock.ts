@@ -28,6 +28,7 @@ export function registerMock(cli: CAC): void {
     .option("--reasoning-field <name>", "Where the thinking streams: reasoning (vLLM, default), reasoning_content (DeepSeek, SGLang, llama.cpp) or think-tags (<think>…</think> in the content)")
     .option("--tool-call-tokens <n>", "The last n tokens of every answer are a streamed tool call (openai-chat: delta.tool_calls)")
     .option("--no-chunk-usage", "vllm, openai-chat: usage only at the end, even when continuous_usage_stats is asked for (as OpenAI's and DeepSeek's APIs)")
+    .option("--request-log <file>", "Append each request's headers (not the key) and body fields (not the prompt) to this file")
     .action(async (flags: RawFlags) => {
       const options = parseMockOptions(flags);
       const apiKey = options.apiKeyEnv === null ? null : process.env[options.apiKeyEnv]!;
@@ -44,6 +45,7 @@ export function registerMock(cli: CAC): void {
           apiKey,
           faults: options.faults,
           logPrompts: options.logPrompts,
+          requestLogPath: options.requestLogPath,
         }).catch((error: Error) => {
           throw new UsageError(`--port: cannot listen on ${options.host}:${port} for protocol ${protocol} (${error.message})`);
         });

@@ -14,8 +14,17 @@ export function registerSweep(cli: CAC): void {
     .option("--num-requests <n>", "Request budget of each point")
     .option("--stop-time <s>", "Seconds after which each point starts no new request")
     .option("--output-dir <dir>", "Root of the archive, instead of the config's (default result)")
-    .option("--no-progress", "No live progress line")
     .option("--no-doctor", "Skip the host checks a sweep of 500+ connections runs first (llmbench doctor)")
+    .option("--num-prompts <n>", "vLLM's name of --num-requests")
+    .option("--seed <n>", "Seed of the per-user prompt sequences, instead of the config's")
+    .option("--metric-percentiles <list>", "Percentiles to report besides p90 and p99, e.g. 50,90,95,99,99.9 (sweep.metricPercentiles)")
+    .option("--threshold <expr>", "Pass/fail objective checked at every point, e.g. 'p99_ttft<2000' (repeatable; added to sweep.thresholds); any failure: exit code 3")
+    .option("--extra-body <json>", "JSON object merged into every request body (the server's extraBody)")
+    .option("--header <header>", "'Name: value' sent with every request (repeatable; the server's headers)")
+    .option("--temperature <t>", "Sampling temperature, written into the extra body")
+    .option("--top-p <p>", "Sampling top_p, written into the extra body")
+    .option("--top-k <k>", "Sampling top_k, written into the extra body")
+    .option("--no-progress", "Turn off the live progress line (shown by default)")
     .action(async (configPath: string | undefined, flags: RawFlags) => {
       if (!configPath) throw new UsageError("sweep needs a config file: llmbench sweep bench.config.ts");
       const config = await loadBenchConfig(configPath, parseSweepFlags(flags));

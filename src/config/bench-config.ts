@@ -5,6 +5,7 @@
  * Durations are in seconds and say so in their names (`stopTimeS`).
  */
 import type { TokenizerName } from "../dataset/tokenizer.ts";
+import type { Threshold } from "../report/thresholds.ts";
 
 export interface BenchConfig {
   /** The server protocol of this run: "vllm", "ppl", "lightllm", ... (one of `servers`). */
@@ -43,6 +44,10 @@ export interface ServerConfig {
   apiKeyEnv?: string;
   /** Accept any TLS certificate. */
   insecure?: boolean;
+  /** Merged into every request body (HTTP backends), as `--extra-body`; fields that set the output length or streaming are refused. */
+  extraBody?: Record<string, unknown>;
+  /** Sent with every request (HTTP backends), as `--header`: { "X-Route": "pool-a" }. */
+  headers?: Record<string, string>;
 }
 
 export interface LaunchConfig {
@@ -97,6 +102,10 @@ export interface SweepConfig {
   seed?: number;
   /** User turns per conversation; default 1. */
   turns?: number;
+  /** Percentiles reported besides p90 and p99 in every output, as `--metric-percentiles`: [50, 95, 99.9]. */
+  metricPercentiles?: number[];
+  /** Checked at every point, as `--threshold`: ["p99_ttft<2000", "success_rate>=0.99"]; any failure makes the exit code 3. */
+  thresholds?: string[];
 }
 
 export interface OutputConfig {
@@ -132,6 +141,8 @@ export interface ResolvedBenchConfig {
     url: string;
     apiKeyEnv: string;
     insecure: boolean;
+    extraBody: Record<string, unknown> | null;
+    headers: Record<string, string>;
   };
   /** Null when the server is "already-running". */
   launch: ResolvedLaunch | null;
@@ -149,6 +160,8 @@ export interface ResolvedBenchConfig {
     requestTimeoutS: number;
     seed: number;
     turns: number;
+    metricPercentiles: number[];
+    thresholds: Threshold[];
   };
   outputDir: string;
 }

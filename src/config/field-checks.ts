@@ -37,9 +37,39 @@ export function isPlainObject(value: unknown): value is Fields {
 export function checkKnownFields(problems: FieldProblems, path: string, object: Fields, known: readonly string[]): void {
   for (const key of Object.keys(object)) {
     if (known.includes(key)) continue;
-    const near = known.find((name) => name.toLowerCase().startsWith(key.toLowerCase()) || key.toLowerCase().startsWith(name.toLowerCase()));
+    const near = nearestName(key, known);
     problems.add(join(path, key), `unknown field${near ? ` (did you mean ${near}?)` : ""}; known fields: ${known.join(", ")}`);
   }
+}
+
+/** The known name a mistyped one most likely meant: one is a prefix of the other, or a few edits apart; null when none is obvious. */
+export function nearestName(typed: string, known: readonly string[]): string | null {
+  const key = typed.toLowerCase();
+  const completed = known.find((name) => name.toLowerCase().startsWith(key));
+  if (completed !== undefined) return completed;
+  let best: string | null = null;
+  let bestDistance = Math.max(2, Math.floor(key.length / 4)) + 1;
+  for (const name of known) {
+    const distance = editDistance(key, name.toLowerCase());
+    if (distance < bestDistance) {
+      best = name;
+      bestDistance = distance;
+    }
+  }
+  return best ?? known.find((name) => key.startsWith(name.toLowerCase())) ?? null;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 export function join(path: string, key: string | number): string {

@@ -9,8 +9,10 @@ export function parseGoodput(flag: string, value: unknown): GoodputSlo | null {
   const expected = `expected metric:ms pairs such as ttft:200,tpot:50,e2e:5000`;
   if (typeof value !== "string") throw new UsageError(`${flag}: ${expected}, got ${JSON.stringify(value)}`);
   const slo: GoodputSlo = {};
-  for (const part of value.split(",")) {
-    const [name, ms, extra] = part.split(":").map((piece) => piece.trim());
+  // vLLM writes `ttft:200 tpot:50 e2el:5000`: spaces separate too, and e2el is e2e.
+  for (const part of value.trim().split(/[\s,]+/)) {
+    const [given, ms, extra] = part.split(":").map((piece) => piece.trim());
+    const name = given === "e2el" ? "e2e" : given;
     if (!(METRICS as readonly string[]).includes(name ?? "") || ms === undefined || extra !== undefined) {
       throw new UsageError(`${flag}: ${expected}, got "${part}"`);
     }

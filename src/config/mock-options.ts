@@ -20,6 +20,7 @@ export interface MockOptions {
   apiKeyEnv: string | null;
   faults: MockFaults;
   logPrompts: boolean;
+  requestLogPath: string | null;
 }
 
 export function parseMockOptions(raw: RawFlags): MockOptions {
@@ -61,6 +62,7 @@ export function parseMockOptions(raw: RawFlags): MockOptions {
       ...(output === null ? {} : { output }),
     },
     logPrompts: raw.logPrompts === true,
+    requestLogPath: raw.requestLog === undefined ? null : flag.text("--request-log", raw.requestLog),
   };
 }
 

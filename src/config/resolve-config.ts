@@ -14,14 +14,15 @@ import {
 import { checkNumber, describeValue, FieldProblems, FieldReader, isPlainObject, join } from "./field-checks.ts";
 import { DEFAULT_DRAIN_TIMEOUT_S, DEFAULT_REQUEST_TIMEOUT_S } from "./run-options.ts";
 import { UsageError } from "./usage-error.ts";
+import { parseExtraBody, parseHeaders, parsePercentiles, parseThresholds } from "./knob-flags.ts";
 
 const TOP_FIELDS = ["backend", "model", "servers", "dataset", "sweep", "output"] as const;
 const MODEL_FIELDS = ["tag", "sizeB", "tp", "mode", "path", "tokenizerPath", "name"] as const;
-const SERVER_FIELDS = ["url", "launch", "apiKeyEnv", "insecure"] as const;
+const SERVER_FIELDS = ["url", "launch", "apiKeyEnv", "insecure", "extraBody", "headers"] as const;
 const LAUNCH_FIELDS = ["command", "env", "cwd", "readyTimeoutS", "stopGraceS"] as const;
 const DATASET_FIELDS = ["path", "tokenizer", "outputLen", "systemPrompt"] as const;
 const SYSTEM_PROMPT_FIELDS = ["enabled", "path"] as const;
-const SWEEP_FIELDS = ["clients", "rates", "numRequests", "stopTimeS", "rampUpS", "drainTimeoutS", "requestTimeoutS", "seed", "turns"] as const;
+const SWEEP_FIELDS = ["clients", "rates", "numRequests", "stopTimeS", "rampUpS", "drainTimeoutS", "requestTimeoutS", "seed", "turns", "metricPercentiles", "thresholds"] as const;
 const OUTPUT_FIELDS = ["dir"] as const;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -59,7 +60,7 @@ export function resolveConfig(raw: unknown, configPath: string, knownBackends: r
     configPath,
     backend,
     model,
-    server: { url: server.url, apiKeyEnv: server.apiKeyEnv, insecure: server.insecure },
+    server: { url: server.url, apiKeyEnv: server.apiKeyEnv, insecure: server.insecure, extraBody: server.extraBody, headers: server.headers },
     dataset,
     sweep,
     outputDir,
@@ -90,6 +91,8 @@ interface ServerFields {
   url: string;
   apiKeyEnv: string;
   insecure: boolean;
+  extraBody: Record<string, unknown> | null;
+  headers: Record<string, string>;
   /** null for "already-running"; the unresolved launch section otherwise. */
   launch: FieldReader | null;
 }
@@ -127,8 +130,24 @@ function readServer(entry: FieldReader): ServerFields | undefined {
   else if (isPlainObject(rawLaunch)) launch = entry.section("launch", true)!;
   else entry.problems.expected(entry.at("launch"), `{ command: [...] } or "already-running"`, rawLaunch);
   if (launch) checkLaunchShape(launch);
-  if (url === undefined || apiKeyEnv === undefined || insecure === undefined || launch === undefined) return undefined;
-  return { url: url.replace(/\/+$/, ""), apiKeyEnv, insecure, launch };
+  const extraBody = knob(entry.problems, () => parseExtraBody(entry.at("extraBody"), entry.object.extraBody));
+  const rawHeaders = entry.object.headers;
+  if (rawHeaders !== undefined && !isPlainObject(rawHeaders)) entry.problems.expected(entry.at("headers"), `an object of header names and values ({ "X-Route": "a" })`, rawHeaders);
+  const headerLines = isPlainObject(rawHeaders) ? Object.entries(rawHeaders).map(([name, value]) => `${name}: ${typeof value === "string" ? value : JSON.stringify(value)}`) : [];
+  const headers = knob(entry.problems, () => parseHeaders(entry.at("headers"), headerLines));
+  if (url === undefined || apiKeyEnv === undefined || insecure === undefined || launch === undefined || extraBody === undefined || headers === undefined) return undefined;
+  return { url: url.replace(/\/+$/, ""), apiKeyEnv, insecure, launch, extraBody, headers };
+}
+
+/** A knob read by the flags' own parser: its UsageError (which names the field) becomes one of the config's problems. */
+function knob<T>(problems: FieldProblems, read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    problems.list.push(error.message);
+    return undefined;
+  }
 }
 
 function isServerUrl(url: string): boolean {
@@ -268,10 +287,19 @@ function readSweep(top: FieldReader): ResolvedBenchConfig["sweep"] | undefined {
   const requestTimeoutS = sweep.number("requestTimeoutS", "positive number", DEFAULT_REQUEST_TIMEOUT_S);
   const seed = sweep.number("seed", "non-negative integer", 0);
   const turns = sweep.number("turns", "positive integer", 1);
+  const rawPercentiles = sweep.object.metricPercentiles;
+  if (rawPercentiles !== undefined && !Array.isArray(rawPercentiles)) problems.expected(sweep.at("metricPercentiles"), "a list of percentiles such as [50, 95, 99.9]", rawPercentiles);
+  const metricPercentiles = Array.isArray(rawPercentiles) ? knob(problems, () => parsePercentiles(sweep.at("metricPercentiles"), rawPercentiles)) : [];
+  const rawThresholds = sweep.object.thresholds;
+  if (rawThresholds !== undefined && (!Array.isArray(rawThresholds) || rawThresholds.some((t) => typeof t !== "string"))) {
+    problems.expected(sweep.at("thresholds"), `a list of strings such as ["p99_ttft<2000", "success_rate>=0.99"]`, rawThresholds);
+  }
+  const thresholds = Array.isArray(rawThresholds) ? knob(problems, () => parseThresholds(sweep.at("thresholds"), rawThresholds.filter((t) => typeof t === "string"))) : [];
   if (!points || numRequests === undefined || stopTimeS === undefined || drainTimeoutS == null || requestTimeoutS == null || seed == null || turns == null) {
     return undefined;
   }
-  return { points, numRequests, stopTimeS, drainTimeoutS, requestTimeoutS, seed, turns };
+  if (metricPercentiles === undefined || thresholds === undefined) return undefined;
+  return { points, numRequests, stopTimeS, drainTimeoutS, requestTimeoutS, seed, turns, metricPercentiles, thresholds };
 }
 
 /** The ramp-up of a point with `clients` users: fixed, computed by the config, or clients × 0.1 s. */

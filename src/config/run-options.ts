@@ -5,6 +5,27 @@ import type { PointSpec } from "../runner/point.ts";
 import type { TargetSpec } from "../runner/target.ts";
 import * as flag from "./flag-values.ts";
 import { parseGoodput } from "./goodput-flag.ts";
+import { parseExtraBody, parseHeaders, parsePercentileMetrics, parsePercentiles, parseThresholds, percentilesOfThresholds, type VllmMetric } from "./knob-flags.ts";
+import { translateVllmFlags } from "./vllm-flags.ts";
+import type { Threshold } from "../report/thresholds.ts";
+
+/** --save-result: a JSON file with vLLM's result keys. */
+export interface SaveResult {
+  /** Folder of the file; null: the run's result folder. */
+  dir: string | null;
+  /** null: vLLM's name, {backend}-{rate}qps[-concurrency{k}]-{model}-{date}.json. */
+  filename: string | null;
+  /** Per-request lists too (ttfts, itls, input_lens, output_lens, errors). */
+  detailed: boolean;
+  /** The metrics given statistics (vLLM's --percentile-metrics). */
+  metrics: VllmMetric[];
+  /** The percentiles given (vLLM's --metric-percentiles, default 99). */
+  percentiles: number[];
+}
+
+/** Sampling fields sent by the OpenAI backends (vLLM's --temperature, --top-p, --top-k). */
+const SAMPLING_FLAGS = [["temperature", "--temperature", "temperature"], ["topP", "--top-p", "top_p"], ["topK", "--top-k", "top_k"]] as const;
+const SAMPLING_BACKENDS = ["vllm", "openai-chat"];
 
 /** Everything one `llmbench run` needs, validated. */
 export interface RunOptions extends TargetSpec, PointSpec, BackendFlags {
@@ -14,6 +35,8 @@ export interface RunOptions extends TargetSpec, PointSpec, BackendFlags {
   tp: number;
   mode: string;
   progress: boolean;
+  thresholds: Threshold[];
+  saveResult: SaveResult | null;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_S = 600;
@@ -28,7 +51,8 @@ function requestRate(value: unknown): number | null {
   return flag.positiveNumber("--request-rate", value, 1);
 }
 
-export function parseRunOptions(raw: RawFlags): RunOptions {
+export function parseRunOptions(input: RawFlags): RunOptions {
+  const raw = translateVllmFlags(input);
   const rate = requestRate(raw.requestRate);
   if (rate !== null && raw.numClients !== undefined) {
     throw new UsageError("--request-rate and --num-clients are two different workloads: give one (cap a rate with --max-concurrency)");
@@ -64,8 +88,37 @@ export function parseRunOptions(raw: RawFlags): RunOptions {
     throw new UsageError(`--tokenizer: expected ${TOKENIZER_NAMES.join(" or ")}, or a path to a model's tokenizer.json, got "${tokenizer}"`);
   }
 
+  const backendFlags = parseBackendFlags(raw);
+  const thresholds = parseThresholds("--threshold", raw.threshold);
+  const chosenPercentiles = parsePercentiles("--metric-percentiles", raw.metricPercentiles);
+  const saving = raw.saveResult === true || raw.saveDetailed === true || raw.resultFilename !== undefined;
+  if (raw.percentileMetrics !== undefined && !saving) throw new UsageError("--percentile-metrics chooses the metrics of --save-result's JSON: add --save-result");
+  const saveResult: SaveResult | null = saving
+    ? {
+        dir: null,
+        filename: raw.resultFilename === undefined ? null : flag.text("--result-filename", raw.resultFilename),
+        detailed: raw.saveDetailed === true,
+        metrics: parsePercentileMetrics("--percentile-metrics", raw.percentileMetrics),
+        percentiles: chosenPercentiles.length > 0 ? chosenPercentiles : [99],
+      }
+    : null;
+  if (saveResult?.filename && /[/\\]/.test(saveResult.filename)) throw new UsageError(`--result-filename: expected a file name (the folder is --result-dir), got "${saveResult.filename}"`);
+  let extraBody = parseExtraBody("--extra-body", raw.extraBody);
+  for (const [key, name, field] of SAMPLING_FLAGS) {
+    if (raw[key] === undefined) continue;
+    if (!SAMPLING_BACKENDS.includes(backendFlags.backend)) throw new UsageError(`${name} is sent by the OpenAI backends (${SAMPLING_BACKENDS.join(", ")}); for --backend ${backendFlags.backend} put it in --extra-body where its protocol takes it`);
+    const value = key === "topK" ? flag.positiveInteger(name, raw[key]) : flag.nonNegativeNumber(name, raw[key], 0);
+    if (extraBody && field in extraBody) throw new UsageError(`${name} and --extra-body's "${field}" say the same thing: give one`);
+    extraBody = { ...extraBody, [field]: value };
+  }
+
   return {
-    ...parseBackendFlags(raw),
+    ...backendFlags,
+    extraBody,
+    headers: parseHeaders("--header", raw.header),
+    percentiles: [...new Set([...chosenPercentiles, ...(saveResult?.percentiles ?? []), ...percentilesOfThresholds(thresholds)])],
+    thresholds,
+    saveResult,
     model: flag.text("--model", raw.model),
     dataset: synthetic ? "synthetic" : "file",
     datasetPath: synthetic ? null : flag.text("--dataset-path", raw.datasetPath),
@@ -75,6 +128,7 @@ export function parseRunOptions(raw: RawFlags): RunOptions {
           inputLenStd: flag.nonNegativeNumber("--input-len-std", raw.inputLenStd, 0),
           outputLenStd: flag.nonNegativeNumber("--output-len-std", raw.outputLenStd, 0),
           prefixLen: flag.nonNegativeInteger("--prefix-len", raw.prefixLen, 0),
+          rangeRatio: typeof raw.lengthRangeRatio === "number" ? raw.lengthRangeRatio : 0,
         }
       : null,
     minInputLen: flag.positiveInteger("--min-input-len", raw.minInputLen, null),

@@ -3,6 +3,7 @@ import { isPlainObject } from "./field-checks.ts";
 import * as flag from "./flag-values.ts";
 import type { RawFlags } from "./run-options.ts";
 import { UsageError } from "./usage-error.ts";
+import { parseExtraBody, parseHeaders, parsePercentiles, parseThresholds } from "./knob-flags.ts";
 
 /** Flags that change a config for one run without editing it. */
 export interface SweepOverrides {
@@ -12,14 +13,39 @@ export interface SweepOverrides {
   stopTimeS?: number;
   /** Absolute: relative to where llmbench was started, not to the config. */
   outputDir?: string;
+  seed?: number;
+  metricPercentiles?: number[];
+  /** As typed (`p99_ttft<2000`): the config's checker reads them with the config's own. */
+  thresholds?: string[];
+  /** --extra-body, with --temperature/--top-p/--top-k written in. */
+  extraBody?: Record<string, unknown>;
+  headers?: Record<string, string>;
 }
+
+const SAMPLING = [["temperature", "--temperature", "temperature"], ["topP", "--top-p", "top_p"], ["topK", "--top-k", "top_k"]] as const;
 
 export function parseSweepFlags(raw: RawFlags): SweepOverrides {
   const overrides: SweepOverrides = {};
   if (raw.clients !== undefined && raw.rates !== undefined) throw new UsageError("give --clients or --rates, not both");
   if (raw.clients !== undefined) overrides.clients = numberList("--clients", raw.clients, (name, item) => flag.positiveInteger(name, item));
   if (raw.rates !== undefined) overrides.rates = numberList("--rates", raw.rates, (name, item) => flag.positiveNumber(name, item, 0));
-  if (raw.numRequests !== undefined) overrides.numRequests = flag.positiveInteger("--num-requests", raw.numRequests);
+  if (raw.numRequests !== undefined && raw.numPrompts !== undefined) throw new UsageError("--num-requests and --num-prompts (vLLM's name) are one setting: give one");
+  const budget = raw.numRequests ?? raw.numPrompts;
+  if (budget !== undefined) overrides.numRequests = flag.positiveInteger(raw.numRequests !== undefined ? "--num-requests" : "--num-prompts", budget);
+  if (raw.seed !== undefined) overrides.seed = flag.nonNegativeInteger("--seed", raw.seed, 0);
+  if (raw.metricPercentiles !== undefined) overrides.metricPercentiles = parsePercentiles("--metric-percentiles", raw.metricPercentiles);
+  if (raw.threshold !== undefined) {
+    parseThresholds("--threshold", raw.threshold); // named by its flag when wrong
+    overrides.thresholds = [raw.threshold].flat().map(String);
+  }
+  let extraBody = parseExtraBody("--extra-body", raw.extraBody) ?? undefined;
+  for (const [key, name, field] of SAMPLING) {
+    if (raw[key] === undefined) continue;
+    const value = key === "topK" ? flag.positiveInteger(name, raw[key]) : flag.nonNegativeNumber(name, raw[key], 0);
+    extraBody = { ...extraBody, [field]: value };
+  }
+  if (extraBody !== undefined) overrides.extraBody = extraBody;
+  if (raw.header !== undefined) overrides.headers = parseHeaders("--header", raw.header);
   if (raw.stopTime !== undefined) overrides.stopTimeS = flag.positiveSeconds("--stop-time", raw.stopTime, 0);
   if (raw.outputDir !== undefined) overrides.outputDir = resolve(flag.text("--output-dir", raw.outputDir));
   return overrides;
@@ -48,7 +74,17 @@ export function applyOverrides(config: unknown, overrides: SweepOverrides): unkn
     }
     if (overrides.numRequests !== undefined) sweep.numRequests = overrides.numRequests;
     if (overrides.stopTimeS !== undefined) sweep.stopTimeS = overrides.stopTimeS;
+    if (overrides.seed !== undefined) sweep.seed = overrides.seed;
+    if (overrides.metricPercentiles !== undefined) sweep.metricPercentiles = overrides.metricPercentiles;
+    if (overrides.thresholds !== undefined) sweep.thresholds = [...(Array.isArray(sweep.thresholds) ? sweep.thresholds : []), ...overrides.thresholds];
     result.sweep = sweep;
+  }
+  const backend = typeof config.backend === "string" ? config.backend : null;
+  if ((overrides.extraBody || overrides.headers) && backend !== null && isPlainObject(config.servers) && isPlainObject(config.servers[backend])) {
+    const server: Record<string, unknown> = { ...config.servers[backend] };
+    if (overrides.extraBody) server.extraBody = { ...(isPlainObject(server.extraBody) ? server.extraBody : {}), ...overrides.extraBody };
+    if (overrides.headers) server.headers = { ...(isPlainObject(server.headers) ? server.headers : {}), ...overrides.headers };
+    result.servers = { ...config.servers, [backend]: server };
   }
   if (overrides.outputDir !== undefined) result.output = { ...(isPlainObject(config.output) ? config.output : {}), dir: overrides.outputDir };
   return result;

@@ -10,6 +10,8 @@ export interface SyntheticSpec {
   /** Tokens of a prefix shared by every prompt, before each prompt's own inputLen tokens. */
   prefixLen: number;
   seed: number;
+  /** vLLM's --random-range-ratio r: lengths uniform in [⌊L(1 − r)⌋, ⌈L(1 + r)⌉] instead of normal; 0 or absent: off. */
+  rangeRatio?: number;
 }
 
 // Common words that are one token each (with their leading space) in the GPT encodings; the
@@ -20,8 +22,13 @@ const WORDS = (
   "its then very out also first any work may after such these two over where most back way year still made"
 ).split(" ");
 
-/** A draw from a normal distribution, rounded and at least 1. */
-function drawLength(random: () => number, mean: number, std: number): number {
+/** A draw from a normal distribution, rounded and at least 1; uniform over mean × (1 ± rangeRatio) when that is given. */
+function drawLength(random: () => number, mean: number, std: number, rangeRatio = 0): number {
+  if (rangeRatio > 0) {
+    const low = Math.max(1, Math.floor(mean * (1 - rangeRatio)));
+    const high = Math.max(low, Math.ceil(mean * (1 + rangeRatio)));
+    return low + Math.floor(random() * (high - low + 1));
+  }
   if (std <= 0) return Math.max(1, Math.round(mean));
   const u = 1 - random();
   const v = random();
@@ -55,8 +62,8 @@ export function syntheticDataset(spec: SyntheticSpec, tokenizer: Tokenizer): Dat
     size: 1_000_000,
     conversation(index): Conversation {
       const random = seededRandom(spec.seed, index, 0x73796e);
-      const inputLen = drawLength(random, spec.inputLen, spec.inputLenStd);
-      const outputLen = drawLength(random, spec.outputLen, spec.outputLenStd);
+      const inputLen = drawLength(random, spec.inputLen, spec.inputLenStd, spec.rangeRatio);
+      const outputLen = drawLength(random, spec.outputLen, spec.outputLenStd, spec.rangeRatio);
       return {
         userTurns: [textOfExactLength(tokenizer, prefix, inputLen, random)],
         answers: [null],

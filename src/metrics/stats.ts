@@ -9,6 +9,13 @@ export interface Distribution {
   std: number;
   p90: number;
   p99: number;
+  /** The percentiles the user chose (--metric-percentiles), keyed by percentileLabel: "50", "99.9". */
+  percentiles?: Record<string, number>;
+}
+
+/** How a percentile is named in keys and columns: 99 → "99", 99.9 → "99.9" (vLLM's names). */
+export function percentileLabel(percent: number): string {
+  return String(percent);
 }
 
 /** numpy.percentile with the default "linear" method; `sorted` must be ascending and non-empty. */
@@ -34,10 +41,10 @@ export function populationStd(values: ArrayLike<number>): number {
 }
 
 /** Statistics of a sample, or null when it is empty (nothing was measured). */
-export function describe(values: ArrayLike<number>): Distribution | null {
+export function describe(values: ArrayLike<number>, chosen: readonly number[] = []): Distribution | null {
   if (values.length === 0) return null;
   const sorted = Float64Array.from(values).sort();
-  return {
+  const distribution: Distribution = {
     min: sorted[0]!,
     max: sorted[sorted.length - 1]!,
     mean: mean(sorted),
@@ -46,4 +53,6 @@ export function describe(values: ArrayLike<number>): Distribution | null {
     p90: percentileOfSorted(sorted, 90),
     p99: percentileOfSorted(sorted, 99),
   };
+  if (chosen.length > 0) distribution.percentiles = Object.fromEntries(chosen.map((p) => [percentileLabel(p), percentileOfSorted(sorted, p)]));
+  return distribution;
 }

@@ -49,8 +49,8 @@ export interface Summary {
   no_answer: number;
 }
 
-/** Metrics of one run or sweep point; failed requests count only in completed/failed/failures. */
-export function summarize(requests: readonly RequestStats[]): Summary {
+/** Metrics of one run or sweep point (with the chosen percentiles besides p90 and p99); failed requests count only in completed/failed/failures. */
+export function summarize(requests: readonly RequestStats[], percentiles: readonly number[] = []): Summary {
   const failures: Record<string, number> = {};
   const ttfts: number[] = [];
   const tpots: number[] = [];
@@ -135,12 +135,12 @@ export function summarize(requests: readonly RequestStats[]): Summary {
     mean_concurrency: concurrency.mean,
     max_concurrency: concurrency.max,
     queue_wait: describe(queueWaits),
-    ttft: describe(ttfts),
-    tpot: describe(tpots),
-    e2e: describe(e2es),
-    itl: describe(itls),
-    ttft_content: describe(ttftContents),
-    thinking: describe(thinkingTimes),
+    ttft: describe(ttfts, percentiles),
+    tpot: describe(tpots, percentiles),
+    e2e: describe(e2es, percentiles),
+    itl: describe(itls, percentiles),
+    ttft_content: describe(ttftContents, percentiles),
+    thinking: describe(thinkingTimes, percentiles),
     total_reasoning_tokens: totalReasoning,
     avg_reasoning_tokens: completed > 0 ? totalReasoning / completed : 0,
     total_answer_tokens: totalAnswer,

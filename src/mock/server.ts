@@ -1,3 +1,4 @@
+import { appendFileSync } from "node:fs";
 import type { MockContext, MockFaults } from "./generation.ts";
 import { amsv2Protocol } from "./protocols/amsv2.ts";
 import { lightllmProtocol } from "./protocols/lightllm.ts";
@@ -40,6 +41,8 @@ export interface MockServerOptions {
   faults?: MockFaults;
   /** Write each prompt's text into the truth log. */
   logPrompts?: boolean;
+  /** Append each POST's headers (but the key) and body fields (but the prompt) to this file, one JSON line each. */
+  requestLogPath?: string | null;
 }
 
 export interface RunningMock {
@@ -72,6 +75,14 @@ export async function startMockServer(options: MockServerOptions): Promise<Runni
   return { url: `http://${host}:${server.port}`, port: server.port!, stop: () => server.stop(true) };
 }
 
+/** --request-log: what the client sent besides the prompt, so tests see headers and extra body fields arrive. */
+async function logRequest(path: string, request: { headers: Iterable<[string, string]>; url: string; json(): Promise<unknown> }): Promise<void> {
+  const headers = Object.fromEntries([...request.headers].filter(([name]) => name !== "authorization"));
+  const body = (await request.json().catch(() => null)) as Record<string, unknown> | null;
+  for (const text of ["prompt", "messages", "inputs", "text", "text_input"]) delete body?.[text];
+  appendFileSync(path, JSON.stringify({ path: new URL(request.url).pathname, headers, body }) + "\n");
+}
+
 function serveHttp(protocol: HttpMockProtocol, options: MockServerOptions, context: MockContext) {
   return Bun.serve({
     hostname: options.host,
@@ -85,6 +96,7 @@ function serveHttp(protocol: HttpMockProtocol, options: MockServerOptions, conte
       if (context.apiKey !== null && request.method === "POST" && request.headers.get("authorization") !== `Bearer ${context.apiKey}`) {
         return protocol.error("missing or invalid API key", 401);
       }
+      if (options.requestLogPath && request.method === "POST") await logRequest(options.requestLogPath, request.clone());
       return route(request, context);
     },
   });

@@ -44,4 +44,6 @@ export interface RequestRecord {
   answer_tokens: number;
   /** From the first thinking token to the first answer token after it (the last thinking token when none followed); null without thinking. */
   thinking_ms: number | null;
+  /** The server's id of the request, where it gives one (OpenAI `id`). */
+  request_id?: string | null;
 }

@@ -70,9 +70,17 @@ export function formatSummary(title: string, report: PointReport): string {
     lines.push(`  goodput    ${number(report.goodput.goodput)} req/s (${(report.goodput.goodput_ratio * 100).toFixed(1)} % of requests met every SLO)`);
   }
 
-  const rows: string[][] = [["", "mean", "median", "p90", "p99", "min", "max", "std"]];
+  // --metric-percentiles beyond the median, p90 and p99 get columns of their own, after p99.
+  const chosen = [...new Set([summary.ttft, summary.tpot, summary.itl, summary.e2e].flatMap((d) => Object.keys(d?.percentiles ?? {})))]
+    .filter((label) => !["50", "90", "99"].includes(label))
+    .sort((a, b) => Number(a) - Number(b));
+  const rows: string[][] = [["", "mean", "median", "p90", "p99", ...chosen.map((label) => `p${label}`), "min", "max", "std"]];
   const row = (name: string, d: Distribution | null) =>
-    rows.push(d ? [name, ...[d.mean, d.median, d.p90, d.p99, d.min, d.max, d.std].map((v) => number(v))] : [name, "—", "", "", "", "", "", ""]);
+    rows.push(
+      d
+        ? [name, ...[d.mean, d.median, d.p90, d.p99, ...chosen.map((label) => d.percentiles?.[label] ?? NaN), d.min, d.max, d.std].map((v) => (Number.isNaN(v) ? "—" : number(v)))]
+        : [name, "—", ...rows[0]!.slice(2).map(() => "")],
+    );
   row("TTFT ms", summary.ttft);
   if (thought) {
     row("TTFT answer ms", summary.ttft_content);

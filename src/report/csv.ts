@@ -1,6 +1,12 @@
-import { EXTRA_COLUMNS, SEED_COLUMNS, type Row } from "./seed-columns.ts";
+import { EXTRA_COLUMNS, isPercentileColumn, SEED_COLUMNS, type Row } from "./seed-columns.ts";
 
 export const CSV_COLUMNS: readonly string[] = [...SEED_COLUMNS, ...EXTRA_COLUMNS];
+
+/** The fixed columns, then the chosen percentiles the row carries (`p95_ttft`, …). */
+export function columnsOf(row: Row | undefined): readonly string[] {
+  const chosen = row ? Object.keys(row).filter(isPercentileColumn) : [];
+  return chosen.length > 0 ? [...CSV_COLUMNS, ...chosen] : CSV_COLUMNS;
+}
 
 const COUNT_COLUMNS = new Set([
   "tp", "num_clients", "completed", "total_inlen", "total_outlen", "max_inlen", "max_outlen",

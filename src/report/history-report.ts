@@ -92,6 +92,25 @@ export function formatComparison(a: RunEntry, b: RunEntry, pointsA: readonly Poi
   return lines.join("\n");
 }
 
+/** `compare --json`: both runs, and per point (in A's order, then B's) each compared metric's values and change in percent. */
+export function comparisonData(a: RunEntry, b: RunEntry, pointsA: readonly PointEntry[], pointsB: readonly PointEntry[]): Record<string, unknown> {
+  const keys = [...new Set([...pointsA.map((p) => p.point), ...pointsB.map((p) => p.point)])];
+  const measured = (point: PointEntry | undefined) => (point && point.status !== "not run" ? point : null);
+  const points = keys.map((key) => {
+    const pointA = measured(pointsA.find((p) => p.point === key));
+    const pointB = measured(pointsB.find((p) => p.point === key));
+    const metrics = Object.fromEntries(
+      COMPARED_METRICS.map(({ metric }) => {
+        const valueA = pointA?.[metric] ?? null;
+        const valueB = pointB?.[metric] ?? null;
+        return [metric, { a: valueA, b: valueB, change_percent: percentChange(valueA, valueB) }];
+      }),
+    );
+    return { point: key, status_a: pointA?.status ?? "not run", status_b: pointB?.status ?? "not run", metrics };
+  });
+  return { a, b, points };
+}
+
 /** "+4.2%" in green when it is an improvement, red when it is a regression. */
 function formatChange(change: number | null, higherIsBetter: boolean): string {
   if (change === null) return "—";

@@ -38,6 +38,20 @@ export const EXTRA_COLUMNS: readonly string[] = [
   "total_reasoning_tokens", "avg_reasoning_tokens", "total_answer_tokens", "avg_answer_tokens", "no_answer",
 ];
 
+/** The chosen percentiles (--metric-percentiles) that are not already seed columns: `p95_ttft`, `p99.9_itl`, … in metric order. */
+export function percentileColumns(summary: Summary): { column: string; metric: (typeof LATENCIES)[number]; label: string }[] {
+  const labels = new Set<string>();
+  for (const metric of LATENCIES) for (const label of Object.keys(summary[metric]?.percentiles ?? {})) labels.add(label);
+  return LATENCIES.flatMap((metric) =>
+    [...labels].map((label) => ({ column: `p${label}_${metric}`, metric, label })).filter(({ column }) => !SEED_COLUMNS.includes(column)),
+  );
+}
+
+/** Whether a row key is a chosen-percentile column (`p95_ttft`), which follows the fixed columns in a CSV. */
+export function isPercentileColumn(key: string): boolean {
+  return /^p\d+(\.\d+)?_(ttft|tpot|e2e|itl)$/.test(key) && !SEED_COLUMNS.includes(key);
+}
+
 export type Row = Record<string, string | number | null>;
 
 /** One flat row keyed by column name: the seed's columns, then llmbench's. */
@@ -63,6 +77,7 @@ export function summaryRow(summary: Summary, labels: PointLabels, good: Goodput 
     const distribution: Distribution | null = summary[metric];
     for (const stat of STAT_NAMES) row[`${stat}_${metric}`] = distribution ? distribution[stat] : null;
   }
+  const chosen = percentileColumns(summary);
   row.failed = summary.failed;
   row.duration_s = summary.duration_s;
   row.tokens_per_event = summary.tokens_per_event;
@@ -86,5 +101,6 @@ export function summaryRow(summary: Summary, labels: PointLabels, good: Goodput 
   row.total_answer_tokens = summary.total_answer_tokens;
   row.avg_answer_tokens = summary.avg_answer_tokens;
   row.no_answer = summary.no_answer;
+  for (const { column, metric, label } of chosen) row[column] = summary[metric]?.percentiles?.[label] ?? null;
   return row;
 }

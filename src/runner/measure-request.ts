@@ -42,6 +42,7 @@ export async function measureRequest(
   let finishReason: string | null = null;
   let serverReasoningTokens: number | null = null;
   const tally = emptyTally();
+  let requestId: string | null = null;
   try {
     const outcome = await backend.generate(
       request,
@@ -56,6 +57,7 @@ export async function measureRequest(
     );
     ({ error, serverOutTokens, finishReason, text, serverReasoningTokens } = outcome);
     serverInTokens = outcome.serverPromptTokens;
+    requestId = outcome.requestId ?? null;
   } catch (thrown) {
     error = signal.aborted ? reasonText(signal.reason) : `client error: ${(thrown as Error)?.message ?? thrown}`;
   }
@@ -92,6 +94,7 @@ export async function measureRequest(
       reasoning_tokens: thinking.reasoningTokens,
       answer_tokens: thinking.answerTokens,
       thinking_ms: ok ? thinking.thinkingMs : null,
+      request_id: requestId,
     },
   };
 }

@@ -2,6 +2,8 @@ import { join } from "node:path";
 import { ensureDir, writeSummaryFiles } from "../archive/result-files.ts";
 import { goodput, type Goodput, type GoodputSlo } from "../metrics/goodput.ts";
 import { statsByTurn, type TurnStats } from "../metrics/per-turn.ts";
+import { checkThresholds, type Threshold, type ThresholdResult } from "../report/thresholds.ts";
+import type { RequestStats } from "../metrics/request-stats.ts";
 import { summarize, type Summary } from "../metrics/summarize.ts";
 import { JsonlWriter } from "../records/jsonl-writer.ts";
 import { LiveProgress } from "../report/progress.ts";
@@ -17,6 +19,10 @@ export interface PointSpec extends LoadShape {
   goodput: GoodputSlo | null;
   /** Sample the server's load gauges (its Prometheus /metrics) while the point runs. */
   serverGauges: boolean;
+  /** Percentiles computed besides p90 and p99 (--metric-percentiles). */
+  percentiles?: readonly number[];
+  /** Checked against the point's summary row; listed in summary.json. */
+  thresholds?: readonly Threshold[];
 }
 
 export interface PointResult {
@@ -29,6 +35,9 @@ export interface PointResult {
   /** The summary as one row of the seed's CSV columns (then llmbench's). */
   row: Row;
   interrupted: boolean;
+  /** Each request's statistics, in the order they finished (for --save-result's per-request lists). */
+  requests: readonly RequestStats[];
+  thresholds: ThresholdResult[];
 }
 
 export interface PointRunOptions {
@@ -87,13 +96,14 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
 
   const { requests, timing } = outcome;
   const interrupted = options.interrupt?.aborted ?? false;
-  const summary = summarize(requests);
+  const summary = summarize(requests, spec.percentiles);
   const steadyFrom = performance.timeOrigin + timing.rampedUpAt;
   const steadyTo = performance.timeOrigin + timing.stoppedAt;
-  const steady = summarize(requests.filter((r) => r.sendMs >= steadyFrom && r.sendMs < steadyTo));
+  const steady = summarize(requests.filter((r) => r.sendMs >= steadyFrom && r.sendMs < steadyTo), spec.percentiles);
   const perTurn = statsByTurn(requests);
   const good = spec.goodput === null ? null : goodput(requests, spec.goodput, summary.duration_s);
   const row = summaryRow(summary, options.labels, good, gauges.gauges);
+  const thresholds = checkThresholds(spec.thresholds ?? [], row);
   writeSummaryFiles(
     options.dir,
     {
@@ -103,6 +113,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
       queue_wait_ms: summary.queue_wait,
       server_gauges: gauges,
       ...(spec.goodput ? { goodput_slo_ms: spec.goodput } : {}),
+      ...(thresholds.length > 0 ? { thresholds, thresholds_ok: thresholds.every((t) => t.ok) } : {}),
       ...(target.systemPromptTokens !== null ? { system_prompt_tokens: target.systemPromptTokens } : {}),
       steady: summaryRow(steady, options.labels, null),
       ...(spec.numTurns > 1 ? { per_turn: perTurn } : {}),
@@ -113,7 +124,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
     },
     [row],
   );
-  return { summary, steady, perTurn, goodput: good, gauges, row, interrupted };
+  return { summary, steady, perTurn, goodput: good, gauges, row, interrupted, requests, thresholds };
 }
 
 /** A few unmeasured requests first (JIT, CUDA graphs, connections), with prompts of their own. */

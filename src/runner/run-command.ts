@@ -1,12 +1,15 @@
 import { hostname } from "node:os";
+import { join } from "node:path";
 import pc from "picocolors";
-import { assertWritableDir, defaultResultDir } from "../archive/result-files.ts";
+import { assertWritableDir, defaultResultDir, writeFileAtomic } from "../archive/result-files.ts";
 import { describeApiKey } from "../config/backend-flags.ts";
 import type { RunOptions } from "../config/run-options.ts";
 import { describeSkipped } from "../dataset/skipped.ts";
 import { formatSummary } from "../report/console-summary.ts";
 import { writeRunReportQuietly } from "../report/write-report.ts";
 import { VERSION } from "../version.ts";
+import { formatThresholds } from "../report/thresholds.ts";
+import { vllmResult, vllmResultFilename } from "../report/vllm-result.ts";
 import { StopReason } from "../workload/closed-loop.ts";
 import { executePoint } from "./point.ts";
 import { checkReachable, loadTarget, type Target } from "./target.ts";
@@ -23,6 +26,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
 
 async function runAgainst(target: Target, options: RunOptions): Promise<number> {
   const dir = options.resultDir ?? defaultResultDir("result", options.backend, options.model);
+  const startedAt = new Date();
   assertWritableDir(dir, options.resultDir === null ? "the result folder (--result-dir)" : "--result-dir");
   await checkReachable(target.backend, options);
 
@@ -56,14 +60,38 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
   }
   writeRunReportQuietly(dir);
 
-  const load = options.requestRate === null ? `${options.numClients} clients` : `${options.requestRate} requests/s`;
+  const load = options.requestRate === null ? `${options.numClients} clients` : `${options.requestRate === Infinity ? "inf" : options.requestRate} requests/s${options.maxConcurrency === null ? "" : ` (at most ${options.maxConcurrency} in flight)`}`;
   const title = `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`;
   console.log(formatSummary(title, result));
   const skipped = describeSkipped(target.sampler.skipped());
   if (skipped) console.log(pc.yellow(`  dataset    ${skipped}`));
+  for (const line of formatThresholds(result.thresholds)) console.log(line.includes("FAILED") ? pc.red(line) : line);
+  if (options.saveResult) {
+    const save = options.saveResult;
+    const input = {
+      summary: result.summary,
+      requests: result.requests,
+      goodput: result.goodput,
+      backend: options.backend,
+      model: options.model,
+      tokenizer: options.tokenizer,
+      numPrompts: options.numRequests,
+      requestRate: options.requestRate,
+      burstiness: options.burstiness,
+      maxConcurrency: options.maxConcurrency,
+      metrics: save.metrics,
+      percentiles: save.percentiles,
+      detailed: save.detailed,
+      date: startedAt,
+    };
+    const file = join(save.dir ?? dir, save.filename ?? vllmResultFilename(input, options.numClients));
+    writeFileAtomic(file, JSON.stringify(vllmResult(input), null, 2) + "\n");
+    console.log(pc.dim(`  vLLM-format result in ${file}`));
+  }
   console.log(pc.dim(`  results in ${dir}`));
   if (result.interrupted) return interruptExitCode;
-  return result.summary.completed > 0 ? 0 : 1;
+  if (result.summary.completed === 0) return 1;
+  return result.thresholds.every((threshold) => threshold.ok) ? 0 : 3;
 }
 
 /** What this run asked of the server, for `llmbench report` to check that compared runs match. */

@@ -32,7 +32,11 @@ export interface TargetSpec {
   minInputLen: number | null;
   maxInputLen: number | null;
   maxTotalLen: number | null;
-  synthetic: { inputLen: number; inputLenStd: number; outputLenStd: number; prefixLen: number } | null;
+  synthetic: { inputLen: number; inputLenStd: number; outputLenStd: number; prefixLen: number; rangeRatio?: number } | null;
+  /** Merged into every HTTP request body (--extra-body, sampling flags). */
+  extraBody?: Record<string, unknown> | null;
+  /** Sent with every HTTP request (--header). */
+  headers?: Record<string, string>;
   seed: number;
 }
 
@@ -74,6 +78,8 @@ export async function loadTarget(spec: TargetSpec): Promise<Target> {
     insecure: spec.insecure,
     pplProto: spec.pplProto,
     thinkTags: spec.thinkTags,
+    extraBody: spec.extraBody ?? null,
+    headers: spec.headers ?? {},
   });
   return { backend, sampler, tokenizer, systemPromptTokens: systemPrompt === null ? null : tokenizer.count(systemPrompt) };
 }

@@ -6,6 +6,7 @@ import type { ResolvedBenchConfig, SweepPoint } from "../config/bench-config.ts"
 import type { PointLabels } from "../report/seed-columns.ts";
 import type { PointSpec } from "../runner/point.ts";
 import type { TargetSpec } from "../runner/target.ts";
+import { percentilesOfThresholds } from "../config/knob-flags.ts";
 
 /** Settings of the config that cannot run together, each named by its field, with why. */
 export function unsupportedSettings(config: ResolvedBenchConfig): string[] {
@@ -33,6 +34,8 @@ export function targetSpecFor(config: ResolvedBenchConfig): TargetSpec {
     maxTotalLen: null,
     synthetic: null,
     seed: config.sweep.seed,
+    extraBody: config.server.extraBody,
+    headers: config.server.headers,
   };
 }
 
@@ -54,6 +57,8 @@ export function pointSpecFor(config: ResolvedBenchConfig, point: SweepPoint): Po
     warmupRequests: 0,
     goodput: null,
     serverGauges: true,
+    percentiles: [...new Set([...sweep.metricPercentiles, ...percentilesOfThresholds(sweep.thresholds)])],
+    thresholds: sweep.thresholds,
   };
 }
 

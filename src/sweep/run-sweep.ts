@@ -12,6 +12,7 @@ import { describeSkipped } from "../dataset/skipped.ts";
 import { describePoint, formatPointLine, formatSweepTable } from "../report/sweep-console.ts";
 import { writeRunReportQuietly } from "../report/write-report.ts";
 import { executePoint } from "../runner/point.ts";
+import { formatThresholds } from "../report/thresholds.ts";
 import { loadTarget, type Target } from "../runner/target.ts";
 import { assertProgramExists } from "../server/launch.ts";
 import { assertPortFree } from "../server/port-holder.ts";
@@ -65,6 +66,8 @@ class Sweep {
   private readonly runId: number | null;
   private readonly interrupt = new AbortController();
   private readonly serverGone = new AbortController();
+  /** Some point's threshold failed: the exit code is 3 when nothing else went wrong. */
+  private thresholdsFailed = false;
   private interruptExitCode = 130;
   /** Exit code of a run that failed: 1, or 2 when a usage error (a bad setting) ended it. */
   private failureExitCode = 1;
@@ -214,6 +217,8 @@ class Sweep {
       });
       outcome.summary = result.summary;
       outcome.row = result.row;
+      this.thresholdsFailed ||= result.thresholds.some((threshold) => !threshold.ok);
+      for (const line of formatThresholds(result.thresholds)) console.log(line.includes("FAILED") ? pc.red(line) : line);
       outcome.status = signal.aborted ? "cut short" : "done";
       outcome.reason = signal.aborted ? reasonOf(signal) : null;
       this.pointFinished(outcome);
@@ -301,7 +306,8 @@ class Sweep {
       this.info.reason ??= failure ?? this.loss?.reason ?? describeIncomplete(this.outcomes);
     } else {
       status = "completed";
-      exitCode = 0;
+      exitCode = this.thresholdsFailed ? 3 : 0; // every point ran; a threshold failed
+      if (this.thresholdsFailed) this.info.reason ??= "a threshold failed";
     }
     Object.assign(this.info, {
       ended_at: new Date().toISOString(),
