@@ -2,7 +2,18 @@ import type { CAC } from "cac";
 import { parseMockOptions } from "../config/mock-options.ts";
 import type { RawFlags } from "../config/run-options.ts";
 import { UsageError } from "../config/usage-error.ts";
+import { FAULTS } from "../mock/faults.ts";
+import type { ConnectionBehaviour } from "../mock/http1.ts";
 import { MOCK_PROTOCOLS, startMockServer, type RunningMock } from "../mock/server.ts";
+
+function connectionWords(connections: ConnectionBehaviour): string[] {
+  return [
+    ...(connections.closeAfterAnswer ? ["closes after every answer (says keep-alive)"] : []),
+    ...(connections.connectionClose ? ["Connection: close"] : []),
+    ...(connections.idleTimeoutMs === null ? [] : [`closes connections idle ${connections.idleTimeoutMs / 1000} s`]),
+    ...(connections.maxRequests === null ? [] : [`${connections.maxRequests} requests per connection`]),
+  ];
+}
 
 export function registerMock(cli: CAC): void {
   cli
@@ -24,6 +35,13 @@ export function registerMock(cli: CAC): void {
     .option("--ignore-eos", "Every answer runs to its max tokens, even for protocols without ignore-eos (tgi, amsv2)")
     .option("--max-output-tokens <n>", "Cut every answer at n tokens, as a server with a length limit does")
     .option("--log-prompts", "Also write each request's prompt into the truth log")
+    .option("--close-after-answer", "Close the connection after every answer although it says keep-alive (as llama.cpp's llama-server does)")
+    .option("--idle-timeout <s>", "Close kept-alive connections idle this many seconds (uvicorn: 5)")
+    .option("--keep-alive-max <n>", "Answer at most n requests per connection (the last one says Connection: close)")
+    .option("--connection-close", "Answer every request with Connection: close and close, as an HTTP/1.0 server does")
+    .option("--faults <list>", `Fault matrix, name:probability,... per generation request: ${Object.keys(FAULTS).join(", ")}`)
+    .option("--fault-seed <n>", "Seed of the fault schedule: the n-th request draws the same fault in every run (default 0)")
+    .option("--fault-delay-ms <ms>", "How long slow-headers waits before answering (default 1000)")
     .action(async (flags: RawFlags) => {
       const options = parseMockOptions(flags);
       const apiKey = options.apiKeyEnv === null ? null : process.env[options.apiKeyEnv]!;
@@ -40,6 +58,8 @@ export function registerMock(cli: CAC): void {
           apiKey,
           faults: options.faults,
           logPrompts: options.logPrompts,
+          connections: options.connections,
+          faultPlan: options.faultPlan,
         }).catch((error: Error) => {
           throw new UsageError(`--port: cannot listen on ${options.host}:${port} for protocol ${protocol} (${error.message})`);
         });
@@ -50,6 +70,8 @@ export function registerMock(cli: CAC): void {
           ...(options.faults.failAfterTokens === null ? [] : [`fails after ${options.faults.failAfterTokens} tokens`]),
           ...(options.faults.ignoreEos ? ["ignores EOS"] : []),
           ...(options.faults.maxOutputTokens === null ? [] : [`answers cut at ${options.faults.maxOutputTokens} tokens`]),
+          ...connectionWords(options.connections),
+          ...(options.faultPlan.shares.length === 0 ? [] : [`faults ${options.faultPlan.shares.map((share) => `${share.name}:${share.probability}`).join(",")} seed ${options.faultPlan.seed}`]),
         ];
         console.log(`llmbench mock listening on ${server.url} (protocol ${protocol}, ${extras.join(", ")})`);
       }

@@ -1,4 +1,4 @@
-import type { Backend, GenerationRequest } from "../backends/backend.ts";
+import type { Backend, GenerationRequest, SendState } from "../backends/backend.ts";
 import type { RequestRecord } from "../records/record.ts";
 import { requestLatency, type TokenEvent } from "../metrics/request-latency.ts";
 
@@ -34,7 +34,8 @@ export async function measureRequest(
   const events: Array<[number, number]> = [];
   let streamedTokens = 0;
   let text = "";
-  const sendAt = performance.now();
+  // The backend moves sentAt when it sends again on a fresh connection (nothing had arrived before).
+  const send: SendState = { sentAt: performance.now(), reconnected: false };
   let error: string | null = null;
   let serverOutTokens: number | null = null;
   let serverInTokens: number | null = null;
@@ -44,16 +45,19 @@ export async function measureRequest(
       request,
       (at, tokens) => {
         if (tokens <= 0) return;
-        events.push([at - sendAt, tokens]);
+        events.push([at - send.sentAt, tokens]);
         streamedTokens += tokens;
       },
       signal,
+      undefined,
+      send,
     );
     ({ error, serverOutTokens, finishReason, text } = outcome);
     serverInTokens = outcome.serverPromptTokens;
   } catch (thrown) {
     error = signal.aborted ? reasonText(signal.reason) : `client error: ${(thrown as Error)?.message ?? thrown}`;
   }
+  const sendAt = send.sentAt;
   const doneMs = performance.now() - sendAt;
   const outTokens = serverOutTokens ?? streamedTokens;
   const latency = error === null ? requestLatency(events as TokenEvent[], outTokens) : null;
@@ -69,6 +73,7 @@ export async function measureRequest(
       prompt_index: identity.promptIndex,
       sent: true,
       send_ms: performance.timeOrigin + sendAt,
+      reconnected: send.reconnected,
       queue_wait_ms: identity.arrivedAt === undefined ? 0 : Math.max(0, sendAt - identity.arrivedAt),
       status: ok ? "ok" : "failed",
       error,
@@ -92,7 +97,7 @@ export function unsentRecord(identity: RequestIdentity, outputLen: number, reaso
   const arrivedAt = identity.arrivedAt ?? now;
   return {
     user: identity.user, seq: identity.seq, conversation: identity.conversation, turn: identity.turn,
-    prompt_index: identity.promptIndex, sent: false, send_ms: performance.timeOrigin + arrivedAt, queue_wait_ms: now - arrivedAt,
+    prompt_index: identity.promptIndex, sent: false, send_ms: performance.timeOrigin + arrivedAt, reconnected: false, queue_wait_ms: now - arrivedAt,
     status: "failed", error: reason, in_tokens: identity.inTokens, server_in_tokens: null, out_tokens: 0,
     asked_out_tokens: outputLen, short: false, ttft_ms: null, e2e_ms: null, done_ms: now - arrivedAt, events: [], finish_reason: null,
   };

@@ -18,7 +18,6 @@ async function completion(request: Request, context: MockContext): Promise<Respo
   const outputTokens = outputLength(context, body.prompt, nPredict, 0, body.ignore_eos === true);
   const returnTokens = body.return_tokens === true;
   return streamGeneration(context, request, body.prompt, outputTokens, {
-    prelude: ": ok\n\n",
     tokens(texts, first) {
       const ids = returnTokens ? texts.map((_, i) => tokenId(first + i)) : [];
       return sseEvent({ index: 0, content: texts.join(""), tokens: ids, stop: false, id_slot: 0, tokens_predicted: first + texts.length, tokens_evaluated: promptTokens });
