@@ -42,6 +42,7 @@ export function registerMock(cli: CAC): void {
     .option("--faults <list>", `Fault matrix, name:probability,... per generation request: ${Object.keys(FAULTS).join(", ")}`)
     .option("--fault-seed <n>", "Seed of the fault schedule: the n-th request draws the same fault in every run (default 0)")
     .option("--fault-delay-ms <ms>", "How long slow-headers waits before answering (default 1000)")
+    .option("--fault-skip <n>", "The first n generation requests draw no fault (e.g. the one-token health check of ppl)")
     .action(async (flags: RawFlags) => {
       const options = parseMockOptions(flags);
       const apiKey = options.apiKeyEnv === null ? null : process.env[options.apiKeyEnv]!;

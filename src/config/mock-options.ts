@@ -97,6 +97,7 @@ function faultPlan(raw: RawFlags, protocols: string[]): FaultPlan {
     shares,
     seed: flag.nonNegativeInteger("--fault-seed", raw.faultSeed, 0),
     delayMs: flag.nonNegativeNumber("--fault-delay-ms", raw.faultDelayMs, 1000),
+    skip: flag.nonNegativeInteger("--fault-skip", raw.faultSkip, 0),
   };
 }
 

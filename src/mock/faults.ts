@@ -40,9 +40,11 @@ export interface FaultPlan {
   seed: number;
   /** How long slow-headers waits before answering. */
   delayMs: number;
+  /** The first this many generation requests draw none (a health check's one-token request). */
+  skip: number;
 }
 
-export const NO_FAULTS: FaultPlan = { shares: [], seed: 0, delayMs: 1000 };
+export const NO_FAULTS: FaultPlan = { shares: [], seed: 0, delayMs: 1000, skip: 0 };
 
 /** `name:probability,...` as given to --faults; a message naming what is wrong otherwise. */
 export function parseFaultList(text: string): FaultShare[] | string {
@@ -82,7 +84,9 @@ export class FaultSchedule {
   /** The next request's fault, or null. */
   draw(): FaultName | null {
     if (!this.active) return null;
-    let u = uniform(this.plan.seed, this.next++);
+    const index = this.next++;
+    if (index < this.plan.skip) return null;
+    let u = uniform(this.plan.seed, index);
     for (const share of this.plan.shares) {
       if (u < share.probability) return share.name;
       u -= share.probability;
@@ -190,5 +194,66 @@ export function faultySink(request: Request, sink: TokenSink, out: StreamWriter,
       ...(struck === true ? { status: "failed" as const } : {}),
       ...(name === "slow-headers" ? { arrival_ms: fault.arrivalMs } : {}),
     }),
+  };
+}
+
+interface Http2StreamLike {
+  close(code: number): void;
+  session?: { socket?: { remoteAddress?: string; remotePort?: number } };
+}
+
+/**
+ * Lets the gRPC `close` fault drop a call's TCP connection. http2 forbids touching a session's
+ * socket, so the server's raw sockets are kept by address as they connect (grpc-js's own
+ * http2Servers map holds its listeners). Call once the server is bound.
+ */
+export function connectionDropper(server: unknown): (call: unknown) => void {
+  const sockets = new Map<string, { destroy(): void }>();
+  const listeners = (server as { http2Servers?: Map<{ on(event: string, listener: (socket: never) => void): void }, unknown> }).http2Servers;
+  for (const listener of listeners?.keys() ?? []) {
+    listener.on("connection", (socket: { remoteAddress?: string; remotePort?: number; destroy(): void; once(event: string, listener: () => void): void }) => {
+      const key = `${socket.remoteAddress}:${socket.remotePort}`;
+      sockets.set(key, socket);
+      socket.once("close", () => sockets.delete(key));
+    });
+  }
+  return (call) => {
+    const peer = http2StreamOf(call)?.session?.socket;
+    sockets.get(`${peer?.remoteAddress}:${peer?.remotePort}`)?.destroy();
+  };
+}
+
+/** The http2 stream under a grpc-js server call (grpc-js keeps it on the innermost intercepting call). */
+export function http2StreamOf(call: unknown): Http2StreamLike | null {
+  let inner = (call as { call?: unknown }).call as { stream?: unknown; nextCall?: unknown } | undefined;
+  for (let depth = 0; inner && depth < 8; depth++) {
+    if (inner.stream) return inner.stream as Http2StreamLike;
+    inner = inner.nextCall as typeof inner;
+  }
+  return null;
+}
+
+/** The gRPC form of the mid-stream faults (reset, stall-mid, error-event); other requests get `sink` itself. */
+export function grpcFaultySink(name: FaultName | null, sink: TokenSink, reset: () => void, outputTokens: number, arrivalMs: number): TokenSink {
+  if (name === null) return sink;
+  if (name !== "reset" && name !== "stall-mid" && name !== "error-event") {
+    return { ...sink, truth: () => ({ fault: name, ...(name === "slow-headers" ? { arrival_ms: arrivalMs } : {}) }) };
+  }
+  const point = faultPoint(name, outputTokens);
+  let struck = false;
+  return {
+    write(texts, first, finished) {
+      if (!struck && first >= point) {
+        struck = true;
+        if (name === "reset") reset();
+        if (name === "error-event") sink.fail("simulated error event (--faults error-event)");
+        return false;
+      }
+      return sink.write(texts, first, finished);
+    },
+    fail: sink.fail,
+    // After an error the call ends with its status; after a reset or a stall it is left as it is.
+    end: (status) => sink.end(struck && name === "error-event" ? "failed" : status),
+    truth: () => ({ fault: name, ...(struck ? { status: "failed" as const } : {}) }),
   };
 }

@@ -111,11 +111,12 @@ export function runGeneration(context: MockContext, prompt: string, outputTokens
       sequence.emitted += count;
       const finished = sequence.emitted >= outputTokens;
       const texts = Array.from({ length: count }, (_, i) => tokenText(first + i));
+      // Taken just before the write: the HTTP server hands the bytes to the socket within it.
+      const at = epochMs();
       if (!sink.write(texts, first, finished)) {
         end("cancelled");
         return;
       }
-      const at = epochMs();
       for (let i = 0; i < count; i++) tokenMs.push(at);
       if (finished) end("ok");
     },
