@@ -72,14 +72,15 @@ export function serveHttp1(options: Http1ServerOptions): Http1Server {
   const behaviour = options.connections;
   const sockets = new Set<Sock>();
 
-  const write = (socket: Sock, bytes: string | Buffer): boolean => {
+  /** Writes now, or queues what the socket did not take; `length` is the byte length when the caller knows it. */
+  const write = (socket: Sock, bytes: string | Buffer, length?: number): boolean => {
     const conn = socket.data;
     if (conn.closed) return false;
     if (conn.queue.length > 0) {
       conn.queue.push(typeof bytes === "string" ? Buffer.from(bytes) : bytes);
       return true;
     }
-    const length = typeof bytes === "string" ? Buffer.byteLength(bytes) : bytes.length;
+    length ??= typeof bytes === "string" ? Buffer.byteLength(bytes) : bytes.length;
     const written = socket.write(bytes);
     if (written < length) {
       const buffer = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
@@ -169,7 +170,9 @@ export function serveHttp1(options: Http1ServerOptions): Http1Server {
       const writer: StreamWriter = {
         write(text) {
           if (done || conn.closed) return false;
-          return write(socket, `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`);
+          const bytes = Buffer.byteLength(text);
+          const size = bytes.toString(16);
+          return write(socket, `${size}\r\n${text}\r\n`, size.length + 4 + bytes);
         },
         close() {
           if (done) return;
