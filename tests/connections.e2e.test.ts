@@ -319,7 +319,7 @@ describe("gRPC (ppl): a channel that went away is re-established", () => {
     const dir = tempDir();
     const first = await startMock(["--protocol", "ppl", "--ttft-ms", "5", "--itl-ms", "2"]);
     const port = new URL(`http://${first.url}`).port;
-    const runDone = runAgainst(first.url, "ppl", join(dir, "r"), ["--request-rate", "10", "--num-requests", "60", "--seed", "1"]);
+    const runDone = runAgainst(first.url, "ppl", join(dir, "r"), ["--request-rate", "10", "--num-requests", "80", "--seed", "1"]);
     await Bun.sleep(1500);
     await first.stop();
     const second = Bun.spawn(llmbenchArgv("mock", "--protocol", "ppl", "--host", "127.0.0.1", "--port", port, "--ttft-ms", "5", "--itl-ms", "2"), {
@@ -328,7 +328,7 @@ describe("gRPC (ppl): a channel that went away is re-established", () => {
     });
     try {
       const run = await runDone;
-      expect(run.records.length).toBe(60);
+      expect(run.records.length).toBe(80);
       const bySend = [...run.records].sort((a, b) => a.send_ms - b.send_ms);
       for (const record of bySend.filter((r) => r.status === "failed")) expect(record.error).toMatch(/^gRPC (UNAVAILABLE|CANCELLED|INTERNAL)/);
       // The channel came back: the last requests were answered by the new server.

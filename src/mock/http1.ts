@@ -217,7 +217,6 @@ export function serveHttp1(options: Http1ServerOptions): Http1Server {
     socket: {
       open(socket) {
         socket.data = { buffer: Buffer.alloc(0), busy: false, served: 0, closed: false, queue: [], endAfterQueue: false, idleTimer: null, abort: null };
-        socket.setNoDelay?.(true);
         sockets.add(socket);
         startIdleTimer(socket);
       },
