@@ -281,6 +281,16 @@ describe("the simulator's streams carry only what real servers send", () => {
       expect(events.length).toBe(5);
       expect(events.every((event) => event.startsWith("data: "))).toBe(true);
       expect(events.at(-1)).toBe("data: [DONE]");
+      // A client that asks `Expect: 100-continue` before its body (curl does for large ones) is told to go on at once.
+      const big = Bun.spawn(
+        ["curl", "-sS", "-v", "-N", "--max-time", "10", `${mock.url}/v1/completions`, "-H", "content-type: application/json", "-H", "Expect: 100-continue",
+          "-d", JSON.stringify({ prompt: "word ".repeat(600), max_tokens: 2, stream: true, ignore_eos: true })],
+        { stdout: "pipe", stderr: "pipe" },
+      );
+      const [bigOut, verbose, bigCode] = await Promise.all([new Response(big.stdout).text(), new Response(big.stderr).text(), big.exited]);
+      expect(bigCode).toBe(0);
+      expect(verbose).toContain("< HTTP/1.1 100 Continue");
+      expect(bigOut.trim().endsWith("data: [DONE]")).toBe(true);
     } finally {
       await mock.stop();
     }

@@ -64,6 +64,8 @@ interface Connection {
   idleTimer: ReturnType<typeof setTimeout> | null;
   /** Aborts the request being answered when the client goes away. */
   abort: AbortController | null;
+  /** The request being received asked `Expect: 100-continue` and was told to go on. */
+  continued: boolean;
 }
 
 type Sock = Socket<Connection>;
@@ -198,7 +200,15 @@ export function serveHttp1(options: Http1ServerOptions): Http1Server {
     const conn = socket.data;
     if (conn.busy || conn.closed) return;
     const parsed = parseRequest(conn.buffer);
-    if (parsed === "incomplete") return;
+    if (parsed === "incomplete") {
+      // curl asks before sending a body over 1 KB; a real server answers at once rather than after curl's 1 s wait.
+      if (!conn.continued && EXPECT_CONTINUE.test(headOf(conn.buffer))) {
+        conn.continued = true;
+        write(socket, "HTTP/1.1 100 Continue\r\n\r\n");
+      }
+      return;
+    }
+    conn.continued = false;
     if (parsed === "too-large" || parsed === "bad") {
       const status = parsed === "bad" ? 400 : 431;
       write(socket, `HTTP/1.1 ${status} ${statusText(status)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -216,7 +226,7 @@ export function serveHttp1(options: Http1ServerOptions): Http1Server {
     port: options.port,
     socket: {
       open(socket) {
-        socket.data = { buffer: Buffer.alloc(0), busy: false, served: 0, closed: false, queue: [], endAfterQueue: false, idleTimer: null, abort: null };
+        socket.data = { buffer: Buffer.alloc(0), busy: false, served: 0, closed: false, queue: [], endAfterQueue: false, idleTimer: null, abort: null, continued: false };
         sockets.add(socket);
         startIdleTimer(socket);
       },
@@ -271,6 +281,14 @@ interface ParsedRequest {
   body: Buffer;
   /** Bytes of the buffer this request took. */
   consumed: number;
+}
+
+const EXPECT_CONTINUE = /\r\nexpect:\s*100-continue/i;
+
+/** The request head at the start of `buffer` when it is complete, else "". */
+function headOf(buffer: Buffer): string {
+  const headEnd = buffer.indexOf(HEAD_END);
+  return headEnd === -1 ? "" : buffer.toString("latin1", 0, headEnd);
 }
 
 /** The first request in `buffer`: complete, still incomplete, or one the server refuses. */
