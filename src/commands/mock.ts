@@ -76,7 +76,8 @@ export function registerMock(cli: CAC): void {
         ];
         console.log(`llmbench mock listening on ${server.url} (protocol ${protocol}, ${extras.join(", ")})`);
       }
-      const stop = () => void Promise.all(servers.map((server) => server.stop())).then(() => process.exit(0));
+      // Exit whatever stopping a server says: a signal must always end the simulator.
+      const stop = () => void Promise.allSettled(servers.map((server) => server.stop())).then(() => process.exit(0));
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
     });

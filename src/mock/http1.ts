@@ -221,6 +221,16 @@ export function serveHttp1(options: Http1ServerOptions): Http1Server {
     await answer(socket, parsed);
   };
 
+  /** The client closed the connection, or it broke: abort what was being answered on it. */
+  const gone = (socket: Sock) => {
+    const conn = socket.data;
+    if (!conn || conn.closed) return;
+    conn.closed = true;
+    sockets.delete(socket);
+    if (conn.idleTimer) clearTimeout(conn.idleTimer);
+    conn.abort?.abort(new Error("the client closed the connection"));
+  };
+
   const listener: TCPSocketListener<Connection> = Bun.listen<Connection>({
     hostname: options.hostname,
     port: options.port,
@@ -250,14 +260,11 @@ export function serveHttp1(options: Http1ServerOptions): Http1Server {
         if (conn.endAfterQueue) socket.end();
       },
       close(socket) {
-        const conn = socket.data;
-        conn.closed = true;
-        sockets.delete(socket);
-        if (conn.idleTimer) clearTimeout(conn.idleTimer);
-        conn.abort?.abort(new Error("the client closed the connection"));
+        gone(socket);
       },
       error(socket) {
-        socket.data.closed = true;
+        // Not every socket error is followed by a close event: forget the socket either way.
+        gone(socket);
       },
     },
   });
@@ -266,7 +273,14 @@ export function serveHttp1(options: Http1ServerOptions): Http1Server {
     port: listener.port,
     async stop() {
       listener.stop(true);
-      for (const socket of sockets) socket.terminate();
+      for (const socket of [...sockets]) {
+        try {
+          socket.terminate();
+        } catch {
+          // already closed
+        }
+        gone(socket);
+      }
     },
   };
 }
