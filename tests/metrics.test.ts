@@ -68,7 +68,7 @@ group("per-request latencies", () => {
 function record(overrides: Partial<RequestRecord>): RequestStats {
   return statsOf({
     user: 0, seq: 0, conversation: "0.0", turn: 0, prompt_index: 0, sent: true, send_ms: 0, queue_wait_ms: 0, status: "ok",
-    error: null, in_tokens: 10, server_in_tokens: null, out_tokens: 0, asked_out_tokens: 0, short: false, ttft_ms: null,
+    reconnected: false, error: null, in_tokens: 10, server_in_tokens: null, out_tokens: 0, asked_out_tokens: 0, short: false, ttft_ms: null,
     e2e_ms: null, done_ms: 0, events: [], finish_reason: null,
     // no thinking: the answer starts with the first token
     ttft_content_ms: overrides.events?.[0]?.[0] ?? null, reasoning_tokens: 0, answer_tokens: overrides.out_tokens ?? 0, thinking_ms: null,

@@ -45,7 +45,7 @@ describe("one request's thinking", () => {
 
 function record(overrides: Partial<RequestRecord>): RequestRecord {
   return {
-    user: 0, seq: 0, conversation: "0.0", turn: 0, prompt_index: 0, sent: true, send_ms: 0, queue_wait_ms: 0, status: "ok",
+    user: 0, seq: 0, conversation: "0.0", turn: 0, prompt_index: 0, sent: true, send_ms: 0, queue_wait_ms: 0, status: "ok", reconnected: false,
     error: null, in_tokens: 10, server_in_tokens: null, out_tokens: 0, asked_out_tokens: 0, short: false, ttft_ms: null,
     e2e_ms: null, done_ms: 0, events: [], finish_reason: null, ttft_content_ms: null, reasoning_tokens: 0, answer_tokens: 0, thinking_ms: null,
     ...overrides,

@@ -25,6 +25,17 @@ export interface GenerationRequest {
  */
 export type TokenListener = (at: number, tokens: number, text: string, thinkingTokens: number, thinkingText: string) => void;
 
+/**
+ * What the transport tells the caller about the send, written once per request (never per token):
+ * when the send that counts went out.
+ */
+export interface SendState {
+  /** performance.now() just before the request that counts went out; the caller sets the first, a resend overwrites it. */
+  sentAt: number;
+  /** The first send failed on a connection the server had closed (no response byte): it went again on a fresh one. */
+  reconnected: boolean;
+}
+
 /** Called with every stream event exactly as it arrived (an SSE payload, a gRPC message as JSON), for `llmbench probe`. */
 export type RawEventListener = (at: number, raw: string) => void;
 
@@ -48,8 +59,11 @@ export interface Backend {
   readonly name: string;
   /** Resolves when the server answers as ready; rejects with a readable reason otherwise. */
   checkHealth(signal: AbortSignal): Promise<void>;
-  /** Sends one streaming request; rejects only when `signal` aborts it. */
-  generate(request: GenerationRequest, onTokens: TokenListener, signal: AbortSignal, onRawEvent?: RawEventListener): Promise<GenerationOutcome>;
+  /**
+   * Sends one streaming request; rejects only when `signal` aborts it. A request that failed on a
+   * connection the server had closed before answering goes once more on a fresh one; `send` says so.
+   */
+  generate(request: GenerationRequest, onTokens: TokenListener, signal: AbortSignal, onRawEvent?: RawEventListener, send?: SendState): Promise<GenerationOutcome>;
   /** Releases long-lived connections (gRPC channels) so that the process can exit; HTTP backends have none. */
   close?(): void;
   /**

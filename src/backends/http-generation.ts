@@ -1,4 +1,4 @@
-import type { Backend, BackendDefinition, BackendOptions, GenerationOutcome, GenerationRequest, RawEventListener, ServerGauges, TokenListener } from "./backend.ts";
+import type { Backend, BackendDefinition, BackendOptions, GenerationOutcome, GenerationRequest, RawEventListener, SendState, ServerGauges, TokenListener } from "./backend.ts";
 import { GAUGE_NAMES } from "./backend.ts";
 import { expectHttpOk } from "./transport/health.ts";
 import { getText } from "./transport/http.ts";
@@ -26,6 +26,7 @@ export async function generateOverHttp(
   onTokens: TokenListener,
   signal: AbortSignal,
   onRawEvent?: RawEventListener,
+  send?: SendState,
 ): Promise<GenerationOutcome> {
   const state = new StreamState(onTokens);
   const decode = generation.decoder(state);
@@ -36,6 +37,7 @@ export async function generateOverHttp(
     signal,
     parser: generation.parser ?? new SseParser(),
     onRawEvent,
+    send,
     onPayload(payload, at) {
       if (!state.over) decode(payload, at);
     },
@@ -96,7 +98,7 @@ export function httpBackend(spec: HttpBackendSpec): BackendDefinition {
       const endpoint = new URL(`${base}${spec.path}`);
       const headers = { ...requestHeaders(options), ...options.headers };
       const extraBody = options.extraBody ?? null;
-      const generate: Backend["generate"] = (request, onTokens, signal, onRawEvent) =>
+      const generate: Backend["generate"] = (request, onTokens, signal, onRawEvent, send) =>
         generateOverHttp(
           {
             endpoint,
@@ -110,6 +112,7 @@ export function httpBackend(spec: HttpBackendSpec): BackendDefinition {
           onTokens,
           signal,
           onRawEvent,
+          send,
         );
       const health = spec.health;
       const healthUrls = health === "one-token" ? [] : health.map((path) => new URL(`${base}${path}`));

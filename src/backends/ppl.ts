@@ -22,12 +22,23 @@ export const pplBackend: BackendDefinition = {
     const metadata = new grpc.Metadata();
     if (options.apiKey) metadata.set("authorization", `Bearer ${options.apiKey}`);
 
-    const generate: Backend["generate"] = (request, onTokens, signal, onRawEvent) =>
-      new Promise<GenerationOutcome>((resolve, reject) => {
+    /**
+     * One call. `retry` is set when the call failed UNAVAILABLE before the server sent anything
+     * (neither metadata nor a message): the channel had gone away, and the server never saw it.
+     */
+    const call = (
+      request: Parameters<Backend["generate"]>[0],
+      onTokens: Parameters<Backend["generate"]>[1],
+      signal: AbortSignal,
+      onRawEvent: Parameters<Backend["generate"]>[3],
+      mayRetry: boolean,
+    ) =>
+      new Promise<GenerationOutcome | "retry">((resolve, reject) => {
         if (signal.aborted) return reject(signal.reason);
         const state = new StreamState(onTokens);
         const decode = pplDecoder(state);
-        const call = client.Generation(pplBatchedRequest(version, request), metadata) as grpc.ClientReadableStream<PplBatchedResponse>;
+        const stream = client.Generation(pplBatchedRequest(version, request), metadata) as grpc.ClientReadableStream<PplBatchedResponse>;
+        let answered = false;
         let settled = false;
         const settle = (action: () => void) => {
           if (settled) return;
@@ -37,23 +48,39 @@ export const pplBackend: BackendDefinition = {
         };
         const onAbort = () => {
           settle(() => reject(signal.reason));
-          call.cancel();
+          stream.cancel();
         };
         signal.addEventListener("abort", onAbort, { once: true });
-        call.on("data", (message: PplBatchedResponse) => {
+        stream.on("metadata", () => {
+          answered = true;
+        });
+        stream.on("data", (message: PplBatchedResponse) => {
+          answered = true;
           const at = performance.now();
           onRawEvent?.(at, JSON.stringify(message));
           if (!state.over) decode(message, at);
         });
         // grpc-js emits "error" (with the status) before "end" when a call fails.
-        call.on("error", (error: grpc.ServiceError) =>
+        stream.on("error", (error: grpc.ServiceError) =>
           settle(() => {
+            if (mayRetry && !answered && error.code === grpc.status.UNAVAILABLE) return resolve("retry");
             state.fail(describeGrpcError(error));
             resolve(state.finish());
           }),
         );
-        call.on("end", () => settle(() => resolve(state.finish())));
+        stream.on("end", () => settle(() => resolve(state.finish())));
       });
+
+    const generate: Backend["generate"] = async (request, onTokens, signal, onRawEvent, send) => {
+      const outcome = await call(request, onTokens, signal, onRawEvent, true);
+      if (outcome !== "retry") return outcome;
+      // grpc-js re-establishes the channel by itself; the call goes once more on it.
+      if (send) {
+        send.reconnected = true;
+        send.sentAt = performance.now();
+      }
+      return (await call(request, onTokens, signal, onRawEvent, false)) as GenerationOutcome;
+    };
 
     return {
       name: "ppl",

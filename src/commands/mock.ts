@@ -2,7 +2,18 @@ import type { CAC } from "cac";
 import { parseMockOptions } from "../config/mock-options.ts";
 import type { RawFlags } from "../config/run-options.ts";
 import { UsageError } from "../config/usage-error.ts";
+import { FAULTS } from "../mock/faults.ts";
+import type { ConnectionBehaviour } from "../mock/http1.ts";
 import { MOCK_PROTOCOLS, startMockServer, type RunningMock } from "../mock/server.ts";
+
+function connectionWords(connections: ConnectionBehaviour): string[] {
+  return [
+    ...(connections.closeAfterAnswer ? ["closes after every answer (says keep-alive)"] : []),
+    ...(connections.connectionClose ? ["Connection: close"] : []),
+    ...(connections.idleTimeoutMs === null ? [] : [`closes connections idle ${connections.idleTimeoutMs / 1000} s`]),
+    ...(connections.maxRequests === null ? [] : [`${connections.maxRequests} requests per connection`]),
+  ];
+}
 
 export function registerMock(cli: CAC): void {
   cli
@@ -29,6 +40,14 @@ export function registerMock(cli: CAC): void {
     .option("--tool-call-tokens <n>", "The last n tokens of every answer are a streamed tool call (openai-chat: delta.tool_calls)")
     .option("--no-chunk-usage", "vllm, openai-chat: usage only at the end, even when continuous_usage_stats is asked for (as OpenAI's and DeepSeek's APIs)")
     .option("--request-log <file>", "Append each request's headers (not the key) and body fields (not the prompt) to this file")
+    .option("--close-after-answer", "Close the connection after every answer although it says keep-alive (as llama.cpp's llama-server does)")
+    .option("--idle-timeout <s>", "Close kept-alive connections idle this many seconds (uvicorn: 5)")
+    .option("--keep-alive-max <n>", "Answer at most n requests per connection (the last one says Connection: close)")
+    .option("--connection-close", "Answer every request with Connection: close and close, as an HTTP/1.0 server does")
+    .option("--faults <list>", `Fault matrix, name:probability,... per generation request: ${Object.keys(FAULTS).join(", ")}`)
+    .option("--fault-seed <n>", "Seed of the fault schedule: the n-th request draws the same fault in every run (default 0)")
+    .option("--fault-delay-ms <ms>", "How long slow-headers waits before answering (default 1000)")
+    .option("--fault-skip <n>", "The first n generation requests draw no fault (e.g. the one-token health check of ppl)")
     .action(async (flags: RawFlags) => {
       const options = parseMockOptions(flags);
       const apiKey = options.apiKeyEnv === null ? null : process.env[options.apiKeyEnv]!;
@@ -46,6 +65,8 @@ export function registerMock(cli: CAC): void {
           faults: options.faults,
           logPrompts: options.logPrompts,
           requestLogPath: options.requestLogPath,
+          connections: options.connections,
+          faultPlan: options.faultPlan,
         }).catch((error: Error) => {
           throw new UsageError(`--port: cannot listen on ${options.host}:${port} for protocol ${protocol} (${error.message})`);
         });
@@ -59,10 +80,13 @@ export function registerMock(cli: CAC): void {
           ...(options.faults.output && options.faults.output.reasoningTokens > 0 ? [`thinks ${options.faults.output.reasoningTokens} tokens (${options.faults.output.reasoningField})`] : []),
           ...(options.faults.output && options.faults.output.toolCallTokens > 0 ? [`tool call of ${options.faults.output.toolCallTokens} tokens`] : []),
           ...(options.faults.output && !options.faults.output.chunkUsage ? ["usage only at the end"] : []),
+          ...connectionWords(options.connections),
+          ...(options.faultPlan.shares.length === 0 ? [] : [`faults ${options.faultPlan.shares.map((share) => `${share.name}:${share.probability}`).join(",")} seed ${options.faultPlan.seed}`]),
         ];
         console.log(`llmbench mock listening on ${server.url} (protocol ${protocol}, ${extras.join(", ")})`);
       }
-      const stop = () => void Promise.all(servers.map((server) => server.stop())).then(() => process.exit(0));
+      // Exit whatever stopping a server says: a signal must always end the simulator.
+      const stop = () => void Promise.allSettled(servers.map((server) => server.stop())).then(() => process.exit(0));
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
     });

@@ -1,5 +1,7 @@
 import { UsageError } from "./usage-error.ts";
+import { GRPC_FAULTS, parseFaultList, type FaultPlan } from "../mock/faults.ts";
 import type { MockFaults } from "../mock/generation.ts";
+import type { ConnectionBehaviour } from "../mock/http1.ts";
 import { MOCK_PROTOCOLS } from "../mock/server.ts";
 import { REASONING_FIELDS, type OutputShape } from "../mock/thinking.ts";
 import { DEFAULT_BATCHING, batchingTimingModel, fixedTimingModel, type TimingModel } from "../mock/timing.ts";
@@ -21,6 +23,8 @@ export interface MockOptions {
   faults: MockFaults;
   logPrompts: boolean;
   requestLogPath: string | null;
+  connections: ConnectionBehaviour;
+  faultPlan: FaultPlan;
 }
 
 export function parseMockOptions(raw: RawFlags): MockOptions {
@@ -63,6 +67,42 @@ export function parseMockOptions(raw: RawFlags): MockOptions {
     },
     logPrompts: raw.logPrompts === true,
     requestLogPath: raw.requestLog === undefined ? null : flag.text("--request-log", raw.requestLog),
+    connections: connectionBehaviour(raw),
+    faultPlan: faultPlan(raw, protocols),
+  };
+}
+
+function connectionBehaviour(raw: RawFlags): ConnectionBehaviour {
+  const idleS = flag.nonNegativeSeconds("--idle-timeout", raw.idleTimeout, null);
+  if (idleS === 0) throw new UsageError("--idle-timeout: expected a number of seconds > 0, got 0");
+  const behaviour: ConnectionBehaviour = {
+    closeAfterAnswer: raw.closeAfterAnswer === true,
+    idleTimeoutMs: idleS === null ? null : idleS * 1000,
+    maxRequests: flag.positiveInteger("--keep-alive-max", raw.keepAliveMax, null),
+    connectionClose: raw.connectionClose === true,
+  };
+  if (behaviour.closeAfterAnswer && behaviour.connectionClose) {
+    throw new UsageError("--close-after-answer and --connection-close are two ways to close after every answer (saying keep-alive or saying close): give one");
+  }
+  return behaviour;
+}
+
+function faultPlan(raw: RawFlags, protocols: string[]): FaultPlan {
+  const text = raw.faults === undefined ? "" : flag.text("--faults", raw.faults);
+  const shares = parseFaultList(text);
+  if (typeof shares === "string") throw new UsageError(`--faults: ${shares}`);
+  for (const protocol of protocols) {
+    if (MOCK_PROTOCOLS[protocol]!.kind !== "grpc") continue;
+    const unsupported = shares.filter((share) => !GRPC_FAULTS.has(share.name));
+    if (unsupported.length > 0) {
+      throw new UsageError(`--faults: ${unsupported.map((share) => share.name).join(", ")} cannot strike gRPC (protocol ${protocol}); it can do ${[...GRPC_FAULTS].join(", ")}`);
+    }
+  }
+  return {
+    shares,
+    seed: flag.nonNegativeInteger("--fault-seed", raw.faultSeed, 0),
+    delayMs: flag.nonNegativeNumber("--fault-delay-ms", raw.faultDelayMs, 1000),
+    skip: flag.nonNegativeInteger("--fault-skip", raw.faultSkip, 0),
   };
 }
 

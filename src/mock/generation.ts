@@ -1,4 +1,6 @@
 import { outputParts, PLAIN_OUTPUT, thinkingText, tokenKind, toolCallPiece, type OutputParts, type OutputShape } from "./thinking.ts";
+import { faultySink, type FaultSchedule } from "./faults.ts";
+import { streamingResponse } from "./http-stream.ts";
 import type { Sequence, TimingModel } from "./timing.ts";
 import { epochMs, type TruthEntry, type TruthLog } from "./truth-log.ts";
 
@@ -58,6 +60,8 @@ export interface MockContext {
   faults: MockFaults;
   /** Write each prompt's text into the truth log (--log-prompts). */
   logPrompts: boolean;
+  /** Which request draws which --faults fault. */
+  faultSchedule: FaultSchedule;
 }
 
 /** The answer's shape for this simulator (plain content unless --reasoning-tokens or --tool-call-tokens). */
@@ -91,6 +95,8 @@ export interface TokenSink {
   fail(message: string): void;
   /** The generation is over (finished, failed or cancelled): end the response. */
   end(status: TruthEntry["status"]): void;
+  /** What the truth log should say beyond the timings (a fault that struck this request). */
+  truth?(): Partial<TruthEntry>;
 }
 
 /**
@@ -115,6 +121,7 @@ export function runGeneration(context: MockContext, prompt: string, outputTokens
       output_tokens: tokenMs.length, token_ms: tokenMs, end_ms: epochMs(), status,
       thinking_tokens: Math.min(parts.thinking, tokenMs.length), tool_call_tokens: Math.max(0, tokenMs.length - (outputTokens - parts.tool)),
       ...(context.logPrompts ? { prompt } : {}),
+      ...sink.truth?.(),
     });
     sink.end(status);
   };
@@ -135,11 +142,12 @@ export function runGeneration(context: MockContext, prompt: string, outputTokens
       sequence.emitted += count;
       const finished = sequence.emitted >= outputTokens;
       const texts = Array.from({ length: count }, (_, i) => flatTokenText(parts, first + i, outputTokens));
+      // Taken just before the write: the HTTP server hands the bytes to the socket within it.
+      const at = epochMs();
       if (!sink.write(texts, first, finished)) {
         end("cancelled");
         return;
       }
-      const at = epochMs();
       for (let i = 0; i < count; i++) tokenMs.push(at);
       if (finished) end("ok");
     },
@@ -149,10 +157,7 @@ export function runGeneration(context: MockContext, prompt: string, outputTokens
 }
 
 export interface StreamFormat {
-  /**
-   * Bytes written as soon as the request arrives. Bun sends the response headers only with the
-   * first bytes, while real servers (uvicorn, axum) send them at once; an SSE comment does that.
-   */
+  /** Bytes written as soon as the request arrives, before any token (vLLM's chat role chunk). */
   prelude?: string;
   /** The bytes of one event carrying `texts` (tokens first … first+texts.length−1); `finished` on the last. */
   tokens(texts: string[], first: number, finished: boolean): string;
@@ -162,7 +167,7 @@ export interface StreamFormat {
   error(message: string): string;
 }
 
-/** Streams one generation over HTTP in `format`. */
+/** Streams one generation over HTTP in `format`; the headers go out at once, the body as tokens are ready. */
 export function streamGeneration(
   context: MockContext,
   request: Request,
@@ -171,40 +176,19 @@ export function streamGeneration(
   format: StreamFormat,
   headers: Record<string, string> = { "content-type": "text/event-stream", "cache-control": "no-cache" },
 ): Response {
-  const stream = new ReadableStream({
-    type: "direct",
-    pull(controller) {
-      return new Promise<void>((resolve) => {
-        const send = (bytes: string): boolean => {
-          try {
-            controller.write(bytes);
-            controller.flush();
-            return true;
-          } catch {
-            return false;
-          }
-        };
-        const sink: TokenSink = {
-          write: (texts, first, finished) => send(format.tokens(texts, first, finished) + (finished ? format.end() : "")),
-          fail: (message) => void send(format.error(message)),
-          end(status) {
-            if (status !== "cancelled") {
-              try {
-                controller.close();
-              } catch {
-                // the client went away meanwhile
-              }
-            }
-            resolve();
-          },
-        };
-        if (format.prelude) send(format.prelude);
-        const cancel = runGeneration(context, prompt, outputTokens, sink);
-        request.signal.addEventListener("abort", cancel, { once: true });
-      });
-    },
+  return streamingResponse(headers, (out) => {
+    const base: TokenSink = {
+      write: (texts, first, finished) => out.write(format.tokens(texts, first, finished) + (finished ? format.end() : "")),
+      fail: (message) => void out.write(format.error(message)),
+      end(status) {
+        if (status !== "cancelled") out.close();
+      },
+    };
+    const sink = faultySink(request, base, out, format, outputTokens);
+    if (format.prelude) out.write(format.prelude);
+    const cancel = runGeneration(context, prompt, outputTokens, sink);
+    request.signal.addEventListener("abort", cancel, { once: true });
   });
-  return new Response(stream, { headers });
 }
 
 /** The server's load as Prometheus gauges, under the names its real counterpart uses. */

@@ -1,5 +1,8 @@
 import { appendFileSync } from "node:fs";
-import type { MockContext, MockFaults } from "./generation.ts";
+import { FaultSchedule, NO_FAULTS, isStreamFault, planStreamFault, type FaultName, type FaultPlan } from "./faults.ts";
+import { epochMs } from "./truth-log.ts";
+import { jsonResponse, type MockContext, type MockFaults } from "./generation.ts";
+import { KEEP_ALIVE, serveHttp1, type ConnectionBehaviour, type Exchange } from "./http1.ts";
 import { amsv2Protocol } from "./protocols/amsv2.ts";
 import { lightllmProtocol } from "./protocols/lightllm.ts";
 import { llamacppProtocol } from "./protocols/llamacpp.ts";
@@ -43,6 +46,10 @@ export interface MockServerOptions {
   logPrompts?: boolean;
   /** Append each POST's headers (but the key) and body fields (but the prompt) to this file, one JSON line each. */
   requestLogPath?: string | null;
+  /** How kept-alive connections are treated (HTTP protocols). */
+  connections?: ConnectionBehaviour;
+  /** The fault matrix (--faults). */
+  faultPlan?: FaultPlan;
 }
 
 export interface RunningMock {
@@ -65,6 +72,7 @@ export async function startMockServer(options: MockServerOptions): Promise<Runni
     apiKey: options.apiKey ?? null,
     faults: options.faults ?? { failAfterTokens: null, ignoreEos: false, maxOutputTokens: null },
     logPrompts: options.logPrompts ?? false,
+    faultSchedule: new FaultSchedule(options.faultPlan ?? NO_FAULTS),
   };
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
   if (protocol.kind === "grpc") {
@@ -72,7 +80,7 @@ export async function startMockServer(options: MockServerOptions): Promise<Runni
     return { url: `${host}:${server.port}`, port: server.port, stop: server.stop };
   }
   const server = serveHttp(protocol, options, context);
-  return { url: `http://${host}:${server.port}`, port: server.port!, stop: () => server.stop(true) };
+  return { url: `http://${host}:${server.port}`, port: server.port, stop: () => server.stop() };
 }
 
 /** --request-log: what the client sent besides the prompt, so tests see headers and extra body fields arrive. */
@@ -84,11 +92,11 @@ async function logRequest(path: string, request: { headers: Iterable<[string, st
 }
 
 function serveHttp(protocol: HttpMockProtocol, options: MockServerOptions, context: MockContext) {
-  return Bun.serve({
+  return serveHttp1({
     hostname: options.host,
     port: options.port,
-    idleTimeout: 0, // a long prefill must not look like an idle connection
-    async fetch(request) {
+    connections: options.connections ?? KEEP_ALIVE,
+    async handle(request, exchange) {
       const path = new URL(request.url).pathname;
       const route = protocol.routes[`${request.method} ${path}`];
       if (!route) return protocol.error(`no route ${request.method} ${path}`, 404);
@@ -97,7 +105,55 @@ function serveHttp(protocol: HttpMockProtocol, options: MockServerOptions, conte
         return protocol.error("missing or invalid API key", 401);
       }
       if (options.requestLogPath && request.method === "POST") await logRequest(options.requestLogPath, request.clone());
+      // Faults strike generation requests only: health checks and /metrics answer as usual.
+      const fault = request.method === "POST" ? context.faultSchedule.draw() : null;
+      if (fault !== null) {
+        const answer = await beforeAnswer(fault, request, exchange, protocol, context);
+        if (answer !== undefined) return answer;
+      }
       return route(request, context);
     },
   });
 }
+
+/**
+ * A fault that strikes before the route answers: its answer (null when it took the connection),
+ * or undefined when the route answers and the fault (if any) strikes in the stream.
+ */
+async function beforeAnswer(fault: FaultName, request: Request, exchange: Exchange, protocol: HttpMockProtocol, context: MockContext): Promise<Response | null | undefined> {
+  const arrivalMs = epochMs();
+  if (isStreamFault(fault)) {
+    planStreamFault(request, { name: fault, arrivalMs, authorization: request.headers.get("authorization") ?? "" });
+    if (fault === "slow-headers") await Bun.sleep(context.faultSchedule.delayMs);
+    return undefined;
+  }
+  const logged = () =>
+    context.truth.append({
+      id: context.nextId(), protocol: context.protocol, arrival_ms: arrivalMs, prompt_tokens: 0, output_tokens: 0,
+      token_ms: [], end_ms: epochMs(), status: "failed", fault, thinking_tokens: 0, tool_call_tokens: 0,
+    });
+  const status = /^http(\d{3})$/.exec(fault);
+  if (status) {
+    logged();
+    return protocol.error(`simulated HTTP ${status[1]} (--faults ${fault})`, Number(status[1]));
+  }
+  switch (fault) {
+    case "echo-auth":
+      logged();
+      return protocol.error(`simulated (--faults echo-auth): invalid credentials in Authorization: ${request.headers.get("authorization") ?? "(none)"}`, 401);
+    case "not-stream":
+      logged();
+      return jsonResponse({ id: "cmpl-fault", object: "text_completion", model: context.model, choices: [{ index: 0, text: "a whole answer at once", finish_reason: "stop" }] });
+    case "close":
+      logged();
+      exchange.close();
+      return null;
+    case "stall-headers":
+      // No answer at all; the connection is left open until the client gives up on it.
+      await new Promise((resolve) => request.signal.addEventListener("abort", resolve, { once: true }));
+      logged();
+      return null;
+  }
+  return undefined;
+}
+

@@ -16,8 +16,10 @@ export interface TruthEntry {
   tool_call_tokens: number;
   /** When the response ended. */
   end_ms: number;
-  /** "failed": a fault (--fail-after-tokens) ended it with an error event. */
+  /** "failed": a fault (--fail-after-tokens, --faults) ended it. */
   status: "ok" | "cancelled" | "failed";
+  /** The --faults fault this request drew (it may strike after the tokens listed). */
+  fault?: string;
   /** The prompt text, with --log-prompts. */
   prompt?: string;
 }

@@ -14,6 +14,11 @@ export interface RequestRecord {
   sent: boolean;
   /** Wall-clock time just before the request went out (epoch ms, fractional); its arrival when never sent. */
   send_ms: number;
+  /**
+   * The first send found its kept-alive connection closed by the server (nothing answered): it went
+   * once more on a fresh connection, and send_ms and every offset count from that send.
+   */
+  reconnected: boolean;
   /** How long it waited in the client between its arrival and its send (rate mode with a cap; else ~0). */
   queue_wait_ms: number;
   status: "ok" | "failed";

@@ -1,4 +1,4 @@
-import type { Backend, GenerationRequest } from "../backends/backend.ts";
+import type { Backend, GenerationRequest, SendState } from "../backends/backend.ts";
 import type { RequestRecord } from "../records/record.ts";
 import { requestLatency, type TokenEvent } from "../metrics/request-latency.ts";
 import { emptyTally, tallyEvent, thinkingMetrics } from "../metrics/thinking.ts";
@@ -35,7 +35,8 @@ export async function measureRequest(
   const events: Array<[number, number]> = [];
   let streamedTokens = 0;
   let text = "";
-  const sendAt = performance.now();
+  // The backend moves sentAt when it sends again on a fresh connection (nothing had arrived before).
+  const send: SendState = { sentAt: performance.now(), reconnected: false };
   let error: string | null = null;
   let serverOutTokens: number | null = null;
   let serverInTokens: number | null = null;
@@ -48,12 +49,14 @@ export async function measureRequest(
       request,
       (at, tokens, _text, thinkingTokens) => {
         if (tokens <= 0) return;
-        const offset = at - sendAt;
+        const offset = at - send.sentAt;
         events.push([offset, tokens]);
         streamedTokens += tokens;
         tallyEvent(tally, offset, tokens, thinkingTokens);
       },
       signal,
+      undefined,
+      send,
     );
     ({ error, serverOutTokens, finishReason, text, serverReasoningTokens } = outcome);
     serverInTokens = outcome.serverPromptTokens;
@@ -61,6 +64,7 @@ export async function measureRequest(
   } catch (thrown) {
     error = signal.aborted ? reasonText(signal.reason) : `client error: ${(thrown as Error)?.message ?? thrown}`;
   }
+  const sendAt = send.sentAt;
   const doneMs = performance.now() - sendAt;
   const outTokens = serverOutTokens ?? streamedTokens;
   const latency = error === null ? requestLatency(events as TokenEvent[], outTokens) : null;
@@ -77,6 +81,7 @@ export async function measureRequest(
       prompt_index: identity.promptIndex,
       sent: true,
       send_ms: performance.timeOrigin + sendAt,
+      reconnected: send.reconnected,
       queue_wait_ms: identity.arrivedAt === undefined ? 0 : Math.max(0, sendAt - identity.arrivedAt),
       status: ok ? "ok" : "failed",
       error,
@@ -105,7 +110,7 @@ export function unsentRecord(identity: RequestIdentity, outputLen: number, reaso
   const arrivedAt = identity.arrivedAt ?? now;
   return {
     user: identity.user, seq: identity.seq, conversation: identity.conversation, turn: identity.turn,
-    prompt_index: identity.promptIndex, sent: false, send_ms: performance.timeOrigin + arrivedAt, queue_wait_ms: now - arrivedAt,
+    prompt_index: identity.promptIndex, sent: false, send_ms: performance.timeOrigin + arrivedAt, reconnected: false, queue_wait_ms: now - arrivedAt,
     status: "failed", error: reason, in_tokens: identity.inTokens, server_in_tokens: null, out_tokens: 0,
     asked_out_tokens: outputLen, short: false, ttft_ms: null, e2e_ms: null, done_ms: now - arrivedAt, events: [], finish_reason: null,
     ttft_content_ms: null, reasoning_tokens: 0, answer_tokens: 0, thinking_ms: null,

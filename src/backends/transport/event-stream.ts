@@ -1,4 +1,4 @@
-import type { RawEventListener } from "../backend.ts";
+import type { RawEventListener, SendState } from "../backend.ts";
 import { describeNetworkError, streamHttp } from "./http.ts";
 
 /** Splits a response body into event payloads (SseParser, JsonLineParser). */
@@ -17,6 +17,7 @@ export interface EventStreamRequest {
   /** Every payload with the time its bytes arrived (performance.now()). */
   onPayload(payload: string, at: number): void;
   onRawEvent?: RawEventListener;
+  send?: SendState;
 }
 
 /**
@@ -33,7 +34,7 @@ export async function postEventStream(url: URL, request: EventStreamRequest): Pr
   try {
     head = await streamHttp(
       url,
-      { method: "POST", headers: request.headers, body: request.body, signal: request.signal, insecure: request.insecure },
+      { method: "POST", headers: request.headers, body: request.body, signal: request.signal, insecure: request.insecure, expectStream: true, send: request.send },
       (text, at) => {
         for (const payload of request.parser.push(text)) deliver(payload, at);
       },
@@ -43,6 +44,9 @@ export async function postEventStream(url: URL, request: EventStreamRequest): Pr
     return describeNetworkError(error);
   }
   if (head.errorBody !== null) return `HTTP ${head.status}: ${head.errorBody.trim().slice(0, 300)}`;
+  if (head.notStream !== null) {
+    return `HTTP ${head.status} answered with ${head.notStream.contentType}, not an event stream: ${head.notStream.body.trim().slice(0, 300)}`;
+  }
   const at = performance.now();
   for (const payload of request.parser.flush()) deliver(payload, at);
   return null;

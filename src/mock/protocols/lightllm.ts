@@ -19,7 +19,6 @@ async function generateStream(request: Request, context: MockContext): Promise<R
   const promptTokens = approximateTokens(body.inputs);
   const outputTokens = outputLength(context, body.inputs, maxTokens, minTokens, parameters.ignore_eos === true);
   return streamGeneration(context, request, body.inputs, outputTokens, {
-    prelude: ": ok\n\n",
     tokens(texts, first, finished) {
       return texts
         .map((text, i) => {

@@ -23,7 +23,6 @@ async function completion(request: Request, context: MockContext): Promise<Respo
   // with a reasoning format the server streams the thinking as reasoning_content; without one, as <think> in the content
   const separate = shape.reasoningField !== "think-tags";
   return streamGeneration(context, request, body.prompt, outputTokens, {
-    prelude: ": ok\n\n",
     tokens(texts, first) {
       const ids = returnTokens ? texts.map((_, i) => tokenId(first + i)) : [];
       let content = "";

@@ -16,7 +16,6 @@ async function completions(request: Request, context: MockContext): Promise<Resp
   const model = sampling.model;
 
   return streamGeneration(context, request, body.prompt, outputTokens, {
-    prelude: ": ok\n\n",
     tokens(texts, first, finished) {
       return sseEvent({
         id, object: "text_completion", created, model,

@@ -1,6 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { connectionDropper, grpcFaultySink, http2StreamOf } from "../faults.ts";
 import { outputLength, runGeneration, tokenId, type MockContext, type TokenSink } from "../generation.ts";
+import { epochMs } from "../truth-log.ts";
 import type { GrpcMockProtocol } from "./protocol.ts";
 import { pplSchema } from "./ppl-schema.ts";
 
@@ -19,7 +21,7 @@ function holdsText(index: number, outputTokens: number): boolean {
   return index % 5 === 3 && index < outputTokens - 1;
 }
 
-function generation(version: "v1" | "v2", context: MockContext) {
+function generation(version: "v1" | "v2", context: MockContext, dropConnection: (call: unknown) => void) {
   return (call: grpc.ServerWritableStream<{ req: PplRequest[] }, unknown>) => {
     if (context.apiKey !== null && call.metadata.get("authorization")[0] !== `Bearer ${context.apiKey}`) {
       call.emit("error", { code: grpc.status.UNAUTHENTICATED, details: "missing or invalid API key" });
@@ -31,6 +33,38 @@ function generation(version: "v1" | "v2", context: MockContext) {
       call.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: "every request needs stopping_parameters.max_new_tokens ≥ 1" });
       return;
     }
+    const fault = context.faultSchedule.draw();
+    const arrivalMs = epochMs();
+    const logged = () =>
+      context.truth.append({
+        id: context.nextId(), protocol: context.protocol, arrival_ms: arrivalMs, prompt_tokens: 0, output_tokens: 0,
+        token_ms: [], end_ms: epochMs(), status: "failed", fault: fault!, thinking_tokens: 0, tool_call_tokens: 0,
+      });
+    if (fault === "close") {
+      // The connection goes away under the call before it is answered (a server restarting, a proxy dropping it).
+      logged();
+      dropConnection(call);
+      return;
+    }
+    if (fault === "stall-headers") {
+      call.on("cancelled", logged);
+      return;
+    }
+    const start = () => answer(call, requests, version, context, fault, arrivalMs);
+    if (fault === "slow-headers") setTimeout(start, context.faultSchedule.delayMs);
+    else start();
+  };
+}
+
+function answer(
+  call: grpc.ServerWritableStream<{ req: PplRequest[] }, unknown>,
+  requests: PplRequest[],
+  version: "v1" | "v2",
+  context: MockContext,
+  fault: ReturnType<MockContext["faultSchedule"]["draw"]>,
+  arrivalMs: number,
+): void {
+  {
     let open = requests.length;
     const cancels: Array<() => void> = [];
     for (const request of requests) {
@@ -60,10 +94,11 @@ function generation(version: "v1" | "v2", context: MockContext) {
           if (open === 0 && status !== "cancelled" && !call.cancelled) call.end();
         },
       };
-      cancels.push(runGeneration(context, request.prompt, outputTokens, sink));
+      const reset = () => http2StreamOf(call)?.close(2 /* NGHTTP2_INTERNAL_ERROR */);
+      cancels.push(runGeneration(context, request.prompt, outputTokens, grpcFaultySink(fault, sink, reset, outputTokens, arrivalMs)));
     }
     call.on("cancelled", () => cancels.forEach((cancel) => cancel()));
-  };
+  }
 }
 
 function pplProtocol(name: string, version: "v1" | "v2"): GrpcMockProtocol {
@@ -74,11 +109,13 @@ function pplProtocol(name: string, version: "v1" | "v2"): GrpcMockProtocol {
       const definition = protoLoader.fromJSON(pplSchema(version), { keepCase: true, longs: Number, enums: String, defaults: true });
       const root = grpc.loadPackageDefinition(definition) as unknown as { ppl: { llm: { proto: { LLMService: grpc.ServiceClientConstructor } } } };
       const server = new grpc.Server();
-      server.addService(root.ppl.llm.proto.LLMService.service, { Generation: generation(version, context) });
+      let dropConnection: (call: unknown) => void = () => {};
+      server.addService(root.ppl.llm.proto.LLMService.service, { Generation: generation(version, context, (call) => dropConnection(call)) });
       const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
       const bound = await new Promise<number>((resolve, reject) =>
         server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, actual) => (error ? reject(error) : resolve(actual))),
       );
+      dropConnection = connectionDropper(server);
       return {
         port: bound,
         stop: async () => server.forceShutdown(),

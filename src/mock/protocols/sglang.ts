@@ -22,7 +22,6 @@ async function generate(request: Request, context: MockContext): Promise<Respons
   const id = String(context.nextId());
   let answer = "";
   return streamGeneration(context, request, body.text, outputTokens, {
-    prelude: ": ok\n\n",
     tokens(texts, first, finished) {
       answer += texts.join("");
       const finishReason = finished ? (outputTokens === maxTokens ? { type: "length", length: maxTokens } : { type: "stop", matched: 2 }) : null;

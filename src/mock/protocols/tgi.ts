@@ -47,7 +47,6 @@ async function generateStream(request: Request, context: MockContext): Promise<R
   const outputTokens = outputLength(context, tgi.inputs, tgi.maxTokens, 0, false);
   let answer = "";
   const format: StreamFormat = {
-    prelude: ": ok\n\n",
     tokens(texts, first, finished) {
       return texts
         .map((text, i) => {
