@@ -47,6 +47,10 @@ export function registerRun(cli: CAC): void {
     .option("--think-tags", "The model thinks inside <think>…</think> in its content (no reasoning parser): count that as thinking")
     .option("--no-progress", "No live progress line")
     .option("--no-server-metrics", "Do not sample the server's /metrics gauges (running, waiting, KV cache) during the run")
+    // scale-out (issue 11)
+    .option("--shard <K/N>", "Run shard K of N of the point (also JOB_COMPLETION_INDEX or LLMBENCH_SHARD_INDEX, with LLMBENCH_SHARD_COUNT); merge with llmbench merge")
+    .option("--start-at <time>", "Start the clock at this epoch ms or ISO time (a start barrier for shards)")
+    .option("--start-tolerance <s>", "Exit non-zero instead of measuring when the start would be later than this (default 1)")
     .action(async (flags: RawFlags) => {
       const merged = {
         ...flags,

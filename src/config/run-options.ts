@@ -5,9 +5,10 @@ import type { PointSpec } from "../runner/point.ts";
 import type { TargetSpec } from "../runner/target.ts";
 import * as flag from "./flag-values.ts";
 import { parseGoodput } from "./goodput-flag.ts";
+import { checkShardFits, parseShardOptions, type ShardOptions } from "./shard-options.ts";
 
 /** Everything one `llmbench run` needs, validated. */
-export interface RunOptions extends TargetSpec, PointSpec, BackendFlags {
+export interface RunOptions extends TargetSpec, PointSpec, BackendFlags, Omit<ShardOptions, "shard"> {
   pplProto: "v1" | "v2";
   resultDir: string | null;
   modelSize: string;
@@ -64,8 +65,13 @@ export function parseRunOptions(raw: RawFlags): RunOptions {
     throw new UsageError(`--tokenizer: expected ${TOKENIZER_NAMES.join(" or ")}, or a path to a model's tokenizer.json, got "${tokenizer}"`);
   }
 
+  // scale-out (issue 11): this process's shard of the point and its start barrier
+  const shardOptions = parseShardOptions(raw);
+  checkShardFits(shardOptions.shard, { requestRate: rate, numClients, numRequests, maxConcurrency: flag.positiveInteger("--max-concurrency", raw.maxConcurrency, null) });
+
   return {
     ...parseBackendFlags(raw),
+    ...shardOptions,
     model: flag.text("--model", raw.model),
     dataset: synthetic ? "synthetic" : "file",
     datasetPath: synthetic ? null : flag.text("--dataset-path", raw.datasetPath),

@@ -1,11 +1,14 @@
 import { join } from "node:path";
 import { ensureDir, writeSummaryFiles } from "../archive/result-files.ts";
-import { goodput, type Goodput, type GoodputSlo } from "../metrics/goodput.ts";
-import { statsByTurn, type TurnStats } from "../metrics/per-turn.ts";
-import { summarize, type Summary } from "../metrics/summarize.ts";
+import type { Goodput, GoodputSlo } from "../metrics/goodput.ts";
+import type { TurnStats } from "../metrics/per-turn.ts";
+import type { RequestStats } from "../metrics/request-stats.ts";
+import type { Summary } from "../metrics/summarize.ts";
 import { JsonlWriter } from "../records/jsonl-writer.ts";
 import { LiveProgress } from "../report/progress.ts";
-import { summaryRow, type PointLabels, type Row } from "../report/seed-columns.ts";
+import type { PointLabels, Row } from "../report/seed-columns.ts";
+import type { LoopTiming } from "../workload/timing.ts";
+import { summarizePoint, summaryObject, type SummaryInputs } from "./point-summary.ts";
 import { GaugeSampler, type GaugeReport } from "./gauge-sampler.ts";
 import { runPoint, type LoadShape } from "./run-point.ts";
 import type { Target } from "./target.ts";
@@ -42,6 +45,12 @@ export interface PointRunOptions {
   interrupt?: AbortSignal;
   /** Extra keys for summary.json (backend, model, ...). */
   context?: Record<string, unknown>;
+  /** Called after warm-up, just before the clock starts (a shard's start barrier waits here). */
+  beforeStart?: () => Promise<void>;
+  /** Extra keys written into every record (a shard's `shard`). */
+  recordTags?: Record<string, unknown>;
+  /** Called once the summary files are written (a shard's shard.json). */
+  onFinished?: (outcome: { requests: RequestStats[]; timing: LoopTiming; interrupted: boolean }) => void;
 }
 
 const WARMUP_SEED_OFFSET = 7919;
@@ -60,10 +69,12 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
   if (spec.warmupRequests > 0) await warmUp(target, spec, options.interrupt);
 
   ensureDir(options.dir);
+  await options.beforeStart?.();
   const requestsFile = new JsonlWriter(join(options.dir, "requests.jsonl"), { truncate: true });
   const label = spec.requestRate === null ? `${spec.numClients} client${spec.numClients === 1 ? "" : "s"}` : `${spec.requestRate} req/s`;
   const progress = new LiveProgress({ title: options.progressTitle ?? label, budget: spec.numRequests, stopTimeS: spec.stopTimeS, enabled: options.progress });
   progress.start();
+  const tags = options.recordTags;
   const sampler = spec.serverGauges ? new GaugeSampler(target.backend) : null;
   sampler?.start();
   let outcome;
@@ -76,7 +87,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
       onSent: () => progress.onSent(),
       onRecord: (record, stats) => {
         progress.onFinished(stats);
-        requestsFile.write(record);
+        requestsFile.write(tags ? { ...record, ...tags } : record);
       },
     });
   } finally {
@@ -87,32 +98,29 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
 
   const { requests, timing } = outcome;
   const interrupted = options.interrupt?.aborted ?? false;
-  const summary = summarize(requests);
-  const steadyFrom = performance.timeOrigin + timing.rampedUpAt;
-  const steadyTo = performance.timeOrigin + timing.stoppedAt;
-  const steady = summarize(requests.filter((r) => r.sendMs >= steadyFrom && r.sendMs < steadyTo));
-  const perTurn = statsByTurn(requests);
-  const good = spec.goodput === null ? null : goodput(requests, spec.goodput, summary.duration_s);
-  const row = summaryRow(summary, options.labels, good, gauges.gauges);
+  const inputs: SummaryInputs = {
+    labels: options.labels,
+    goodput: spec.goodput,
+    steadyWindowMs: [performance.timeOrigin + timing.rampedUpAt, performance.timeOrigin + timing.stoppedAt],
+    gauges: gauges.gauges,
+  };
+  const point = summarizePoint(requests, inputs);
+  const { summary, steady, perTurn, goodput: good, row } = point;
   writeSummaryFiles(
     options.dir,
-    {
-      ...row,
-      requests: summary.requests,
-      failures: summary.failures,
-      queue_wait_ms: summary.queue_wait,
-      server_gauges: gauges,
-      ...(spec.goodput ? { goodput_slo_ms: spec.goodput } : {}),
-      ...(target.systemPromptTokens !== null ? { system_prompt_tokens: target.systemPromptTokens } : {}),
-      steady: summaryRow(steady, options.labels, null),
-      ...(spec.numTurns > 1 ? { per_turn: perTurn } : {}),
-      dataset: { skipped: target.sampler.skipped() },
-      ...options.context,
-      steady_window_ms: [steadyFrom, steadyTo],
-      interrupted,
-    },
+    summaryObject(point, inputs, {
+      numTurns: spec.numTurns,
+      serverGauges: gauges,
+      rest: {
+        ...(target.systemPromptTokens !== null ? { system_prompt_tokens: target.systemPromptTokens } : {}),
+        dataset: { skipped: target.sampler.skipped() },
+        ...options.context,
+        interrupted,
+      },
+    }),
     [row],
   );
+  options.onFinished?.({ requests, timing, interrupted });
   return { summary, steady, perTurn, goodput: good, gauges, row, interrupted };
 }
 
@@ -132,6 +140,7 @@ async function warmUp(target: Target, spec: PointSpec, interrupt?: AbortSignal):
       numTurns: 1,
       thinkTimeS: 0,
       seed: spec.seed + WARMUP_SEED_OFFSET,
+      shard: null,
     },
     interrupt,
     onRecord: () => {},
