@@ -4,6 +4,7 @@ import { cac } from "cac";
 import pc from "picocolors";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerHistory } from "./commands/history.ts";
+import { registerMerge } from "./commands/merge.ts";
 import { registerMock } from "./commands/mock.ts";
 import { registerProbe } from "./commands/probe.ts";
 import { registerReport } from "./commands/report.ts";
@@ -27,6 +28,7 @@ registerMock(cli);
 registerProbe(cli);
 registerDoctor(cli);
 registerReport(cli);
+registerMerge(cli);
 cli.help();
 cli.version(VERSION).outputVersion = () => console.log(versionLine());
 
