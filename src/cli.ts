@@ -4,6 +4,7 @@ import { cac } from "cac";
 import pc from "picocolors";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerHistory } from "./commands/history.ts";
+import { registerK8s } from "./commands/k8s.ts";
 import { registerMerge } from "./commands/merge.ts";
 import { registerMock } from "./commands/mock.ts";
 import { registerProbe } from "./commands/probe.ts";
@@ -29,6 +30,7 @@ registerProbe(cli);
 registerDoctor(cli);
 registerReport(cli);
 registerMerge(cli);
+registerK8s(cli);
 cli.help();
 cli.version(VERSION).outputVersion = () => console.log(versionLine());
 
