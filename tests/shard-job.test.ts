@@ -71,6 +71,25 @@ function sequences(records: ShardRecord[]): Map<number, number[]> {
   return new Map([...byUser].map(([user, list]) => [user, list.sort((a, b) => a.seq - b.seq).map((r) => r.prompt_index)]));
 }
 
+/**
+ * Each user's prompts are the (seed, user) sequence: the same in both runs as far as both went. A
+ * user may send nothing in one of them (the budget can run out before its ramp-up start), but
+ * most users sent in both.
+ */
+function expectSameSequences(records: ShardRecord[], reference: ShardRecord[]) {
+  const theirs = sequences(reference);
+  let compared = 0;
+  for (const [user, prompts] of sequences(records)) {
+    const other = theirs.get(user);
+    if (!other) continue;
+    const common = Math.min(prompts.length, other.length);
+    expect(prompts.slice(0, common)).toEqual(other.slice(0, common));
+    compared++;
+  }
+  expect(compared).toBeGreaterThanOrEqual(Math.ceil(theirs.size / 2));
+  expect(theirs.size).toBeGreaterThanOrEqual(2);
+}
+
 /** What the merged summary must equal: the same metric code over all the shards' records. */
 function expectMergedEqualsRecomputed(merged: Record<string, unknown>, records: ShardRecord[]) {
   const summary = summarize(records.map(statsOf));
@@ -104,14 +123,7 @@ describe("an Indexed Job of shards merges into the single-process point", () => 
     const all = shards.flatMap((s) => s.records);
     expect([...new Set(all.map((r) => r.user))].sort()).toEqual([0, 1, 2, 3, 4, 5]);
     // each user's sequence is (seed, user)'s: the same as in one process, as far as both went
-    const mine = sequences(all);
-    const theirs = sequences(one.records);
-    for (const [user, prompts] of mine) {
-      const reference = theirs.get(user)!;
-      const common = Math.min(prompts.length, reference.length);
-      expect(common).toBeGreaterThan(0);
-      expect(prompts.slice(0, common)).toEqual(reference.slice(0, common));
-    }
+    expectSameSequences(all, one.records);
     expect(merged.requests).toBe(one.summary.requests);
     expect(merged.completed).toBe(one.summary.completed);
     expect(merged.num_clients).toBe(6);
@@ -171,6 +183,30 @@ describe("an Indexed Job of shards merges into the single-process point", () => 
     }
     expect(readFileSync(join(out, "summary.csv"), "utf8")).toBe(readFileSync(join(dir, "summary.csv"), "utf8"));
   }, 60_000);
+});
+
+describe("--workers: shards in processes of this executable, merged per point", () => {
+  test("--workers 2 gives the counts and per-user prompt sequences of --workers 1, each worker its users", async () => {
+    const args = ["--dataset-path", DATASET, "--output-len", "6", "--num-clients", "4", "--num-requests", "20", "--seed", "3", "--ramp-up-time", "0"];
+    const one = await single("workers-1", [...args, "--workers", "1"]);
+    const before = await truthCount();
+    const dir = join(root, "workers-2");
+    const result = await runCli(runArgs(mock.url, dir, [...args, "--workers", "2"]));
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("2 workers");
+    expect((await truthCount()) - before).toBe(20);
+    const merged = await Bun.file(join(dir, "summary.json")).json();
+    expect(merged.requests).toBe(one.summary.requests);
+    expect(merged.completed).toBe(one.summary.completed);
+    const workers = await Promise.all([0, 1].map((index) => readJsonl<ShardRecord>(join(dir, "workers", `worker-${index}`, "requests.jsonl"))));
+    workers.forEach((records, index) => {
+      expect(records.length).toBe(10);
+      expect(records.every((r) => r.shard === index && r.user % 2 === index)).toBe(true);
+    });
+    const all = workers.flat();
+    expectMergedEqualsRecomputed(merged, all);
+    expectSameSequences(all, one.records);
+  }, 120_000);
 });
 
 describe("a shard that fails", () => {

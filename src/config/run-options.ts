@@ -67,7 +67,7 @@ export function parseRunOptions(raw: RawFlags): RunOptions {
 
   // scale-out (issue 11): this process's shard of the point and its start barrier
   const shardOptions = parseShardOptions(raw);
-  checkShardFits(shardOptions.shard, { requestRate: rate, numClients, numRequests, maxConcurrency: flag.positiveInteger("--max-concurrency", raw.maxConcurrency, null) });
+  checkShardFits(shardOptions.shard ?? (shardOptions.workers > 1 ? { index: 0, count: shardOptions.workers } : null), { requestRate: rate, numClients, numRequests, maxConcurrency: flag.positiveInteger("--max-concurrency", raw.maxConcurrency, null) });
 
   return {
     ...parseBackendFlags(raw),

@@ -3,6 +3,7 @@
  * LLMBENCH_SHARD_COUNT, or LLMBENCH_SHARD_INDEX / LLMBENCH_SHARD_COUNT) and the start barrier
  * `--start-at` with its tolerance. The flag wins over the environment.
  */
+import { availableParallelism } from "node:os";
 import type { Shard } from "../workload/shards.ts";
 import * as flag from "./flag-values.ts";
 import { UsageError } from "./usage-error.ts";
@@ -13,6 +14,8 @@ export interface ShardOptions {
   startAtMs: number | null;
   /** How late (ms) a shard may start before it refuses to measure. */
   startToleranceMs: number;
+  /** Worker processes on this host that run the point as shards (1: this process alone). */
+  workers: number;
 }
 
 export const DEFAULT_START_TOLERANCE_S = 1;
@@ -66,9 +69,20 @@ export function parseStartAt(raw: unknown): number | null {
   return ms;
 }
 
+export function parseWorkers(raw: unknown, cores = availableParallelism()): number {
+  if (raw === undefined || raw === null || raw === "") return 1;
+  if (String(raw).trim().toLowerCase() === "auto") return cores;
+  return flag.positiveInteger("--workers", raw)!;
+}
+
 export function parseShardOptions(raw: Record<string, unknown>, env: Record<string, string | undefined> = process.env): ShardOptions {
+  const workers = parseWorkers(raw.workers);
+  const shard = parseShard(raw.shard, env);
+  if (workers > 1 && shard !== null) throw new UsageError(`--workers ${workers} with a shard (${shard.index}/${shard.count}): a shard runs in one process; split into more shards instead`);
+  if (workers > 1 && raw.startAt !== undefined) throw new UsageError("--workers sets its workers' start barrier itself: drop --start-at");
   return {
-    shard: parseShard(raw.shard, env),
+    workers,
+    shard,
     startAtMs: parseStartAt(raw.startAt),
     startToleranceMs: flag.nonNegativeSeconds("--start-tolerance", raw.startTolerance, DEFAULT_START_TOLERANCE_S)! * 1000,
   };

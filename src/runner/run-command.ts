@@ -11,6 +11,7 @@ import { StopReason } from "../workload/closed-loop.ts";
 import { executePoint } from "./point.ts";
 import { LATE_START_EXIT_CODE, LateStart, ShardSession } from "./shard-session.ts";
 import { checkReachable, loadTarget, type Target } from "./target.ts";
+import { runWorkers } from "./workers.ts";
 
 /** `llmbench run`: one point against a running server. Returns the process exit code. */
 export async function runCommand(options: RunOptions): Promise<number> {
@@ -25,6 +26,11 @@ export async function runCommand(options: RunOptions): Promise<number> {
 async function runAgainst(target: Target, options: RunOptions): Promise<number> {
   const dir = options.resultDir ?? defaultResultDir("result", options.backend, options.model);
   assertWritableDir(dir, options.resultDir === null ? "the result folder (--result-dir)" : "--result-dir");
+  if (options.workers > 1) {
+    await checkReachable(target.backend, options);
+    const load = options.requestRate === null ? `${options.numClients} clients` : `${options.requestRate} requests/s`;
+    return runWorkers(options.workers, dir, process.argv.slice(process.argv.indexOf("run")), `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`);
+  }
   const shard = shardSessionOf(dir, options);
   if (shard) {
     try {
