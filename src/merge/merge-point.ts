@@ -22,6 +22,8 @@ export interface MergeResult {
   leftOut: string | null;
   startSpreadMs: number | null;
   outDir: string;
+  /** Shard 0's server gauges, when it is among the merged shards. */
+  gauges: { status: string; gauges: SummaryInputs["gauges"] } | undefined;
 }
 
 export async function mergeShards(dirs: string[], options: { outDir: string; allowPartial: boolean }): Promise<MergeResult> {
@@ -71,7 +73,7 @@ export async function mergeShards(dirs: string[], options: { outDir: string; all
     }),
     [point.row],
   );
-  return { set, point, leftOut, startSpreadMs, outDir: options.outDir };
+  return { set, point, leftOut, startSpreadMs, outDir: options.outDir, gauges };
 }
 
 async function readRecords(folder: ShardFolder, into: RequestStats[]): Promise<void> {

@@ -7,6 +7,7 @@ import type { Summary } from "../metrics/summarize.ts";
 import { JsonlWriter } from "../records/jsonl-writer.ts";
 import { LiveProgress } from "../report/progress.ts";
 import type { PointLabels, Row } from "../report/seed-columns.ts";
+import { shareOf } from "../workload/shards.ts";
 import type { LoopTiming } from "../workload/timing.ts";
 import { summarizePoint, summaryObject, type SummaryInputs } from "./point-summary.ts";
 import { GaugeSampler, type GaugeReport } from "./gauge-sampler.ts";
@@ -72,7 +73,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
   await options.beforeStart?.();
   const requestsFile = new JsonlWriter(join(options.dir, "requests.jsonl"), { truncate: true });
   const label = spec.requestRate === null ? `${spec.numClients} client${spec.numClients === 1 ? "" : "s"}` : `${spec.requestRate} req/s`;
-  const progress = new LiveProgress({ title: options.progressTitle ?? label, budget: spec.numRequests, stopTimeS: spec.stopTimeS, enabled: options.progress });
+  const progress = new LiveProgress({ title: options.progressTitle ?? label, budget: spec.numRequests === null || !spec.shard ? spec.numRequests : shareOf(spec.numRequests, spec.shard), stopTimeS: spec.stopTimeS, enabled: options.progress });
   progress.start();
   const tags = options.recordTags;
   const sampler = spec.serverGauges ? new GaugeSampler(target.backend) : null;

@@ -58,7 +58,7 @@ export async function runWorkers(count: number, dir: string, parentArgs: readonl
   const failed = codes.map((code, index) => ({ code, index })).filter((worker) => worker.code !== 0);
   for (const worker of failed) console.error(pc.red(`llmbench: worker ${worker.index}/${count} exited with code ${worker.code} (its folder: ${dirs[worker.index]})`));
   const result = await mergeShards(dirs, { outDir: dir, allowPartial: failed.length > 0 });
-  console.log(formatSummary(`${title}, ${count} workers`, result.point));
+  console.log(formatSummary(`${title}, ${count} workers`, { ...result.point, ...(result.gauges ? { gauges: result.gauges } : {}) }));
   if (result.leftOut) console.log(pc.yellow(`  partial: ${result.leftOut}`));
   console.log(pc.dim(`  results in ${dir} (each worker's records in ${join(dir, "workers")})`));
   if (failed.length > 0) return failed[0]!.code;
