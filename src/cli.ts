@@ -4,6 +4,8 @@ import { cac } from "cac";
 import pc from "picocolors";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerHistory } from "./commands/history.ts";
+import { registerK8s } from "./commands/k8s.ts";
+import { registerMerge } from "./commands/merge.ts";
 import { registerMock } from "./commands/mock.ts";
 import { registerProbe } from "./commands/probe.ts";
 import { registerReport } from "./commands/report.ts";
@@ -29,6 +31,8 @@ registerMock(cli);
 registerProbe(cli);
 registerDoctor(cli);
 registerReport(cli);
+registerMerge(cli);
+registerK8s(cli);
 cli.help((sections) => groupHelp(cli.matchedCommand?.name ?? "", sections));
 cli.version(VERSION).outputVersion = () => console.log(versionLine());
 

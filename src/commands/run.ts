@@ -69,6 +69,11 @@ export function registerRun(cli: CAC): void {
     .option("--endpoint <path>", "vLLM: /v1/completions (--backend vllm) or /v1/chat/completions (--backend openai-chat)")
     .option("--no-progress", "Turn off the live progress line (shown by default)")
     .option("--no-server-metrics", "Do not sample the server's /metrics gauges (running, waiting, KV cache) during the run")
+    // scale-out (issue 11)
+    .option("--shard <K/N>", "Run shard K of N of the point (also JOB_COMPLETION_INDEX or LLMBENCH_SHARD_INDEX, with LLMBENCH_SHARD_COUNT); merge with llmbench merge")
+    .option("--start-at <time>", "Start the clock at this epoch ms or ISO time (a start barrier for shards)")
+    .option("--workers <n>", "Run the point as n shards in n processes of this executable on this host (auto: one per core the client may use), merged at the end")
+    .option("--start-tolerance <s>", "Exit non-zero instead of measuring when the start would be later than this (default 1)")
     .action(async (flags: RawFlags) => {
       const merged = {
         ...flags,

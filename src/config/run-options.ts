@@ -26,9 +26,10 @@ export interface SaveResult {
 /** Sampling fields sent by the OpenAI backends (vLLM's --temperature, --top-p, --top-k). */
 const SAMPLING_FLAGS = [["temperature", "--temperature", "temperature"], ["topP", "--top-p", "top_p"], ["topK", "--top-k", "top_k"]] as const;
 const SAMPLING_BACKENDS = ["vllm", "openai-chat"];
+import { checkShardFits, parseShardOptions, type ShardOptions } from "./shard-options.ts";
 
 /** Everything one `llmbench run` needs, validated. */
-export interface RunOptions extends TargetSpec, PointSpec, BackendFlags {
+export interface RunOptions extends TargetSpec, PointSpec, BackendFlags, Omit<ShardOptions, "shard"> {
   pplProto: "v1" | "v2";
   resultDir: string | null;
   modelSize: string;
@@ -112,8 +113,13 @@ export function parseRunOptions(input: RawFlags): RunOptions {
     extraBody = { ...extraBody, [field]: value };
   }
 
+  // scale-out (issue 11): this process's shard of the point and its start barrier
+  const shardOptions = parseShardOptions(raw);
+  checkShardFits(shardOptions.shard ?? (shardOptions.workers > 1 ? { index: 0, count: shardOptions.workers } : null), { requestRate: rate, numClients, numRequests, maxConcurrency: flag.positiveInteger("--max-concurrency", raw.maxConcurrency, null) });
+
   return {
     ...backendFlags,
+    ...shardOptions,
     extraBody,
     headers: parseHeaders("--header", raw.header),
     percentiles: [...new Set([...chosenPercentiles, ...(saveResult?.percentiles ?? []), ...percentilesOfThresholds(thresholds)])],

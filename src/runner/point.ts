@@ -1,13 +1,16 @@
 import { join } from "node:path";
 import { ensureDir, writeSummaryFiles } from "../archive/result-files.ts";
-import { goodput, type Goodput, type GoodputSlo } from "../metrics/goodput.ts";
-import { statsByTurn, type TurnStats } from "../metrics/per-turn.ts";
-import { checkThresholds, type Threshold, type ThresholdResult } from "../report/thresholds.ts";
+import type { Goodput, GoodputSlo } from "../metrics/goodput.ts";
+import type { TurnStats } from "../metrics/per-turn.ts";
 import type { RequestStats } from "../metrics/request-stats.ts";
-import { summarize, type Summary } from "../metrics/summarize.ts";
+import type { Summary } from "../metrics/summarize.ts";
+import { checkThresholds, type Threshold, type ThresholdResult } from "../report/thresholds.ts";
 import { JsonlWriter } from "../records/jsonl-writer.ts";
 import { LiveProgress } from "../report/progress.ts";
-import { summaryRow, type PointLabels, type Row } from "../report/seed-columns.ts";
+import type { PointLabels, Row } from "../report/seed-columns.ts";
+import { shareOf } from "../workload/shards.ts";
+import type { LoopTiming } from "../workload/timing.ts";
+import { summarizePoint, summaryObject, type SummaryInputs } from "./point-summary.ts";
 import { GaugeSampler, type GaugeReport } from "./gauge-sampler.ts";
 import { runPoint, type LoadShape } from "./run-point.ts";
 import type { Target } from "./target.ts";
@@ -51,6 +54,12 @@ export interface PointRunOptions {
   interrupt?: AbortSignal;
   /** Extra keys for summary.json (backend, model, ...). */
   context?: Record<string, unknown>;
+  /** Called after warm-up, just before the clock starts (a shard's start barrier waits here). */
+  beforeStart?: () => Promise<void>;
+  /** Extra keys written into every record (a shard's `shard`). */
+  recordTags?: Record<string, unknown>;
+  /** Called once the summary files are written (a shard's shard.json). */
+  onFinished?: (outcome: { requests: RequestStats[]; timing: LoopTiming; interrupted: boolean }) => void;
 }
 
 const WARMUP_SEED_OFFSET = 7919;
@@ -69,10 +78,12 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
   if (spec.warmupRequests > 0) await warmUp(target, spec, options.interrupt);
 
   ensureDir(options.dir);
+  await options.beforeStart?.();
   const requestsFile = new JsonlWriter(join(options.dir, "requests.jsonl"), { truncate: true });
   const label = spec.requestRate === null ? `${spec.numClients} client${spec.numClients === 1 ? "" : "s"}` : `${spec.requestRate} req/s`;
-  const progress = new LiveProgress({ title: options.progressTitle ?? label, budget: spec.numRequests, stopTimeS: spec.stopTimeS, enabled: options.progress });
+  const progress = new LiveProgress({ title: options.progressTitle ?? label, budget: spec.numRequests === null || !spec.shard ? spec.numRequests : shareOf(spec.numRequests, spec.shard), stopTimeS: spec.stopTimeS, enabled: options.progress });
   progress.start();
+  const tags = options.recordTags;
   const sampler = spec.serverGauges ? new GaugeSampler(target.backend) : null;
   sampler?.start();
   let outcome;
@@ -85,7 +96,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
       onSent: () => progress.onSent(),
       onRecord: (record, stats) => {
         progress.onFinished(stats);
-        requestsFile.write(record);
+        requestsFile.write(tags ? { ...record, ...tags } : record);
       },
     });
   } finally {
@@ -96,34 +107,32 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
 
   const { requests, timing } = outcome;
   const interrupted = options.interrupt?.aborted ?? false;
-  const summary = summarize(requests, spec.percentiles);
-  const steadyFrom = performance.timeOrigin + timing.rampedUpAt;
-  const steadyTo = performance.timeOrigin + timing.stoppedAt;
-  const steady = summarize(requests.filter((r) => r.sendMs >= steadyFrom && r.sendMs < steadyTo), spec.percentiles);
-  const perTurn = statsByTurn(requests);
-  const good = spec.goodput === null ? null : goodput(requests, spec.goodput, summary.duration_s);
-  const row = summaryRow(summary, options.labels, good, gauges.gauges);
+  const inputs: SummaryInputs = {
+    labels: options.labels,
+    goodput: spec.goodput,
+    steadyWindowMs: [performance.timeOrigin + timing.rampedUpAt, performance.timeOrigin + timing.stoppedAt],
+    gauges: gauges.gauges,
+    percentiles: spec.percentiles,
+  };
+  const point = summarizePoint(requests, inputs);
+  const { summary, steady, perTurn, goodput: good, row } = point;
   const thresholds = checkThresholds(spec.thresholds ?? [], row);
   writeSummaryFiles(
     options.dir,
-    {
-      ...row,
-      requests: summary.requests,
-      failures: summary.failures,
-      queue_wait_ms: summary.queue_wait,
-      server_gauges: gauges,
-      ...(spec.goodput ? { goodput_slo_ms: spec.goodput } : {}),
-      ...(thresholds.length > 0 ? { thresholds, thresholds_ok: thresholds.every((t) => t.ok) } : {}),
-      ...(target.systemPromptTokens !== null ? { system_prompt_tokens: target.systemPromptTokens } : {}),
-      steady: summaryRow(steady, options.labels, null),
-      ...(spec.numTurns > 1 ? { per_turn: perTurn } : {}),
-      dataset: { skipped: target.sampler.skipped() },
-      ...options.context,
-      steady_window_ms: [steadyFrom, steadyTo],
-      interrupted,
-    },
+    summaryObject(point, inputs, {
+      numTurns: spec.numTurns,
+      serverGauges: gauges,
+      rest: {
+        ...(thresholds.length > 0 ? { thresholds, thresholds_ok: thresholds.every((t) => t.ok) } : {}),
+        ...(target.systemPromptTokens !== null ? { system_prompt_tokens: target.systemPromptTokens } : {}),
+        dataset: { skipped: target.sampler.skipped() },
+        ...options.context,
+        interrupted,
+      },
+    }),
     [row],
   );
+  options.onFinished?.({ requests, timing, interrupted });
   return { summary, steady, perTurn, goodput: good, gauges, row, interrupted, requests, thresholds };
 }
 
@@ -143,6 +152,7 @@ async function warmUp(target: Target, spec: PointSpec, interrupt?: AbortSignal):
       numTurns: 1,
       thinkTimeS: 0,
       seed: spec.seed + WARMUP_SEED_OFFSET,
+      shard: null,
     },
     interrupt,
     onRecord: () => {},

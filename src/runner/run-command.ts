@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import pc from "picocolors";
-import { assertWritableDir, defaultResultDir, writeFileAtomic } from "../archive/result-files.ts";
+import { assertWritableDir, defaultResultDir, ensureDir, writeFileAtomic } from "../archive/result-files.ts";
 import { describeApiKey } from "../config/backend-flags.ts";
 import type { RunOptions } from "../config/run-options.ts";
 import { describeSkipped } from "../dataset/skipped.ts";
@@ -12,7 +12,9 @@ import { formatThresholds } from "../report/thresholds.ts";
 import { vllmResult, vllmResultFilename } from "../report/vllm-result.ts";
 import { StopReason } from "../workload/closed-loop.ts";
 import { executePoint } from "./point.ts";
+import { LATE_START_EXIT_CODE, LateStart, ShardSession } from "./shard-session.ts";
 import { checkReachable, loadTarget, type Target } from "./target.ts";
+import { runWorkers } from "./workers.ts";
 
 /** `llmbench run`: one point against a running server. Returns the process exit code. */
 export async function runCommand(options: RunOptions): Promise<number> {
@@ -28,6 +30,23 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
   const dir = options.resultDir ?? defaultResultDir("result", options.backend, options.model);
   const startedAt = new Date();
   assertWritableDir(dir, options.resultDir === null ? "the result folder (--result-dir)" : "--result-dir");
+  if (options.workers > 1) {
+    await checkReachable(target.backend, options);
+    const load = options.requestRate === null ? `${options.numClients} clients` : `${options.requestRate} requests/s`;
+    return runWorkers(options.workers, dir, process.argv.slice(process.argv.indexOf("run")), `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`);
+  }
+  const shard = shardSessionOf(dir, options);
+  if (shard) {
+    try {
+      shard.checkNotLate();
+    } catch (error) {
+      if (!(error instanceof LateStart)) throw error;
+      ensureDir(dir);
+      shard.end("late");
+      console.error(pc.red(`llmbench: ${error.message}`));
+      return LATE_START_EXIT_CODE;
+    }
+  }
   await checkReachable(target.backend, options);
 
   const interrupt = new AbortController();
@@ -41,7 +60,7 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
   process.on("SIGTERM", onSignal);
   let result;
   try {
-    result = await executePoint(target, options, {
+    result = await executePoint(target, shard && options.shard!.index !== 0 ? { ...options, serverGauges: false } : options, {
       dir,
       labels: {
         modelSize: options.modelSize,
@@ -52,8 +71,27 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
       },
       progress: options.progress,
       interrupt: interrupt.signal,
-      context: { backend: options.backend, model: options.model, base_url: options.baseUrl, api_key: describeApiKey(options.apiKeyEnv), llmbench: VERSION, host: hostname(), workload: workloadOfOptions(options) },
+      context: { backend: options.backend, model: options.model, base_url: options.baseUrl, api_key: describeApiKey(options.apiKeyEnv), llmbench: VERSION, host: hostname(), workload: workloadOfOptions(options), ...shard?.context() },
+      ...(shard
+        ? {
+            beforeStart: async () => {
+              shard.begin();
+              await shard.barrier(interrupt.signal);
+            },
+            recordTags: { shard: options.shard!.index },
+            onFinished: (outcome) => shard.recordOutcome(outcome),
+          }
+        : {}),
     });
+    shard?.end(result.interrupted ? "interrupted" : "completed");
+  } catch (error) {
+    if (shard && error instanceof LateStart) {
+      shard.end("late");
+      console.error(pc.red(`llmbench: ${error.message}`));
+      return LATE_START_EXIT_CODE;
+    }
+    shard?.end("failed");
+    throw error;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -92,6 +130,27 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
   if (result.interrupted) return interruptExitCode;
   if (result.summary.completed === 0) return 1;
   return result.thresholds.every((threshold) => threshold.ok) ? 0 : 3;
+}
+
+/** The shard's session when this run is one shard of a point: its plan is the workload every shard must share. */
+function shardSessionOf(dir: string, options: RunOptions): ShardSession | null {
+  if (!options.shard) return null;
+  return new ShardSession(dir, {
+    shard: options.shard,
+    startAtMs: options.startAtMs,
+    startToleranceMs: options.startToleranceMs,
+    plan: {
+      backend: options.backend,
+      model: options.model,
+      request_rate: options.requestRate === Infinity ? "inf" : options.requestRate,
+      num_clients: options.requestRate === null ? options.numClients : null,
+      request_timeout_s: options.requestTimeoutS,
+      drain_timeout_s: options.drainTimeoutS,
+      goodput: options.goodput,
+      ...workloadOfOptions(options),
+    },
+    load: options,
+  });
 }
 
 /** What this run asked of the server, for `llmbench report` to check that compared runs match. */

@@ -5,6 +5,7 @@ import type { RequestRecord } from "../records/record.ts";
 import { statsOf, type RequestStats } from "../metrics/request-stats.ts";
 import { runClosedLoop } from "../workload/closed-loop.ts";
 import { runOpenLoop } from "../workload/open-loop.ts";
+import { closedLoopShare, shareOf, type Shard } from "../workload/shards.ts";
 import type { LoopTiming } from "../workload/timing.ts";
 import { measureRequest, unsentRecord, type RequestIdentity } from "./measure-request.ts";
 
@@ -25,6 +26,8 @@ export interface LoadShape {
   numTurns: number;
   /** Mean of the exponential pause between turns, in seconds (0: none). */
   thinkTimeS: number;
+  /** This process's shard of the point (null or absent: the whole point). */
+  shard?: Shard | null;
 }
 
 export interface PointSetup {
@@ -77,8 +80,10 @@ export async function runPoint(setup: PointSetup): Promise<PointRecords> {
       {
         rate: shape.requestRate,
         burstiness: shape.burstiness,
-        maxConcurrency: shape.maxConcurrency,
+        maxConcurrency: shape.maxConcurrency === null || !shape.shard ? shape.maxConcurrency : shareOf(shape.maxConcurrency, shape.shard),
+        // the global budget: the schedule is the global one, of which this shard sends its requests
         maxRequests: shape.numRequests,
+        ...(shape.shard ? { shard: shape.shard } : {}),
         stopTimeS: shape.stopTimeS,
         drainTimeoutS: shape.drainTimeoutS,
         seed: shape.seed,
@@ -102,8 +107,13 @@ export async function runPoint(setup: PointSetup): Promise<PointRecords> {
   }
 
   const users = new Map<number, UserConversations>();
+  const share = shape.shard ? closedLoopShare(shape.numClients, shape.numRequests, shape.shard) : null;
   const timing = await runClosedLoop(
-    { clients: shape.numClients, rampUpS: shape.rampUpTimeS, stopTimeS: shape.stopTimeS, maxRequests: shape.numRequests, drainTimeoutS: shape.drainTimeoutS },
+    {
+      clients: shape.numClients, rampUpS: shape.rampUpTimeS, stopTimeS: shape.stopTimeS, drainTimeoutS: shape.drainTimeoutS,
+      maxRequests: share ? share.maxRequests : shape.numRequests,
+      ...(share ? { users: share.users } : {}),
+    },
     async (user, seq, cancel) => {
       let state = users.get(user);
       if (!state) users.set(user, (state = new UserConversations(sampler, shape, user)));

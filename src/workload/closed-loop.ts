@@ -16,6 +16,8 @@ export interface ClosedLoopPlan {
   /** Total requests to issue across all users; null for no limit. */
   maxRequests: number | null;
   drainTimeoutS: number;
+  /** The global ids of the users to run (a shard's share); all of 0 … clients − 1 when absent. */
+  users?: readonly number[];
 }
 
 /**
@@ -85,7 +87,8 @@ export async function runClosedLoop(plan: ClosedLoopPlan, send: SendRequest, int
   };
 
   try {
-    await Promise.all(Array.from({ length: plan.clients }, (_, user) => runUser(user)));
+    const users = plan.users ?? Array.from({ length: plan.clients }, (_, user) => user);
+    await Promise.all(users.map((user) => runUser(user)));
   } finally {
     clearTimeout(stopTimer);
     control.dispose();

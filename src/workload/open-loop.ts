@@ -7,6 +7,7 @@ import { seededRandom } from "../dataset/prng.ts";
 import { gapGenerator } from "./arrivals.ts";
 import { StopControl } from "./closed-loop.ts";
 import { waitUntil } from "./precise-timer.ts";
+import { ownsRequest, type Shard } from "./shards.ts";
 import type { LoopTiming } from "./timing.ts";
 
 export interface OpenLoopPlan {
@@ -18,6 +19,8 @@ export interface OpenLoopPlan {
   stopTimeS: number | null;
   drainTimeoutS: number;
   seed: number;
+  /** Send only the requests j of the global schedule with j mod count = index (a shard's share); all when absent. */
+  shard?: Shard;
 }
 
 /**
@@ -74,6 +77,7 @@ export async function runOpenLoop(plan: OpenLoopPlan, send: SendArrival, interru
     for (let request = 0; plan.maxRequests === null || request < plan.maxRequests; request++) {
       const arrivalAt = startedAt + nextArrival();
       if (arrivalAt >= stopAt) break;
+      if (plan.shard && !ownsRequest(request, plan.shard)) continue; // another shard's: its gap is drawn all the same
       await waitUntil(arrivalAt, stopped);
       if (stopped.aborted) break;
       started.push(new Promise<void>((onStarted) => inFlight.push(dispatch(request, arrivalAt, onStarted))));

@@ -1,0 +1,141 @@
+/**
+ * `llmbench merge`: one point's summary rebuilt from its shards' requests.jsonl with the same
+ * code a running point uses, so the merged numbers are what one process would have computed from
+ * the same records. Records are read line by line and only their compact stats are kept (what a
+ * running point keeps too), never the files whole.
+ */
+import { createReadStream, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { ensureDir, writeSummaryFiles } from "../archive/result-files.ts";
+import { UsageError } from "../config/usage-error.ts";
+import type { GoodputSlo } from "../metrics/goodput.ts";
+import { statsOf, type RequestStats } from "../metrics/request-stats.ts";
+import type { RequestRecord } from "../records/record.ts";
+import type { PointLabels } from "../report/seed-columns.ts";
+import { summarizePoint, summaryObject, type PointSummary, type SummaryInputs } from "../runner/point-summary.ts";
+import { checkShardSet, describeLeftOut, readShardFolders, type ShardFolder, type ShardSet } from "./shard-set.ts";
+
+export interface MergeResult {
+  set: ShardSet;
+  point: PointSummary;
+  leftOut: string | null;
+  startSpreadMs: number | null;
+  outDir: string;
+  /** Shard 0's server gauges, when it is among the merged shards. */
+  gauges: { status: string; gauges: SummaryInputs["gauges"] } | undefined;
+}
+
+export async function mergeShards(dirs: string[], options: { outDir: string; allowPartial: boolean }): Promise<MergeResult> {
+  const set = checkShardSet(readShardFolders(dirs), options.allowPartial);
+  const requests: RequestStats[] = [];
+  for (const folder of set.included) await readRecords(folder, requests);
+
+  const first = readSummary(set.included[0]!);
+  const shardZero = set.included.find((folder) => folder.file.shard.index === 0);
+  const zero = shardZero ? readSummary(shardZero) : null;
+  const template = zero ?? first;
+  const gauges = zero?.server_gauges as { status: string; gauges: SummaryInputs["gauges"] } | undefined;
+  const inputs: SummaryInputs = {
+    labels: labelsOf(template),
+    goodput: (template.goodput_slo_ms as GoodputSlo | undefined) ?? null,
+    steadyWindowMs: steadyWindow(set.included),
+    gauges: gauges?.gauges ?? {},
+  };
+  const point = summarizePoint(requests, inputs);
+  const starts = set.included.map((folder) => folder.file.actual_start_ms).filter((at): at is number => at !== null);
+  const startSpreadMs = starts.length > 0 ? Math.max(...starts) - Math.min(...starts) : null;
+  const leftOut = describeLeftOut(set);
+  const numTurns = (template.workload as { turns?: number } | undefined)?.turns ?? (template.per_turn ? 2 : 1);
+  const context: Record<string, unknown> = {};
+  for (const key of ["system_prompt_tokens", "dataset", "backend", "model", "base_url", "api_key", "llmbench", "workload"]) {
+    if (template[key] !== undefined) context[key] = template[key];
+  }
+  ensureDir(options.outDir);
+  writeSummaryFiles(
+    options.outDir,
+    summaryObject(point, inputs, {
+      numTurns,
+      serverGauges: gauges ?? { status: "not merged: shard 0 (the one that reads /metrics) is not among the merged shards", gauges: {} },
+      rest: {
+        ...context,
+        host: [...new Set(set.included.map((folder) => folder.file.host))].join(","),
+        merged: {
+          plan_hash: set.planHash,
+          shard_count: set.count,
+          shards: set.included.map((folder) => ({ index: folder.file.shard.index, dir: folder.dir, host: folder.file.host, records: folder.file.counts.records, planned_start_ms: folder.file.planned_start_ms, actual_start_ms: folder.file.actual_start_ms })),
+          start_spread_ms: startSpreadMs,
+          partial: leftOut !== null,
+          ...(leftOut !== null ? { left_out: leftOut, missing: set.missing, unfinished: set.unfinished.map((folder) => folder.file.shard.index) } : {}),
+        },
+        interrupted: false,
+      },
+    }),
+    [point.row],
+  );
+  return { set, point, leftOut, startSpreadMs, outDir: options.outDir, gauges };
+}
+
+async function readRecords(folder: ShardFolder, into: RequestStats[]): Promise<void> {
+  const path = join(folder.dir, "requests.jsonl");
+  const index = folder.file.shard.index;
+  let stream;
+  try {
+    stream = createReadStream(path, { encoding: "utf8" });
+    await new Promise<void>((resolve, reject) => stream!.once("open", () => resolve()).once("error", reject));
+  } catch (error) {
+    throw new UsageError(`merge: ${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let line = 0;
+  let count = 0;
+  for await (const text of createInterface({ input: stream, crlfDelay: Infinity })) {
+    line++;
+    if (text.trim() === "") continue;
+    let record: RequestRecord & { shard?: number };
+    try {
+      record = JSON.parse(text);
+    } catch {
+      throw new UsageError(`merge: ${path} line ${line}: not a JSON record`);
+    }
+    if (record.shard !== index) throw new UsageError(`merge: ${path} line ${line}: a record of shard ${String(record.shard)} in the folder of shard ${index}/${folder.file.shard.count}`);
+    into.push(statsOf(record));
+    count++;
+  }
+  if (count !== folder.file.counts.records) {
+    throw new UsageError(`merge: ${path}: ${count} records, but its shard.json counts ${folder.file.counts.records}`);
+  }
+}
+
+function readSummary(folder: ShardFolder): Record<string, unknown> {
+  const path = join(folder.dir, "summary.json");
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+  } catch (error) {
+    throw new UsageError(`merge: ${path}: cannot be read as JSON (${(error as Error).message})`);
+  }
+}
+
+function labelsOf(summary: Record<string, unknown>): PointLabels {
+  const rate = summary.request_rate;
+  return {
+    modelSize: String(summary["model_size(B)"] ?? ""),
+    tp: Number(summary.tp ?? 1),
+    numClients: (summary.num_clients as number | string | undefined) ?? "",
+    mode: String(summary.mode ?? ""),
+    requestRate: rate === "inf" ? Infinity : typeof rate === "number" ? rate : null,
+  };
+}
+
+/** The window in which every merged shard was past its ramp-up and not yet stopped. */
+function steadyWindow(folders: ShardFolder[]): [number, number] {
+  let from = -Infinity;
+  let to = Infinity;
+  for (const folder of folders) {
+    const window = folder.file.steady_window_ms;
+    if (!window) continue;
+    from = Math.max(from, window[0]);
+    to = Math.min(to, window[1]);
+  }
+  if (!Number.isFinite(from) || !Number.isFinite(to)) return [0, 0];
+  return [from, to];
+}

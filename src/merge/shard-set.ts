@@ -1,0 +1,95 @@
+/**
+ * Which shard folders make one point: the same plan, each index once, none missing (unless a
+ * partial merge is asked for, which leaves out the missing and the unfinished and says so).
+ */
+import { readShardFile, type ShardFile } from "../archive/shard-file.ts";
+import { UsageError } from "../config/usage-error.ts";
+
+export interface ShardFolder {
+  dir: string;
+  file: ShardFile;
+}
+
+export interface ShardSet {
+  count: number;
+  planHash: string;
+  /** The shards merged, by index. */
+  included: ShardFolder[];
+  /** Shard indices with no folder given. */
+  missing: number[];
+  /** Shards given but left out (partial merge): they did not complete. */
+  unfinished: ShardFolder[];
+}
+
+/** Pure: checks shard files read from folders; throws a UsageError naming every problem. */
+export function checkShardSet(folders: ShardFolder[], allowPartial: boolean): ShardSet {
+  if (folders.length === 0) throw new UsageError("merge: give the shards' result folders");
+  const problems: string[] = [];
+  const byHash = new Map<string, ShardFolder[]>();
+  for (const folder of folders) {
+    const group = byHash.get(folder.file.plan_hash) ?? [];
+    group.push(folder);
+    byHash.set(folder.file.plan_hash, group);
+  }
+  if (byHash.size > 1) {
+    const groups = [...byHash].map(([hash, group]) => `plan ${hash}: ${group.map(label).join(", ")}`);
+    throw new UsageError(`merge: the shards are of different plans (workload settings differ; see "plan" in each shard.json):\n  ${groups.join("\n  ")}`);
+  }
+  const counts = new Set(folders.map((folder) => folder.file.shard.count));
+  if (counts.size > 1) problems.push(`shard counts differ: ${folders.map(label).join(", ")}`);
+  const count = folders[0]!.file.shard.count;
+
+  const byIndex = new Map<number, ShardFolder[]>();
+  for (const folder of folders) {
+    const group = byIndex.get(folder.file.shard.index) ?? [];
+    group.push(folder);
+    byIndex.set(folder.file.shard.index, group);
+  }
+  for (const [index, group] of [...byIndex].sort((a, b) => a[0] - b[0])) {
+    if (group.length > 1) problems.push(`shard ${index}/${count} is given ${group.length} times: ${group.map((folder) => folder.dir).join(", ")}`);
+  }
+  if (problems.length > 0) throw new UsageError(`merge: ${problems.join("; ")}`);
+
+  const missing: number[] = [];
+  for (let index = 0; index < count; index++) if (!byIndex.has(index)) missing.push(index);
+  const unfinished = folders.filter((folder) => folder.file.exit_reason !== "completed").sort(byShardIndex);
+  if (!allowPartial && (missing.length > 0 || unfinished.length > 0)) {
+    const lines = [
+      ...missing.map((index) => `shard ${index}/${count} is missing (no folder given)`),
+      ...unfinished.map((folder) => `${label(folder)} did not complete (exit reason "${folder.file.exit_reason}"${folder.file.exit_reason === "running" ? ": killed or still running" : ""})`),
+    ];
+    throw new UsageError(`merge: incomplete point:\n  ${lines.join("\n  ")}\n(--allow-partial merges the complete shards and records what is missing)`);
+  }
+  const included = folders.filter((folder) => folder.file.exit_reason === "completed").sort(byShardIndex);
+  if (included.length === 0) throw new UsageError(`merge: no shard completed: ${folders.map(label).join(", ")}`);
+  return { count, planHash: folders[0]!.file.plan_hash, included, missing, unfinished };
+}
+
+export function readShardFolders(dirs: string[]): ShardFolder[] {
+  const problems: string[] = [];
+  const folders: ShardFolder[] = [];
+  for (const dir of dirs) {
+    const file = readShardFile(dir);
+    if (typeof file === "string") problems.push(file);
+    else folders.push({ dir, file });
+  }
+  if (problems.length > 0) throw new UsageError(`merge: ${problems.join("; ")}`);
+  return folders;
+}
+
+function label(folder: ShardFolder): string {
+  return `shard ${folder.file.shard.index}/${folder.file.shard.count} (${folder.dir})`;
+}
+
+function byShardIndex(a: ShardFolder, b: ShardFolder): number {
+  return a.file.shard.index - b.file.shard.index;
+}
+
+/** What a partial merge left out, in words. */
+export function describeLeftOut(set: ShardSet): string | null {
+  const parts = [
+    ...set.missing.map((index) => `shard ${index}/${set.count} missing`),
+    ...set.unfinished.map((folder) => `shard ${folder.file.shard.index}/${set.count} did not complete (${folder.file.exit_reason}, ${folder.dir})`),
+  ];
+  return parts.length > 0 ? parts.join("; ") : null;
+}

@@ -1,0 +1,78 @@
+/** `llmbench k8s`: the manifest parsed offline, its key fields checked, and its pods' command run locally as the Job would run it. */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import { DATASET, runCli, startMock, tempDir, type MockHandle } from "./helpers/cli.ts";
+
+let mock: MockHandle;
+beforeAll(async () => {
+  mock = await startMock(["--ttft-ms", "10", "--itl-ms", "1"]);
+});
+afterAll(async () => {
+  await mock?.stop();
+});
+
+type Obj = Record<string, any>;
+
+async function manifest(...args: string[]): Promise<Obj[]> {
+  const result = await runCli(["k8s", ...args]);
+  if (result.exitCode !== 0) console.error(result.stderr);
+  expect(result.exitCode).toBe(0);
+  return Bun.YAML.parse(result.stdout) as Obj[];
+}
+
+test("an Indexed Job of N pods that are never retried, a headless Service and a ConfigMap", async () => {
+  const objects = await manifest("--shards", "4", "--image", "registry.example/llmbench:1", "--name", "bench", "--namespace", "perf", "--results-pvc", "results", "--", "--base-url", "http://vllm:8000", "--model", "m", "--num-clients", "64", "--num-requests", "6400");
+  expect(objects.map((o) => `${o.apiVersion} ${o.kind}`)).toEqual(["v1 ConfigMap", "v1 Service", "batch/v1 Job"]);
+  const [config, service, job] = objects as [Obj, Obj, Obj];
+  for (const o of objects) expect(o.metadata.namespace).toBe("perf");
+  expect(job.metadata.name).toBe("bench");
+  expect(job.spec.completionMode).toBe("Indexed");
+  expect(job.spec.completions).toBe(4);
+  expect(job.spec.parallelism).toBe(4);
+  expect(job.spec.backoffLimitPerIndex).toBe(0);
+  const pod = job.spec.template.spec;
+  expect(pod.restartPolicy).toBe("Never");
+  expect(pod.subdomain).toBe(service.metadata.name);
+  expect(service.spec.clusterIP).toBe("None");
+  expect(service.spec.selector).toEqual({ "batch.kubernetes.io/job-name": "bench" });
+  const container = pod.containers[0];
+  expect(container.image).toBe("registry.example/llmbench:1");
+  expect(container.args.slice(0, 3)).toEqual(["run", "--base-url", "http://vllm:8000"]);
+  expect(container.args.at(-1)).toBe("/results/bench/shard-$(LLMBENCH_SHARD_INDEX)");
+  const env = Object.fromEntries(container.env.map((e: Obj) => [e.name, e.valueFrom]));
+  expect(env.LLMBENCH_SHARD_INDEX.fieldRef.fieldPath).toBe("metadata.annotations['batch.kubernetes.io/job-completion-index']");
+  expect(env.LLMBENCH_SHARD_COUNT.configMapKeyRef).toEqual({ name: config.metadata.name, key: "LLMBENCH_SHARD_COUNT" });
+  expect(config.data.LLMBENCH_SHARD_COUNT).toBe("4");
+  expect(JSON.parse(config.data["run-args.json"])).toEqual(["--base-url", "http://vllm:8000", "--model", "m", "--num-clients", "64", "--num-requests", "6400"]);
+  expect(pod.volumes).toContainEqual({ name: "results", persistentVolumeClaim: { claimName: "results" } });
+}, 30_000);
+
+test("the pods' command, run here with the environment the Job gives each pod, makes shards that merge", async () => {
+  const root = tempDir();
+  const objects = await manifest("--shards", "2", "--image", "i", "--", "--base-url", mock.url, "--model", "m", "--dataset-path", DATASET, "--output-len", "4", "--num-clients", "4", "--num-requests", "10");
+  const job = objects[2]!;
+  const container = job.spec.template.spec.containers[0];
+  const count = objects[0]!.data.LLMBENCH_SHARD_COUNT;
+  const results = await Promise.all(
+    [0, 1].map((index) => {
+      // what the kubelet does: $(VAR) from the container's env, the results volume mounted at /results
+      const args = (container.args as string[]).map((arg) => arg.replace("$(LLMBENCH_SHARD_INDEX)", String(index)).replace(/^\/results\//, `${root}/`));
+      return runCli(args, { env: { LLMBENCH_SHARD_INDEX: String(index), JOB_COMPLETION_INDEX: String(index), LLMBENCH_SHARD_COUNT: count } });
+    }),
+  );
+  for (const result of results) expect(result.exitCode).toBe(0);
+  const dirs = [0, 1].map((index) => join(root, "llmbench", `shard-${index}`));
+  expect((await Bun.file(join(dirs[1]!, "shard.json")).json()).shard).toEqual({ index: 1, count: 2 });
+  const merged = await runCli(["merge", ...dirs, "--out", join(root, "merged")]);
+  expect(merged.exitCode).toBe(0);
+  expect((await Bun.file(join(root, "merged", "summary.json")).json()).requests).toBe(10);
+}, 60_000);
+
+test("flags the Job sets per pod are refused in the run's flags", async () => {
+  const result = await runCli(["k8s", "--shards", "2", "--image", "i", "--", "--model", "m", "--shard", "0/2"]);
+  expect(result.exitCode).toBe(2);
+  expect(result.stderr).toContain("--shard is set by the Job for each pod");
+  const noShards = await runCli(["k8s", "--image", "i", "--", "--model", "m"]);
+  expect(noShards.exitCode).toBe(2);
+  expect(noShards.stderr).toContain("--shards is required");
+}, 30_000);
