@@ -1,0 +1,113 @@
+import { describe, expect, test } from "bun:test";
+import { findMax, type ProbeResult, type SearchSettings } from "../src/sweep/capacity-search.ts";
+import { missedTerms, parseSlo, perRequestSlo } from "../src/sweep/slo.ts";
+import type { Summary } from "../src/metrics/summarize.ts";
+
+/** A point passes when value <= knee (a server whose capacity is exactly `knee`). */
+function threshold(knee: number) {
+  const probed: number[] = [];
+  const probe = async (value: number): Promise<ProbeResult> => {
+    probed.push(value);
+    const pass = value <= knee;
+    return { pass, failed: pass ? [] : [`load ${value} > ${knee}`], metrics: { value } };
+  };
+  return { probe, probed };
+}
+
+const clients: SearchSettings = { axis: "clients", start: 1, max: 4096, resolution: 1, confirmRuns: 1 };
+
+describe("findMax", () => {
+  test("doubles to bracket the knee, bisects to the resolution, reruns the best", async () => {
+    const { probe, probed } = threshold(20);
+    const result = await findMax(clients, probe);
+    expect(result.best).toBe(20);
+    expect(result.firstFail).toBe(21);
+    // 1,2,4,8,16 pass, 32 fails; bisect 24 ✗, 20 ✓, 22 ✗, 21 ✗; rerun 20.
+    expect(probed).toEqual([1, 2, 4, 8, 16, 32, 24, 20, 22, 21, 20]);
+    expect(result.points.map((p) => p.phase)).toEqual(["bracket", "bracket", "bracket", "bracket", "bracket", "bracket", "bisect", "bisect", "bisect", "bisect", "confirm"]);
+    expect(result.points.at(-1)!.run).toBe(2);
+    expect(result.points.find((p) => p.value === 32)!.failed).toEqual(["load 32 > 20"]);
+  });
+
+  test("a coarser resolution stops earlier, within one step of the knee", async () => {
+    for (const knee of [3, 7, 20, 33, 100, 1000]) {
+      const { probe } = threshold(knee);
+      const result = await findMax({ ...clients, resolution: 4 }, probe);
+      expect(result.best!).toBeLessThanOrEqual(knee);
+      expect(knee - result.best!).toBeLessThan(4);
+      expect(result.firstFail! - result.best!).toBeLessThanOrEqual(4);
+    }
+  });
+
+  test("rates live on multiples of the resolution; a failing start halves down", async () => {
+    const { probe, probed } = threshold(1.3);
+    const result = await findMax({ axis: "rate", start: 8, max: 1000, resolution: 0.25, confirmRuns: 1 }, probe);
+    expect(result.best).toBe(1.25);
+    expect(probed.slice(0, 4)).toEqual([8, 4, 2, 1]);
+    for (const value of probed) expect(Number.isInteger(value / 0.25)).toBe(true);
+  });
+
+  test("the maximum passing ends the search there, saying the capacity may be higher", async () => {
+    const { probe } = threshold(10_000);
+    const result = await findMax({ ...clients, max: 50 }, probe);
+    expect(result.best).toBe(50);
+    expect(result.firstFail).toBeNull();
+    expect(result.note).toContain("may be higher");
+  });
+
+  test("nothing passing gives best null", async () => {
+    const { probe } = threshold(0);
+    const result = await findMax({ ...clients, start: 4 }, probe);
+    expect(result.best).toBeNull();
+    expect(result.points.map((p) => p.value)).toEqual([4, 2, 1]);
+  });
+
+  test("a best that fails its rerun (noise) is not reported: the search goes below it", async () => {
+    // 20 passes on its first run only; 19 and below always pass.
+    let runsOf20 = 0;
+    const probe = async (value: number): Promise<ProbeResult> => {
+      let pass = value <= 20;
+      if (value === 20) pass = ++runsOf20 === 1;
+      return { pass, failed: pass ? [] : ["noise"], metrics: {} };
+    };
+    const result = await findMax(clients, probe);
+    expect(result.best).toBe(19);
+    expect(result.firstFail).toBe(20);
+    expect(result.points.filter((p) => p.value === 19).length).toBe(2); // 19 was confirmed too
+  });
+
+  test("stops when asked, keeping what it knows", async () => {
+    const { probe } = threshold(100);
+    let calls = 0;
+    const result = await findMax(clients, async (v, r) => (calls++, probe(v)), () => calls >= 3);
+    expect(result.points.length).toBe(3);
+    expect(result.best).toBe(4);
+    expect(result.note).toContain("stopped");
+  });
+});
+
+function distribution(p99: number) {
+  return { min: 0, max: p99, mean: p99 / 2, median: p99 / 2, std: 0, p90: p99, p99 };
+}
+
+describe("SLO terms", () => {
+  test("parse and judge against a summary", () => {
+    const terms = parseSlo("p99_ttft<=500, p99_tpot<=50,success_rate>=0.99");
+    expect(terms).toEqual([
+      { metric: "p99_ttft", op: "<=", bound: 500 },
+      { metric: "p99_tpot", op: "<=", bound: 50 },
+      { metric: "success_rate", op: ">=", bound: 0.99 },
+    ]);
+    const summary = { ttft: distribution(400), tpot: distribution(61.234), e2e: null, itl: null, success_rate: 0.98 } as unknown as Summary;
+    expect(missedTerms(terms as never, summary, null)).toEqual(["p99_tpot 61.23 > 50", "success_rate 0.98 < 0.99"]);
+    expect(perRequestSlo(terms as never)).toEqual({ ttft: 500, tpot: 50 });
+  });
+
+  test("bad terms are explained", () => {
+    expect(parseSlo("p99_ttft<500")).toContain("not a term");
+    expect(parseSlo("p42_ttft<=5")).toContain("unknown metric");
+    expect(parseSlo("p99_ttft>=5")).toContain("ceiling");
+    expect(parseSlo("goodput_ratio>=2")).toContain("fraction");
+    expect(parseSlo("")).toContain("expected terms");
+  });
+});
