@@ -79,7 +79,7 @@ describe("findMax", () => {
   test("stops when asked, keeping what it knows", async () => {
     const { probe } = threshold(100);
     let calls = 0;
-    const result = await findMax(clients, async (v, r) => (calls++, probe(v)), () => calls >= 3);
+    const result = await findMax(clients, async (v) => (calls++, probe(v)), { shouldStop: () => calls >= 3 });
     expect(result.points.length).toBe(3);
     expect(result.best).toBe(4);
     expect(result.note).toContain("stopped");

@@ -12,6 +12,9 @@ export function registerSweep(cli: CAC): void {
     .option("--rates <list>", "Request rates (req/s) to sweep instead of the config's")
     .option("--num-requests <n>", "Request budget of each point")
     .option("--stop-time <s>", "Seconds after which each point starts no new request")
+    .option("--find-max <axis>", "Capacity search instead of the listed points: the most clients, or highest rate, meeting --slo")
+    .option("--slo <terms>", "SLOs of the capacity search, e.g. 'p99_ttft<=500,p99_tpot<=50' (ms)")
+    .option("--search-resolution <n>", "Stop the search when the highest pass and lowest fail are this close (default 1 client, 0.5 req/s)")
     .option("--output-dir <dir>", "Root of the archive, instead of the config's (default result)")
     .option("--no-progress", "No live progress line")
     .action(async (configPath: string | undefined, flags: RawFlags) => {

@@ -5,6 +5,7 @@
  * Durations are in seconds and say so in their names (`stopTimeS`).
  */
 import type { TokenizerName } from "../dataset/tokenizer.ts";
+import type { ResolvedSearch, SearchConfig } from "./search-config.ts";
 
 export interface BenchConfig {
   /** The server protocol of this run: "vllm", "ppl", "lightllm", ... (one of `servers`). */
@@ -97,6 +98,8 @@ export interface SweepConfig {
   seed?: number;
   /** User turns per conversation; default 1. */
   turns?: number;
+  /** A capacity search (the most clients or the highest rate meeting an SLO) instead of `clients`/`rates`. */
+  search?: SearchConfig;
 }
 
 export interface OutputConfig {
@@ -149,6 +152,8 @@ export interface ResolvedBenchConfig {
     requestTimeoutS: number;
     seed: number;
     turns: number;
+    /** Null for a sweep of the listed points (then `points` is not empty). */
+    search: ResolvedSearch | null;
   };
   outputDir: string;
 }

@@ -13,6 +13,7 @@ import {
 } from "./bench-config.ts";
 import { checkNumber, describeValue, FieldProblems, FieldReader, isPlainObject, join } from "./field-checks.ts";
 import { DEFAULT_DRAIN_TIMEOUT_S, DEFAULT_REQUEST_TIMEOUT_S } from "./run-options.ts";
+import { readSearch } from "./search-config.ts";
 import { UsageError } from "./usage-error.ts";
 
 const TOP_FIELDS = ["backend", "model", "servers", "dataset", "sweep", "output"] as const;
@@ -21,7 +22,7 @@ const SERVER_FIELDS = ["url", "launch", "apiKeyEnv", "insecure"] as const;
 const LAUNCH_FIELDS = ["command", "env", "cwd", "readyTimeoutS", "stopGraceS"] as const;
 const DATASET_FIELDS = ["path", "tokenizer", "outputLen", "systemPrompt"] as const;
 const SYSTEM_PROMPT_FIELDS = ["enabled", "path"] as const;
-const SWEEP_FIELDS = ["clients", "rates", "numRequests", "stopTimeS", "rampUpS", "drainTimeoutS", "requestTimeoutS", "seed", "turns"] as const;
+const SWEEP_FIELDS = ["clients", "rates", "numRequests", "stopTimeS", "rampUpS", "drainTimeoutS", "requestTimeoutS", "seed", "turns", "search"] as const;
 const OUTPUT_FIELDS = ["dir"] as const;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -241,7 +242,12 @@ function readSweep(top: FieldReader): ResolvedBenchConfig["sweep"] | undefined {
   sweep.known(SWEEP_FIELDS);
   const problems = sweep.problems;
   let points: SweepPoint[] | undefined;
-  if (sweep.has("clients") && sweep.has("rates")) {
+  const search = readSearch(sweep);
+  if (sweep.has("search") && (sweep.has("clients") || sweep.has("rates"))) {
+    problems.add("sweep", "give search (a capacity search) or clients/rates (a list of points), not both");
+  } else if (sweep.has("search")) {
+    points = [];
+  } else if (sweep.has("clients") && sweep.has("rates")) {
     problems.add("sweep", "give clients (client counts) or rates (request rates), not both");
   } else if (sweep.has("rates")) {
     points = sweep.numberList("rates", "positive number")?.map((rate) => ({ kind: "rate", rate }));
@@ -268,10 +274,10 @@ function readSweep(top: FieldReader): ResolvedBenchConfig["sweep"] | undefined {
   const requestTimeoutS = sweep.number("requestTimeoutS", "positive number", DEFAULT_REQUEST_TIMEOUT_S);
   const seed = sweep.number("seed", "non-negative integer", 0);
   const turns = sweep.number("turns", "positive integer", 1);
-  if (!points || numRequests === undefined || stopTimeS === undefined || drainTimeoutS == null || requestTimeoutS == null || seed == null || turns == null) {
+  if (search === undefined || !points || numRequests === undefined || stopTimeS === undefined || drainTimeoutS == null || requestTimeoutS == null || seed == null || turns == null) {
     return undefined;
   }
-  return { points, numRequests, stopTimeS, drainTimeoutS, requestTimeoutS, seed, turns };
+  return { points, numRequests, stopTimeS, drainTimeoutS, requestTimeoutS, seed, turns, search };
 }
 
 /** The ramp-up of a point with `clients` users: fixed, computed by the config, or clients × 0.1 s. */

@@ -30,6 +30,8 @@ export interface ProbeResult {
   /** The SLOs missed, e.g. "p99_tpot 231.4 > 215". */
   failed: string[];
   metrics: Record<string, number | null>;
+  /** Where the run's files are (the point's folder), when it has any. */
+  folder?: string;
 }
 
 export interface ProbedPoint extends ProbeResult {
@@ -54,7 +56,15 @@ export interface SearchResult {
 
 export type Probe = (value: number, run: number) => Promise<ProbeResult>;
 
-export async function findMax(settings: SearchSettings, probe: Probe, shouldStop: () => boolean = () => false): Promise<SearchResult> {
+export interface SearchHooks {
+  /** Checked before each probe: true ends the search with what it knows. */
+  shouldStop?: () => boolean;
+  /** Called after each probe with every run so far. */
+  onProbed?: (points: readonly ProbedPoint[]) => void;
+}
+
+export async function findMax(settings: SearchSettings, probe: Probe, hooks: SearchHooks = {}): Promise<SearchResult> {
+  const shouldStop = hooks.shouldStop ?? (() => false);
   checkSettings(settings);
   const points: ProbedPoint[] = [];
   /** value → passed every run so far. */
@@ -63,6 +73,7 @@ export async function findMax(settings: SearchSettings, probe: Probe, shouldStop
   const run = async (value: number, phase: ProbedPoint["phase"]): Promise<boolean> => {
     const result = await probe(value, runsOf(value) + 1);
     points.push({ value, run: runsOf(value) + 1, phase, ...result });
+    hooks.onProbed?.(points);
     const pass = (verdicts.get(value) ?? true) && result.pass;
     verdicts.set(value, pass);
     return pass;
