@@ -14,6 +14,8 @@ export interface RequestRecord {
   sent: boolean;
   /** Wall-clock time just before the request went out (epoch ms, fractional); its arrival when never sent. */
   send_ms: number;
+  /** Trace replay: when it was planned to be sent, in ms after the start (its timestamp over --trace-speed). */
+  planned_ms?: number;
   /** How long it waited in the client between its arrival and its send (rate mode with a cap; else ~0). */
   queue_wait_ms: number;
   status: "ok" | "failed";

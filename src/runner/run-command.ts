@@ -7,12 +7,16 @@ import { formatSummary } from "../report/console-summary.ts";
 import { StopReason } from "../workload/closed-loop.ts";
 import { executePoint } from "./point.ts";
 import { checkReachable, loadTarget, type Target } from "./target.ts";
+import { loadTrace } from "../dataset/trace.ts";
 
 /** `llmbench run`: one point against a running server. Returns the process exit code. */
 export async function runCommand(options: RunOptions): Promise<number> {
   const target = await loadTarget(options);
   try {
-    return await runAgainst(target, options);
+    const { traceFile } = options;
+    // A bad trace is a usage error before any request (its prompts are built here, once).
+    const trace = traceFile ? loadTrace(traceFile.path, target.tokenizer, { speed: traceFile.speed, outputLen: options.outputLen, seed: options.seed }) : null;
+    return await runAgainst(target, { ...options, trace });
   } finally {
     target.backend.close?.();
   }
@@ -39,7 +43,7 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
       labels: {
         modelSize: options.modelSize,
         tp: options.tp,
-        numClients: options.requestRate === null ? options.numClients : "",
+        numClients: options.requestRate === null && !options.trace ? options.numClients : "",
         mode: options.mode,
         requestRate: options.requestRate,
       },
@@ -52,7 +56,7 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
     process.off("SIGTERM", onSignal);
   }
 
-  const load = options.requestRate === null ? `${options.numClients} clients` : `${options.requestRate} requests/s`;
+  const load = options.trace ? `trace ${options.trace.path} (${options.trace.requests.length} requests${options.traceFile!.speed !== 1 ? `, ×${options.traceFile!.speed} speed` : ""})` : options.requestRate === null ? `${options.numClients} clients` : `${options.requestRate} requests/s`;
   const title = `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`;
   console.log(formatSummary(title, result));
   const skipped = describeSkipped(target.sampler.skipped());

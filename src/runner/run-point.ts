@@ -7,6 +7,8 @@ import { runClosedLoop } from "../workload/closed-loop.ts";
 import { runOpenLoop } from "../workload/open-loop.ts";
 import type { LoopTiming } from "../workload/timing.ts";
 import { measureRequest, unsentRecord, type RequestIdentity } from "./measure-request.ts";
+import type { LoadedTrace } from "../dataset/trace.ts";
+import { replayTrace } from "./trace-point.ts";
 
 /** How a point loads the server. */
 export interface LoadShape {
@@ -25,6 +27,8 @@ export interface LoadShape {
   numTurns: number;
   /** Mean of the exponential pause between turns, in seconds (0: none). */
   thinkTimeS: number;
+  /** Replay this trace (each request at its offset) instead of clients or a rate. */
+  trace?: LoadedTrace | null;
 }
 
 export interface PointSetup {
@@ -69,6 +73,8 @@ export async function runPoint(setup: PointSetup): Promise<PointRecords> {
     keep(record);
     return { record, messages, answer: measured.text };
   };
+
+  if (shape.trace) return { requests, timing: await replayTrace(shape.trace, shape, sampler, sendTurn, keep, setup.interrupt) };
 
   if (shape.requestRate !== null) {
     const timing = await runOpenLoop(
