@@ -2,6 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { findMax, type ProbeResult, type SearchSettings } from "../src/sweep/capacity-search.ts";
 import { missedTerms, parseSlo, perRequestSlo } from "../src/sweep/slo.ts";
 import type { Summary } from "../src/metrics/summarize.ts";
+import { resolveConfig } from "../src/config/resolve-config.ts";
+import { applyOverrides, parseSweepFlags } from "../src/config/sweep-flags.ts";
+import { UsageError } from "../src/config/usage-error.ts";
+import { SAMPLE_DATASET } from "./helpers/cli.ts";
 
 /** A point passes when value <= knee (a server whose capacity is exactly `knee`). */
 function threshold(knee: number) {
@@ -109,5 +113,47 @@ describe("SLO terms", () => {
     expect(parseSlo("p99_ttft>=5")).toContain("ceiling");
     expect(parseSlo("goodput_ratio>=2")).toContain("fraction");
     expect(parseSlo("")).toContain("expected terms");
+  });
+});
+
+describe("sweep.search in a config", () => {
+  const base = (sweep: Record<string, unknown>) => ({
+    backend: "vllm",
+    model: { tag: "m" },
+    servers: { vllm: { url: "http://127.0.0.1:8000", launch: "already-running" } },
+    dataset: { path: SAMPLE_DATASET },
+    sweep,
+  });
+
+  test("resolves with defaults; --find-max replaces the config's points", () => {
+    const config = resolveConfig(base({ search: { find: "rate", slo: "p99_ttft<=500" }, stopTimeS: 10 }), "/c/bench.config.ts", ["vllm"]);
+    expect(config.sweep.points).toEqual([]);
+    expect(config.sweep.search).toEqual({ find: "rate", slo: [{ metric: "p99_ttft", op: "<=", bound: 500 }], minGoodputRatio: null, resolution: 0.5, start: 0.5, max: 10_000, confirmRuns: 1, rampUpS: null });
+    const overridden = resolveConfig(
+      applyOverrides(base({ clients: [1, 2], rampUpS: 0, stopTimeS: 10 }), parseSweepFlags({ findMax: "clients", slo: "p99_tpot<=50", searchResolution: "4" })),
+      "/c/bench.config.ts",
+      ["vllm"],
+    );
+    expect(overridden.sweep.points).toEqual([]);
+    expect(overridden.sweep.search).toMatchObject({ find: "clients", resolution: 4, start: 1, rampUpS: 0 });
+  });
+
+  test("wrong fields are named", () => {
+    const problems = (sweep: Record<string, unknown>) => {
+      try {
+        resolveConfig(base(sweep), "/c/bench.config.ts", ["vllm"]);
+      } catch (error) {
+        expect(error).toBeInstanceOf(UsageError);
+        return (error as Error).message;
+      }
+      throw new Error("accepted");
+    };
+    expect(problems({ search: { find: "qps", slo: "p99_ttft<=1" }, stopTimeS: 1 })).toContain('sweep.search.find: expected "clients" or "rate"');
+    expect(problems({ search: { find: "clients", slo: "ttft<=1" }, stopTimeS: 1 })).toContain("sweep.search.slo:");
+    expect(problems({ search: { find: "clients", slo: "p99_ttft<=1", minGoodputRatio: 3 }, stopTimeS: 1 })).toContain("sweep.search.minGoodputRatio");
+    expect(problems({ search: { find: "clients", slo: "p99_ttft<=1" }, clients: [1], stopTimeS: 1 })).toContain("not both");
+    expect(problems({ search: { find: "clients", slo: "p99_ttft<=1" }, rampUpS: () => 1, stopTimeS: 1 })).toContain("sweep.rampUpS: a function is not supported");
+    expect(() => parseSweepFlags({ findMax: "clients", clients: "1,2" })).toThrow("not both");
+    expect(() => parseSweepFlags({ findMax: "tokens" })).toThrow("--find-max: expected clients or rate");
   });
 });
