@@ -28,6 +28,7 @@ export function registerRun(cli: CAC): void {
     .option("--max-concurrency <k>", "Open loop: at most k requests in flight; the rest wait in the client")
     .option("--trace <file>", "Replay a JSONL trace: each request at its timestamp (ms), prompt or input_length/output_length; Mooncake traces as they are")
     .option("--trace-speed <x>", "Replay the trace x times as fast (default 1)")
+    .option("--num-runs <k>", "Run the point k times (fresh connections, same prompts): mean and 95 % interval per metric")
     .option("--num-turns <t>", "Turns per conversation, each sending the history with the real answers (default 1)")
     .option("--think-time <s>", "Mean pause between turns, exponential (default 0)")
     .option("--warmup-requests <n>", "Unmeasured requests before the point (default 0)")

@@ -16,6 +16,8 @@ export interface RunOptions extends TargetSpec, PointSpec, BackendFlags {
   progress: boolean;
   /** --trace: replay this JSONL of timed requests instead of clients or a rate; --trace-speed scales its time. */
   traceFile: { path: string; speed: number } | null;
+  /** --num-runs: the point is run this many times (fresh connections, the same prompts), with 95 % intervals across runs. */
+  numRuns: number;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_S = 600;
@@ -107,6 +109,7 @@ export function parseRunOptions(raw: RawFlags): RunOptions {
     mode: flag.text("--mode", raw.mode, ""),
     progress: raw.progress !== false,
     traceFile: trace,
+    numRuns: flag.positiveInteger("--num-runs", raw.numRuns, 1)!,
   };
 }
 

@@ -5,7 +5,9 @@ import type { RunOptions } from "../config/run-options.ts";
 import { describeSkipped } from "../dataset/skipped.ts";
 import { formatSummary } from "../report/console-summary.ts";
 import { StopReason } from "../workload/closed-loop.ts";
-import { executePoint } from "./point.ts";
+import { executePoint, type PointResult } from "./point.ts";
+import { formatRepeats } from "../report/repeat-console.ts";
+import { repeatRuns, type RepeatedRuns } from "./repeat-runs.ts";
 import { checkReachable, loadTarget, type Target } from "./target.ts";
 import { loadTrace } from "../dataset/trace.ts";
 
@@ -37,9 +39,10 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   let result;
-  try {
-    result = await executePoint(target, options, {
-      dir,
+  let repeats: RepeatedRuns | null = null;
+  const runOnce = (runTarget: Target, runDir: string) =>
+    executePoint(runTarget, options, {
+      dir: runDir,
       labels: {
         modelSize: options.modelSize,
         tp: options.tp,
@@ -51,6 +54,9 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
       interrupt: interrupt.signal,
       context: { backend: options.backend, model: options.model, base_url: options.baseUrl, api_key: describeApiKey(options.apiKeyEnv) },
     });
+  try {
+    result = await runOnce(target, dir);
+    if (options.numRuns > 1) repeats = await repeatRuns(options, dir, result, (runDir) => runFresh(options, runDir, runOnce), interrupt.signal);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -61,7 +67,19 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
   console.log(formatSummary(title, result));
   const skipped = describeSkipped(target.sampler.skipped());
   if (skipped) console.log(pc.yellow(`  dataset    ${skipped}`));
+  if (repeats) console.log(formatRepeats(repeats));
   console.log(pc.dim(`  results in ${dir}`));
-  if (result.interrupted) return interruptExitCode;
-  return result.summary.completed > 0 ? 0 : 1;
+  if (result.interrupted || interrupt.signal.aborted) return interruptExitCode;
+  const everyRunCompleted = result.summary.completed > 0 && (repeats?.runs.every((run) => run.completed > 0) ?? true);
+  return everyRunCompleted ? 0 : 1;
+}
+
+/** A repeated run with a target of its own: new connections, the same prompts (same seed and dataset). */
+async function runFresh(options: RunOptions, dir: string, runOnce: (target: Target, dir: string) => Promise<PointResult>): Promise<PointResult> {
+  const target = await loadTarget(options);
+  try {
+    return await runOnce(target, dir);
+  } finally {
+    target.backend.close?.();
+  }
 }
