@@ -80,6 +80,27 @@ describe("findMax", () => {
     expect(result.points.filter((p) => p.value === 19).length).toBe(2); // 19 was confirmed too
   });
 
+  test("a best that fails its rerun with nothing passed below it: the search goes down until a value passes every run", async () => {
+    // 4 passes only its first run; 2 and 3 always pass; above 4 always fails
+    let runsOf4 = 0;
+    const probe = async (value: number): Promise<ProbeResult> => {
+      const pass = value === 4 ? ++runsOf4 === 1 : value < 4;
+      return { pass, failed: pass ? [] : ["over"], metrics: {} };
+    };
+    const result = await findMax({ ...clients, start: 4 }, probe);
+    expect(result.best).toBe(3);
+    expect(result.firstFail).toBe(4);
+    expect(result.points.filter((p) => p.value === 3).every((p) => p.pass)).toBe(true);
+    expect(result.points.filter((p) => p.value === 3).length).toBe(2);
+  });
+
+  test("rates never go above the maximum, even off the grid", async () => {
+    const { probe, probed } = threshold(1e9);
+    const result = await findMax({ axis: "rate", start: 1, max: 10.3, resolution: 0.5, confirmRuns: 0 }, probe);
+    expect(Math.max(...probed)).toBeLessThanOrEqual(10.3);
+    expect(result.best).toBe(10);
+  });
+
   test("stops when asked, keeping what it knows", async () => {
     const { probe } = threshold(100);
     let calls = 0;

@@ -98,6 +98,7 @@ export async function findMax(settings: SearchSettings, probe: Probe, hooks: Sea
     while (lo < settings.max) {
       if (shouldStop()) return result(lo, null, stopped);
       value = snap(settings, Math.min(lo * 2, settings.max));
+      if (value <= lo) break; // the grid's highest value under the maximum
       if (await run(value, "bracket")) lo = value;
       else {
         hi = value;
@@ -170,7 +171,8 @@ export async function findMax(settings: SearchSettings, probe: Probe, hooks: Sea
 function snap(settings: SearchSettings, value: number): number {
   if (settings.axis === "clients") return Math.max(1, Math.round(value));
   const step = settings.resolution;
-  const snapped = Math.round(value / step) * step;
+  let snapped = Math.round(value / step) * step;
+  if (snapped > settings.max) snapped = Math.floor(settings.max / step) * step; // never above the maximum
   return Number(Math.max(step, snapped).toPrecision(12));
 }
 
