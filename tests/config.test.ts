@@ -92,7 +92,7 @@ describe("resolving a config", () => {
       "servers.vllm.launch.readyTimeoutS: expected a number > 0, got -1",
       'servers.ppl: is required: backend is "ppl", so servers.ppl must say how to reach it',
       'dataset.tokenizer: expected one of cl100k_base, o200k_base, got "llama"',
-      "sweep.stopTime: unknown field (did you mean stopTimeS?); known fields: clients, rates, numRequests, stopTimeS, rampUpS, drainTimeoutS, requestTimeoutS, seed, turns, metricPercentiles, thresholds",
+      "sweep.stopTime: unknown field (did you mean stopTimeS?); known fields: clients, rates, numRequests, stopTimeS, rampUpS, drainTimeoutS, requestTimeoutS, seed, turns, metricPercentiles, thresholds, search",
       "sweep.clients[1]: expected a positive integer, got -4",
     ]);
   });

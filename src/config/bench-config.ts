@@ -6,6 +6,7 @@
  */
 import type { TokenizerName } from "../dataset/tokenizer.ts";
 import type { Threshold } from "../report/thresholds.ts";
+import type { ResolvedSearch, SearchConfig } from "./search-config.ts";
 
 export interface BenchConfig {
   /** The server protocol of this run: "vllm", "ppl", "lightllm", ... (one of `servers`). */
@@ -106,6 +107,8 @@ export interface SweepConfig {
   metricPercentiles?: number[];
   /** Checked at every point, as `--threshold`: ["p99_ttft<2000", "success_rate>=0.99"]; any failure makes the exit code 3. */
   thresholds?: string[];
+  /** A capacity search (the most clients or the highest rate meeting an SLO) instead of `clients`/`rates`. */
+  search?: SearchConfig;
 }
 
 export interface OutputConfig {
@@ -162,6 +165,8 @@ export interface ResolvedBenchConfig {
     turns: number;
     metricPercentiles: number[];
     thresholds: Threshold[];
+    /** Null for a sweep of the listed points (then `points` is not empty). */
+    search: ResolvedSearch | null;
   };
   outputDir: string;
 }

@@ -13,6 +13,7 @@ import {
 } from "./bench-config.ts";
 import { checkNumber, describeValue, FieldProblems, FieldReader, isPlainObject, join } from "./field-checks.ts";
 import { DEFAULT_DRAIN_TIMEOUT_S, DEFAULT_REQUEST_TIMEOUT_S } from "./run-options.ts";
+import { readSearch } from "./search-config.ts";
 import { UsageError } from "./usage-error.ts";
 import { parseExtraBody, parseHeaders, parsePercentiles, parseThresholds } from "./knob-flags.ts";
 
@@ -22,7 +23,7 @@ const SERVER_FIELDS = ["url", "launch", "apiKeyEnv", "insecure", "extraBody", "h
 const LAUNCH_FIELDS = ["command", "env", "cwd", "readyTimeoutS", "stopGraceS"] as const;
 const DATASET_FIELDS = ["path", "tokenizer", "outputLen", "systemPrompt"] as const;
 const SYSTEM_PROMPT_FIELDS = ["enabled", "path"] as const;
-const SWEEP_FIELDS = ["clients", "rates", "numRequests", "stopTimeS", "rampUpS", "drainTimeoutS", "requestTimeoutS", "seed", "turns", "metricPercentiles", "thresholds"] as const;
+const SWEEP_FIELDS = ["clients", "rates", "numRequests", "stopTimeS", "rampUpS", "drainTimeoutS", "requestTimeoutS", "seed", "turns", "metricPercentiles", "thresholds", "search"] as const;
 const OUTPUT_FIELDS = ["dir"] as const;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -260,7 +261,12 @@ function readSweep(top: FieldReader): ResolvedBenchConfig["sweep"] | undefined {
   sweep.known(SWEEP_FIELDS);
   const problems = sweep.problems;
   let points: SweepPoint[] | undefined;
-  if (sweep.has("clients") && sweep.has("rates")) {
+  const search = readSearch(sweep);
+  if (sweep.has("search") && (sweep.has("clients") || sweep.has("rates"))) {
+    problems.add("sweep", "give search (a capacity search) or clients/rates (a list of points), not both");
+  } else if (sweep.has("search")) {
+    points = [];
+  } else if (sweep.has("clients") && sweep.has("rates")) {
     problems.add("sweep", "give clients (client counts) or rates (request rates), not both");
   } else if (sweep.has("rates")) {
     points = sweep.numberList("rates", "positive number")?.map((rate) => ({ kind: "rate", rate }));
@@ -295,11 +301,11 @@ function readSweep(top: FieldReader): ResolvedBenchConfig["sweep"] | undefined {
     problems.expected(sweep.at("thresholds"), `a list of strings such as ["p99_ttft<2000", "success_rate>=0.99"]`, rawThresholds);
   }
   const thresholds = Array.isArray(rawThresholds) ? knob(problems, () => parseThresholds(sweep.at("thresholds"), rawThresholds.filter((t) => typeof t === "string"))) : [];
-  if (!points || numRequests === undefined || stopTimeS === undefined || drainTimeoutS == null || requestTimeoutS == null || seed == null || turns == null) {
+  if (search === undefined || !points || numRequests === undefined || stopTimeS === undefined || drainTimeoutS == null || requestTimeoutS == null || seed == null || turns == null) {
     return undefined;
   }
   if (metricPercentiles === undefined || thresholds === undefined) return undefined;
-  return { points, numRequests, stopTimeS, drainTimeoutS, requestTimeoutS, seed, turns, metricPercentiles, thresholds };
+  return { points, numRequests, stopTimeS, drainTimeoutS, requestTimeoutS, seed, turns, metricPercentiles, thresholds, search };
 }
 
 /** The ramp-up of a point with `clients` users: fixed, computed by the config, or clients × 0.1 s. */

@@ -38,6 +38,10 @@ export interface RunOptions extends TargetSpec, PointSpec, BackendFlags, Omit<Sh
   progress: boolean;
   thresholds: Threshold[];
   saveResult: SaveResult | null;
+  /** --trace: replay this JSONL of timed requests instead of clients or a rate; --trace-speed scales its time. */
+  traceFile: { path: string; speed: number } | null;
+  /** --num-runs: the point is run this many times (fresh connections, the same prompts), with 95 % intervals across runs. */
+  numRuns: number;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_S = 600;
@@ -54,6 +58,7 @@ function requestRate(value: unknown): number | null {
 
 export function parseRunOptions(input: RawFlags): RunOptions {
   const raw = translateVllmFlags(input);
+  const trace = parseTraceFlags(raw);
   const rate = requestRate(raw.requestRate);
   if (rate !== null && raw.numClients !== undefined) {
     throw new UsageError("--request-rate and --num-clients are two different workloads: give one (cap a rate with --max-concurrency)");
@@ -61,7 +66,7 @@ export function parseRunOptions(input: RawFlags): RunOptions {
   const numClients = flag.positiveInteger("--num-clients", raw.numClients, 1)!;
   const numRequests = flag.positiveInteger("--num-requests", raw.numRequests, null);
   const stopTimeS = flag.nonNegativeSeconds("--stop-time", raw.stopTime, null);
-  if (numRequests === null && stopTimeS === null) {
+  if (numRequests === null && stopTimeS === null && trace === null) {
     throw new UsageError("give --num-requests N or --stop-time S (or both): a run needs a request budget or a duration");
   }
   if (stopTimeS === 0) throw new UsageError("--stop-time: expected a number of seconds > 0, got 0");
@@ -126,8 +131,8 @@ export function parseRunOptions(input: RawFlags): RunOptions {
     thresholds,
     saveResult,
     model: flag.text("--model", raw.model),
-    dataset: synthetic ? "synthetic" : "file",
-    datasetPath: synthetic ? null : flag.text("--dataset-path", raw.datasetPath),
+    dataset: trace ? "trace" : synthetic ? "synthetic" : "file",
+    datasetPath: synthetic || trace ? null : flag.text("--dataset-path", raw.datasetPath),
     synthetic: synthetic
       ? {
           inputLen: flag.positiveInteger("--input-len", raw.inputLen),
@@ -163,5 +168,20 @@ export function parseRunOptions(input: RawFlags): RunOptions {
     tp: flag.positiveInteger("--tp", raw.tp, 1)!,
     mode: flag.text("--mode", raw.mode, ""),
     progress: raw.progress !== false,
+    traceFile: trace,
+    numRuns: flag.positiveInteger("--num-runs", raw.numRuns, 1)!,
   };
+}
+
+/** --trace FILE [--trace-speed X]: the trace is the workload, so the other workload and dataset flags do not apply. */
+function parseTraceFlags(raw: RawFlags): RunOptions["traceFile"] {
+  if (raw.trace === undefined) {
+    if (raw.traceSpeed !== undefined) throw new UsageError("--trace-speed scales a --trace replay: give --trace FILE");
+    return null;
+  }
+  const path = flag.text("--trace", raw.trace);
+  for (const [name, value] of [["--num-clients", raw.numClients], ["--request-rate", raw.requestRate], ["--dataset-path", raw.datasetPath], ["--dataset", raw.dataset], ["--num-turns", raw.numTurns], ["--burstiness", raw.burstiness], ["--warmup-requests", raw.warmupRequests]] as const) {
+    if (value !== undefined) throw new UsageError(`--trace replays the trace's own requests at their times: drop ${name} (sessions in the trace are its multi-turn conversations)`);
+  }
+  return { path, speed: flag.positiveNumber("--trace-speed", raw.traceSpeed, 1) };
 }

@@ -4,6 +4,7 @@ import * as flag from "./flag-values.ts";
 import type { RawFlags } from "./run-options.ts";
 import { UsageError } from "./usage-error.ts";
 import { parseExtraBody, parseHeaders, parsePercentiles, parseThresholds } from "./knob-flags.ts";
+import { parseSlo } from "../sweep/slo.ts";
 
 /** Flags that change a config for one run without editing it. */
 export interface SweepOverrides {
@@ -20,6 +21,8 @@ export interface SweepOverrides {
   /** --extra-body, with --temperature/--top-p/--top-k written in. */
   extraBody?: Record<string, unknown>;
   headers?: Record<string, string>;
+  /** --find-max, --slo, --search-resolution: written into sweep.search. */
+  search?: { find?: string; slo?: string; resolution?: number };
 }
 
 const SAMPLING = [["temperature", "--temperature", "temperature"], ["topP", "--top-p", "top_p"], ["topK", "--top-k", "top_k"]] as const;
@@ -48,7 +51,28 @@ export function parseSweepFlags(raw: RawFlags): SweepOverrides {
   if (raw.header !== undefined) overrides.headers = parseHeaders("--header", raw.header);
   if (raw.stopTime !== undefined) overrides.stopTimeS = flag.positiveSeconds("--stop-time", raw.stopTime, 0);
   if (raw.outputDir !== undefined) overrides.outputDir = resolve(flag.text("--output-dir", raw.outputDir));
+  const search = parseSearchFlags(raw);
+  if (search) overrides.search = search;
   return overrides;
+}
+
+function parseSearchFlags(raw: RawFlags): SweepOverrides["search"] {
+  if (raw.findMax === undefined && raw.slo === undefined && raw.searchResolution === undefined) return undefined;
+  if (raw.findMax !== undefined && (raw.clients !== undefined || raw.rates !== undefined)) throw new UsageError("give --find-max (a capacity search) or --clients/--rates (a list of points), not both");
+  const search: NonNullable<SweepOverrides["search"]> = {};
+  if (raw.findMax !== undefined) {
+    const find = flag.text("--find-max", raw.findMax);
+    if (find !== "clients" && find !== "rate") throw new UsageError(`--find-max: expected clients or rate, got "${find}"`);
+    search.find = find;
+  }
+  if (raw.slo !== undefined) {
+    const slo = flag.text("--slo", raw.slo);
+    const parsed = parseSlo(slo);
+    if (typeof parsed === "string") throw new UsageError(`--slo: ${parsed}`);
+    search.slo = slo;
+  }
+  if (raw.searchResolution !== undefined) search.resolution = flag.positiveNumber("--search-resolution", raw.searchResolution, 0);
+  return search;
 }
 
 /** "1,4,16" (or a repeated flag) as a list; every item is checked by `parse`, which names the flag. */
@@ -77,6 +101,13 @@ export function applyOverrides(config: unknown, overrides: SweepOverrides): unkn
     if (overrides.seed !== undefined) sweep.seed = overrides.seed;
     if (overrides.metricPercentiles !== undefined) sweep.metricPercentiles = overrides.metricPercentiles;
     if (overrides.thresholds !== undefined) sweep.thresholds = [...(Array.isArray(sweep.thresholds) ? sweep.thresholds : []), ...overrides.thresholds];
+    if (overrides.search) {
+      sweep.search = { ...(isPlainObject(config.sweep.search) ? config.sweep.search : {}), ...overrides.search };
+      if (overrides.search.find !== undefined) {
+        delete sweep.clients;
+        delete sweep.rates;
+      }
+    }
     result.sweep = sweep;
   }
   const backend = typeof config.backend === "string" ? config.backend : null;

@@ -19,6 +19,8 @@ export interface RequestRecord {
    * once more on a fresh connection, and send_ms and every offset count from that send.
    */
   reconnected: boolean;
+  /** Trace replay: when it was planned to be sent, in ms after the start (its timestamp over --trace-speed). */
+  planned_ms?: number;
   /** How long it waited in the client between its arrival and its send (rate mode with a cap; else ~0). */
   queue_wait_ms: number;
   status: "ok" | "failed";

@@ -68,7 +68,9 @@ const WARMUP_SEED_OFFSET = 7919;
 export async function executePoint(target: Target, spec: PointSpec, options: PointRunOptions): Promise<PointResult> {
   // Draw and tokenize each user's first prompts now: bad data shows before any request, and
   // tokenizing never stalls the event loop mid-run.
-  if (spec.requestRate === null) {
+  if (spec.trace) {
+    // a trace brings its prompts, built when it was loaded
+  } else if (spec.requestRate === null) {
     const perUser = spec.numRequests === null ? 32 : Math.ceil(spec.numRequests / spec.numClients) + 1;
     target.sampler.warm(spec.seed, Math.min(spec.numClients, 4096), Math.min(perUser, 4096));
   } else {
@@ -80,8 +82,9 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
   ensureDir(options.dir);
   await options.beforeStart?.();
   const requestsFile = new JsonlWriter(join(options.dir, "requests.jsonl"), { truncate: true });
-  const label = spec.requestRate === null ? `${spec.numClients} client${spec.numClients === 1 ? "" : "s"}` : `${spec.requestRate} req/s`;
-  const progress = new LiveProgress({ title: options.progressTitle ?? label, budget: spec.numRequests === null || !spec.shard ? spec.numRequests : shareOf(spec.numRequests, spec.shard), stopTimeS: spec.stopTimeS, enabled: options.progress });
+  const label = spec.trace ? `trace, ${spec.trace.requests.length} requests` : spec.requestRate === null ? `${spec.numClients} client${spec.numClients === 1 ? "" : "s"}` : `${spec.requestRate} req/s`;
+  const budget = spec.numRequests ?? spec.trace?.requests.length ?? null;
+  const progress = new LiveProgress({ title: options.progressTitle ?? label, budget: budget === null || !spec.shard ? budget : shareOf(budget, spec.shard), stopTimeS: spec.stopTimeS, enabled: options.progress });
   progress.start();
   const tags = options.recordTags;
   const sampler = spec.serverGauges ? new GaugeSampler(target.backend) : null;

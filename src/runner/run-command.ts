@@ -11,7 +11,10 @@ import { VERSION } from "../version.ts";
 import { formatThresholds } from "../report/thresholds.ts";
 import { vllmResult, vllmResultFilename } from "../report/vllm-result.ts";
 import { StopReason } from "../workload/closed-loop.ts";
-import { executePoint } from "./point.ts";
+import { formatRepeats } from "../report/repeat-console.ts";
+import { loadTrace } from "../dataset/trace.ts";
+import { executePoint, type PointResult } from "./point.ts";
+import { repeatRuns, type RepeatedRuns } from "./repeat-runs.ts";
 import { LATE_START_EXIT_CODE, LateStart, ShardSession } from "./shard-session.ts";
 import { checkReachable, loadTarget, type Target } from "./target.ts";
 import { runWorkers } from "./workers.ts";
@@ -20,7 +23,10 @@ import { runWorkers } from "./workers.ts";
 export async function runCommand(options: RunOptions): Promise<number> {
   const target = await loadTarget(options);
   try {
-    return await runAgainst(target, options);
+    const { traceFile } = options;
+    // A bad trace is a usage error before any request (its prompts are built here, once).
+    const trace = traceFile ? loadTrace(traceFile.path, target.tokenizer, { speed: traceFile.speed, outputLen: options.outputLen, seed: options.seed }) : null;
+    return await runAgainst(target, { ...options, trace });
   } finally {
     target.backend.close?.();
   }
@@ -59,13 +65,15 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   let result;
-  try {
-    result = await executePoint(target, shard && options.shard!.index !== 0 ? { ...options, serverGauges: false } : options, {
-      dir,
+  let repeats: RepeatedRuns | null = null;
+  const pointOptions = shard && options.shard!.index !== 0 ? { ...options, serverGauges: false } : options;
+  const runOnce = (runTarget: Target, runDir: string) =>
+    executePoint(runTarget, pointOptions, {
+      dir: runDir,
       labels: {
         modelSize: options.modelSize,
         tp: options.tp,
-        numClients: options.requestRate === null ? options.numClients : "",
+        numClients: options.requestRate === null && !options.trace ? options.numClients : "",
         mode: options.mode,
         requestRate: options.requestRate,
       },
@@ -83,7 +91,10 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
           }
         : {}),
     });
+  try {
+    result = await runOnce(target, dir);
     shard?.end(result.interrupted ? "interrupted" : "completed");
+    if (options.numRuns > 1) repeats = await repeatRuns(options, dir, result, (runDir) => runFresh(options, runDir, runOnce), interrupt.signal);
   } catch (error) {
     if (shard && error instanceof LateStart) {
       shard.end("late");
@@ -98,7 +109,10 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
   }
   writeRunReportQuietly(dir);
 
-  const load = options.requestRate === null ? `${options.numClients} clients` : `${options.requestRate === Infinity ? "inf" : options.requestRate} requests/s${options.maxConcurrency === null ? "" : ` (at most ${options.maxConcurrency} in flight)`}`;
+  const rate = `${options.requestRate === Infinity ? "inf" : options.requestRate} requests/s${options.maxConcurrency === null ? "" : ` (at most ${options.maxConcurrency} in flight)`}`;
+  const load = options.trace
+    ? `trace ${options.trace.path} (${options.trace.requests.length} requests${options.traceFile!.speed !== 1 ? `, ×${options.traceFile!.speed} speed` : ""})`
+    : options.requestRate === null ? `${options.numClients} clients` : rate;
   const title = `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`;
   console.log(formatSummary(title, result));
   const skipped = describeSkipped(target.sampler.skipped());
@@ -126,9 +140,11 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
     writeFileAtomic(file, JSON.stringify(vllmResult(input), null, 2) + "\n");
     console.log(pc.dim(`  vLLM-format result in ${file}`));
   }
+  if (repeats) console.log(formatRepeats(repeats));
   console.log(pc.dim(`  results in ${dir}`));
-  if (result.interrupted) return interruptExitCode;
-  if (result.summary.completed === 0) return 1;
+  if (result.interrupted || interrupt.signal.aborted) return interruptExitCode;
+  const everyRunCompleted = result.summary.completed > 0 && (repeats?.runs.every((run) => run.completed > 0) ?? true);
+  if (!everyRunCompleted) return 1;
   return result.thresholds.every((threshold) => threshold.ok) ? 0 : 3;
 }
 
@@ -175,4 +191,14 @@ function workloadOfOptions(options: RunOptions): Record<string, unknown> {
     seed: options.seed,
     warmup_requests: options.warmupRequests || null,
   };
+}
+
+/** A repeated run with a target of its own: new connections, the same prompts (same seed and dataset). */
+async function runFresh(options: RunOptions, dir: string, runOnce: (target: Target, dir: string) => Promise<PointResult>): Promise<PointResult> {
+  const target = await loadTarget(options);
+  try {
+    return await runOnce(target, dir);
+  } finally {
+    target.backend.close?.();
+  }
 }

@@ -8,6 +8,8 @@ import { runOpenLoop } from "../workload/open-loop.ts";
 import { closedLoopShare, shareOf, type Shard } from "../workload/shards.ts";
 import type { LoopTiming } from "../workload/timing.ts";
 import { measureRequest, unsentRecord, type RequestIdentity } from "./measure-request.ts";
+import type { LoadedTrace } from "../dataset/trace.ts";
+import { replayTrace } from "./trace-point.ts";
 
 /** How a point loads the server. */
 export interface LoadShape {
@@ -28,6 +30,8 @@ export interface LoadShape {
   thinkTimeS: number;
   /** This process's shard of the point (null or absent: the whole point). */
   shard?: Shard | null;
+  /** Replay this trace (each request at its offset) instead of clients or a rate. */
+  trace?: LoadedTrace | null;
 }
 
 export interface PointSetup {
@@ -74,6 +78,8 @@ export async function runPoint(setup: PointSetup): Promise<PointRecords> {
     keep(record);
     return { record, messages, answer: measured.text };
   };
+
+  if (shape.trace) return { requests, timing: await replayTrace(shape.trace, shape, sampler, sendTurn, keep, setup.interrupt) };
 
   if (shape.requestRate !== null) {
     const timing = await runOpenLoop(

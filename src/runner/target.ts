@@ -18,7 +18,7 @@ export interface TargetSpec {
   apiKeyEnv: string | null;
   insecure: boolean;
   /** "synthetic" for generated prompts; otherwise prompts come from datasetPath. */
-  dataset: "file" | "synthetic";
+  dataset: "file" | "synthetic" | "trace";
   datasetPath: string | null;
   /** A built-in encoding name or a path to a tokenizer.json. */
   tokenizer: string;
@@ -60,6 +60,8 @@ export async function loadTarget(spec: TargetSpec): Promise<Target> {
     if (!spec.synthetic || spec.outputLen === undefined) throw new UsageError("--dataset synthetic needs --input-len N and --output-len M");
     source = syntheticDataset({ ...spec.synthetic, outputLen: spec.outputLen, seed: spec.seed }, tokenizer);
     fixedOutputLen = undefined; // the synthetic source draws each request's length around --output-len
+  } else if (spec.dataset === "trace") {
+    source = { name: "trace", size: 0, conversation: () => null }; // the trace brings its own prompts
   } else {
     if (spec.datasetPath === null) throw new UsageError("--dataset-path is required (or --dataset synthetic)");
     source = openDatasetFile(spec.datasetPath);

@@ -11,8 +11,12 @@ import { UsageError } from "../config/usage-error.ts";
 import { describeSkipped } from "../dataset/skipped.ts";
 import { describePoint, formatPointLine, formatSweepTable } from "../report/sweep-console.ts";
 import { writeRunReportQuietly } from "../report/write-report.ts";
-import { executePoint } from "../runner/point.ts";
 import { formatThresholds } from "../report/thresholds.ts";
+import { executePoint, type PointResult, type PointSpec } from "../runner/point.ts";
+import type { ResolvedSearch } from "../config/search-config.ts";
+import { formatSearchResult } from "../report/search-console.ts";
+import { runCapacitySearch } from "./search-runner.ts";
+import { formatSlo } from "./slo.ts";
 import { loadTarget, type Target } from "../runner/target.ts";
 import { assertProgramExists } from "../server/launch.ts";
 import { assertPortFree } from "../server/port-holder.ts";
@@ -61,6 +65,7 @@ export async function runSweep(config: ResolvedBenchConfig, options: SweepOption
 class Sweep {
   private readonly folder: RunFolder;
   private readonly info: RunInfo;
+  /** The listed points, or (in a capacity search) the points probed so far. */
   private readonly outcomes: PointOutcome[];
   private readonly history: RunHistory | null;
   private readonly runId: number | null;
@@ -133,7 +138,7 @@ class Sweep {
     console.log(`  run folder  ${displayPath(this.folder.dir)}`);
     let failure: string | null = null;
     try {
-      if (await this.startServer()) await this.runPoints();
+      if (await this.startServer()) await (config.sweep.search ? this.runSearch(config.sweep.search) : this.runPoints());
     } catch (error) {
       failure = (error as Error)?.message ?? String(error);
       if (error instanceof UsageError) this.failureExitCode = 2; // what llmbench then exits with
@@ -206,24 +211,48 @@ class Sweep {
         return;
       }
       console.log(pc.bold(`[${outcome.index + 1}/${count}] ${describePoint(outcome.point)}`));
-      const signal = AbortSignal.any([this.interrupt.signal, this.serverGone.signal]);
-      const result = await executePoint(this.target, pointSpecFor(this.config, outcome.point), {
-        dir: join(this.folder.dir, outcome.folder),
-        labels: pointLabelsFor(this.config, outcome.point),
-        progress: this.options.progress,
-        progressTitle: `[${outcome.index + 1}/${count}] ${describePoint(outcome.point)}`,
-        interrupt: signal,
-        context: { run: this.folder.name, point: outcome.key, backend: this.config.backend, model: this.config.model.tag },
-      });
-      outcome.summary = result.summary;
-      outcome.row = result.row;
-      this.thresholdsFailed ||= result.thresholds.some((threshold) => !threshold.ok);
-      for (const line of formatThresholds(result.thresholds)) console.log(line.includes("FAILED") ? pc.red(line) : line);
-      outcome.status = signal.aborted ? "cut short" : "done";
-      outcome.reason = signal.aborted ? reasonOf(signal) : null;
-      this.pointFinished(outcome);
-      console.log(formatPointLine(outcome));
+      await this.runOutcome(outcome, pointSpecFor(this.config, outcome.point));
     }
+  }
+
+  private async runOutcome(outcome: PointOutcome, spec: PointSpec): Promise<PointResult> {
+    const signal = AbortSignal.any([this.interrupt.signal, this.serverGone.signal]);
+    const result = await executePoint(this.target, spec, {
+      dir: join(this.folder.dir, outcome.folder),
+      labels: pointLabelsFor(this.config, outcome.point),
+      progress: this.options.progress,
+      // a search adds points as it goes: its count is what is known so far
+      progressTitle: `[${outcome.index + 1}/${Math.max(this.outcomes.length, outcome.index + 1)}] ${describePoint(outcome.point)}`,
+      interrupt: signal,
+      context: { run: this.folder.name, point: outcome.key, backend: this.config.backend, model: this.config.model.tag },
+    });
+    outcome.summary = result.summary;
+    outcome.row = result.row;
+    this.thresholdsFailed ||= result.thresholds.some((threshold) => !threshold.ok);
+    for (const line of formatThresholds(result.thresholds)) console.log(line.includes("FAILED") ? pc.red(line) : line);
+    outcome.status = signal.aborted ? "cut short" : "done";
+    outcome.reason = signal.aborted ? reasonOf(signal) : null;
+    this.pointFinished(outcome);
+    console.log(formatPointLine(outcome));
+    return result;
+  }
+
+  /** A capacity search: each probe is a point of the sweep (archived as one), added as the search goes. */
+  private async runSearch(search: ResolvedSearch): Promise<void> {
+    console.log(`  search      the most ${search.find === "clients" ? "clients" : "request rate"} meeting ${formatSlo(search.slo)} (resolution ${search.resolution})`);
+    const result = await runCapacitySearch(search, this.folder.dir, async (point, goodput) => {
+      const outcome: PointOutcome = { index: this.outcomes.length, point, key: pointKey(point), folder: pointFolderName(this.outcomes.length, 99, point), status: "pending", reason: null, row: null, summary: null };
+      this.outcomes.push(outcome);
+      const stopped = this.stopReason() ?? (await this.serverProblem());
+      if (stopped) {
+        this.markRemaining(stopped);
+        return { result: null, folder: outcome.folder, cutShort: stopped };
+      }
+      console.log(pc.bold(`[search ${outcome.index + 1}] ${describePoint(point)}`));
+      const pointResult = await this.runOutcome(outcome, { ...pointSpecFor(this.config, point), goodput });
+      return { result: pointResult, folder: outcome.folder, cutShort: outcome.status === "cut short" ? outcome.reason : null };
+    }, () => this.stopReason() !== null);
+    console.log(`\n${formatSearchResult(result)}`);
   }
 
   /** Why no further point may start, if something already said so. */

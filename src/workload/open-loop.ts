@@ -21,6 +21,8 @@ export interface OpenLoopPlan {
   seed: number;
   /** Send only the requests j of the global schedule with j mod count = index (a shard's share); all when absent. */
   shard?: Shard;
+  /** Trace replay: the arrival offsets (ms after the start, ascending) instead of the seeded process; one request each. */
+  offsetsMs?: readonly number[];
 }
 
 /**
@@ -56,7 +58,8 @@ export async function runOpenLoop(plan: OpenLoopPlan, send: SendArrival, interru
   const stopped = control.stopping.signal;
   const slots = plan.maxConcurrency === null ? null : new Slots(plan.maxConcurrency);
   const inFlight: Promise<void>[] = [];
-  const nextArrival = arrivalSchedule(plan);
+  const nextArrival = plan.offsetsMs ? listedArrivals(plan.offsetsMs) : arrivalSchedule(plan);
+  const maxRequests = plan.offsetsMs ? Math.min(plan.offsetsMs.length, plan.maxRequests ?? Infinity) : plan.maxRequests;
 
   const started: Promise<void>[] = [];
   const dispatch = async (request: number, arrivedAt: number, onStarted: () => void) => {
@@ -74,7 +77,7 @@ export async function runOpenLoop(plan: OpenLoopPlan, send: SendArrival, interru
   };
 
   try {
-    for (let request = 0; plan.maxRequests === null || request < plan.maxRequests; request++) {
+    for (let request = 0; maxRequests === null || request < maxRequests; request++) {
       const arrivalAt = startedAt + nextArrival();
       if (arrivalAt >= stopAt) break;
       if (plan.shard && !ownsRequest(request, plan.shard)) continue; // another shard's: its gap is drawn all the same
@@ -93,6 +96,11 @@ export async function runOpenLoop(plan: OpenLoopPlan, send: SendArrival, interru
     interrupt?.removeEventListener("abort", onInterrupt);
   }
   return { startedAt, rampedUpAt: startedAt, stoppedAt: control.stoppedAt ?? performance.now() };
+}
+
+function listedArrivals(offsetsMs: readonly number[]): () => number {
+  let next = 0;
+  return () => offsetsMs[next++]!;
 }
 
 /** A counting semaphore whose waiters give up when the point stops. */
