@@ -140,7 +140,7 @@ describe("multi-turn conversations", () => {
 });
 
 describe("system prompt, goodput, warm-up, short answers", () => {
-  test("the system prompt raises avg_inlen by its token count", async () => {
+  test("the system prompt raises every request's input tokens by its token count", async () => {
     const tokenizer = await loadTokenizer("cl100k_base");
     const systemTokens = tokenizer.count(await Bun.file(SYSTEM_PROMPT).text());
     const args = ["--dataset-path", DATASET, "--output-len", "2", "--num-clients", "4", "--num-requests", "40", "--ramp-up-time", "0"];
@@ -148,15 +148,19 @@ describe("system prompt, goodput, warm-up, short answers", () => {
     const withSystem = await run("system", ...args, "--system-prompt-path", SYSTEM_PROMPT);
     expect(withSystem.summary.system_prompt_tokens).toBe(systemTokens);
     // each user's prompts are the same sequence in both runs (how far each user got depends on the machine's pace)
-    const bySlot = (records: Record_[]) => new Map(records.map((r) => [`${r.user}.${r.seq}`, r.prompt_index]));
+    const bySlot = (records: Record_[]) => new Map(records.map((r) => [`${r.user}.${r.seq}`, r]));
     const plain = bySlot(without.records);
     const common = [...bySlot(withSystem.records)].filter(([slot]) => plain.has(slot));
     expect(common.length).toBeGreaterThanOrEqual(30);
-    for (const [slot, prompt] of common) expect(prompt).toBe(plain.get(slot)!);
-    const raised = withSystem.summary.avg_inlen - without.summary.avg_inlen;
-    // plus at most a token or two where the "\n\n" separator meets the prompt
-    expect(raised).toBeGreaterThanOrEqual(systemTokens);
-    expect(raised).toBeLessThanOrEqual(systemTokens + 2);
+    for (const [slot, record] of common) {
+      const before = plain.get(slot)!;
+      expect(record.prompt_index).toBe(before.prompt_index);
+      // the same prompt, raised by the system prompt's tokens, plus at most a token or two where
+      // the "\n\n" separator meets the prompt
+      const raised = record.in_tokens - before.in_tokens;
+      expect(raised).toBeGreaterThanOrEqual(systemTokens);
+      expect(raised).toBeLessThanOrEqual(systemTokens + 2);
+    }
   }, 30_000);
 
   test("goodput: 100 % with an SLO the simulator always meets, 0 with one it never meets", async () => {
