@@ -5,7 +5,7 @@ import type { Summary } from "../src/metrics/summarize.ts";
 import { resolveConfig } from "../src/config/resolve-config.ts";
 import { applyOverrides, parseSweepFlags } from "../src/config/sweep-flags.ts";
 import { UsageError } from "../src/config/usage-error.ts";
-import { SAMPLE_DATASET } from "./helpers/cli.ts";
+import { DATASET } from "./helpers/cli.ts";
 
 /** A point passes when value <= knee (a server whose capacity is exactly `knee`). */
 function threshold(knee: number) {
@@ -142,7 +142,7 @@ describe("sweep.search in a config", () => {
     backend: "vllm",
     model: { tag: "m" },
     servers: { vllm: { url: "http://127.0.0.1:8000", launch: "already-running" } },
-    dataset: { path: SAMPLE_DATASET },
+    dataset: { path: DATASET },
     sweep,
   });
 

@@ -7,7 +7,7 @@ import { applyOverrides, parseSweepFlags } from "../src/config/sweep-flags.ts";
 import { UsageError } from "../src/config/usage-error.ts";
 import { pointSpecFor, targetSpecFor, unsupportedSettings } from "../src/sweep/point-spec.ts";
 import { resolvedConfigForArchive } from "../src/sweep/archived-config.ts";
-import { SAMPLE_DATASET, runCli, tempDir } from "./helpers/cli.ts";
+import { DATASET, runCli, tempDir } from "./helpers/cli.ts";
 
 const CONFIG_PATH = "/configs/bench.config.ts";
 
@@ -24,7 +24,7 @@ function validConfig(): Record<string, any> {
         },
       },
     },
-    dataset: { path: SAMPLE_DATASET },
+    dataset: { path: DATASET },
     sweep: { clients: [1, 5, 10], stopTimeS: 300, numRequests: 1024 },
   };
 }
@@ -56,7 +56,7 @@ describe("resolving a config", () => {
       { kind: "clients", clients: 10, rampUpS: 1 },
     ]);
     expect(config.sweep).toMatchObject({ numRequests: 1024, stopTimeS: 300, drainTimeoutS: 60, requestTimeoutS: 600, seed: 0, turns: 1 });
-    expect(config.dataset).toEqual({ path: SAMPLE_DATASET, tokenizer: "cl100k_base", outputLen: null, systemPrompt: { enabled: false, path: null } });
+    expect(config.dataset).toEqual({ path: DATASET, tokenizer: "cl100k_base", outputLen: null, systemPrompt: { enabled: false, path: null } });
   });
 
   test("a ramp-up function is evaluated per client count", () => {
@@ -171,11 +171,11 @@ describe("the config meets the point runner", () => {
   test("rate points, turns and the system prompt reach the point runner; turns with rates are refused by field", () => {
     const raw = validConfig();
     raw.sweep = { rates: [1, 2.5], numRequests: 10 };
-    raw.dataset.systemPrompt = { enabled: true, path: SAMPLE_DATASET };
+    raw.dataset.systemPrompt = { enabled: true, path: DATASET };
     const config = resolveConfig(raw, CONFIG_PATH, ["vllm"]);
     expect(config.sweep.points).toEqual([{ kind: "rate", rate: 1 }, { kind: "rate", rate: 2.5 }]);
     expect(pointSpecFor(config, config.sweep.points[1]!)).toMatchObject({ requestRate: 2.5, rampUpTimeS: 0, numTurns: 1 });
-    expect(targetSpecFor(config).systemPromptPath).toBe(SAMPLE_DATASET);
+    expect(targetSpecFor(config).systemPromptPath).toBe(DATASET);
     expect(unsupportedSettings(config)).toEqual([]);
     raw.sweep = { rates: [1], numRequests: 10, turns: 3 };
     expect(unsupportedSettings(resolveConfig(raw, CONFIG_PATH, ["vllm"])).map((line) => line.split(":")[0])).toEqual(["sweep.turns"]);
@@ -211,7 +211,7 @@ export default defineConfig({
   backend: "vllm",
   model: { tag: "m" },
   servers: { vllm: { url: \`http://127.0.0.1:\${port}\`, launch: { command: (c, s) => [...s.llmbench, "mock", "--port", String(s.port)] } } },
-  dataset: { path: ${JSON.stringify(SAMPLE_DATASET)} },
+  dataset: { path: ${JSON.stringify(DATASET)} },
   sweep,
   output: { dir: "out" },
 });
@@ -251,7 +251,7 @@ describe("the example configs mirror the seed's settings", () => {
       const { path, value } = await loadConfigModule(join(import.meta.dir, `../examples/${backend}.config.ts`));
       const raw = value as Record<string, any>;
       expect(raw.dataset.path).toBe("../datasets/samples_1024.json"); // downloaded by the user; the sample stands in here
-      const config = resolveConfig({ ...raw, dataset: { ...raw.dataset, path: SAMPLE_DATASET } }, path, ["vllm", "ppl", "lightllm"]);
+      const config = resolveConfig({ ...raw, dataset: { ...raw.dataset, path: DATASET } }, path, ["vllm", "ppl", "lightllm"]);
       expect(config.launch!.command.join(" ")).toBe(seedLaunch[backend]!);
       expect(config.model).toMatchObject({ tag: "llama2-7b", sizeB: 7, tp: 1, mode: "fp16" });
       expect(config.sweep.points.map((p) => (p.kind === "clients" ? p.clients : null))).toEqual([1, 5, 10, 20, 30, 40, 50, 100, 200, 300]);
@@ -274,7 +274,7 @@ export default defineConfig({
   backend: "vllm",
   model: { tag: "m", tp: 1.5 },
   servers: { vllm: { url: "http://127.0.0.1:9", launch: { command: ["sh", "-c", "touch ${dir}/started"] } } },
-  dataset: { path: ${JSON.stringify(SAMPLE_DATASET)} },
+  dataset: { path: ${JSON.stringify(DATASET)} },
   sweep: { clients: [1, 0], numRequests: 4 },
 });
 `,

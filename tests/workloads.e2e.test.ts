@@ -28,7 +28,7 @@ interface Truth {
   output_tokens: number;
 }
 
-/** A system prompt of our own (a user's clone has no ../shared): a few hundred tokens of instructions. */
+/** A system prompt of our own, written by the test: a few hundred tokens of instructions. */
 const SYSTEM_PROMPT_TEXT = Array.from({ length: 40 }, (_, i) => `Rule ${i + 1}: answer politely, cite sources where you can, and keep each answer under ${100 + i} words.`).join("\n");
 let SYSTEM_PROMPT: string;
 

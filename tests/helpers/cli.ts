@@ -1,5 +1,5 @@
 /** Runs llmbench the way users do: the compiled binary when LLMBENCH_BIN names one, else `bun src/cli.ts`. */
-import { existsSync, mkdtempSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -83,10 +83,8 @@ export function tempDir(prefix = "llmbench-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export const SHARED_DATASET = resolve(ROOT, "../shared/datasets/samples_1024.json");
-export const SAMPLE_DATASET = resolve(ROOT, "datasets/sharegpt_sample.json");
-/** The seed's samples_1024.json where ../shared/ is beside the clone, else the project's own sample. */
-export const DATASET = existsSync(SHARED_DATASET) ? SHARED_DATASET : SAMPLE_DATASET;
+/** The project's own ShareGPT sample (scripts/make-sample-dataset.ts): the same data on a user's clone and in CI. */
+export const DATASET = resolve(ROOT, "datasets/sharegpt_sample.json");
 
 export async function readJsonl<T = Record<string, unknown>>(path: string): Promise<T[]> {
   const text = await Bun.file(path).text();
