@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { connect } from "node:net";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DATASET, llmbenchArgv, readJsonl, runCli, startMock, tempDir } from "./helpers/cli.ts";
 
@@ -327,10 +328,13 @@ describe("gRPC (ppl): a channel that went away is re-established", () => {
 
   test("the server restarts during a run: the calls meanwhile fail with the true reason, later ones succeed", async () => {
     const dir = tempDir();
-    const first = await startMock(["--protocol", "ppl", "--ttft-ms", "5", "--itl-ms", "2"]);
+    const truthPath = join(dir, "truth.jsonl");
+    const first = await startMock(["--protocol", "ppl", "--ttft-ms", "5", "--itl-ms", "2", "--truth-log", truthPath]);
     const port = new URL(`http://${first.url}`).port;
     const runDone = runAgainst(first.url, "ppl", join(dir, "r"), ["--request-rate", "10", "--num-requests", "80", "--seed", "1"]);
-    await Bun.sleep(1500);
+    // stop the server once it has answered a few (a fixed sleep could stop it before a slow start's health check)
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && !(existsSync(truthPath) && readFileSync(truthPath, "utf8").split("\n").length > 5)) await Bun.sleep(50);
     await first.stop();
     const second = Bun.spawn(llmbenchArgv("mock", "--protocol", "ppl", "--host", "127.0.0.1", "--port", port, "--ttft-ms", "5", "--itl-ms", "2"), {
       stdout: "ignore",
