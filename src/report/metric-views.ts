@@ -1,0 +1,80 @@
+/**
+ * The registry's metrics as each human view shows them (console, `compare`, the HTML report) and
+ * as the history keeps them: which columns, in which order, under which label and digits.
+ */
+import { byRank, METRICS, type DistributionMetric, type Metric, type RowLike, type ScalarMetric, type Stat } from "../metrics/registry.ts";
+import { columnNamed, type Column } from "./seed-columns.ts";
+
+export interface ViewColumn extends Column {
+  /** "TTFT mean", "out tok/s". */
+  label: string;
+  digits: number;
+}
+
+function viewColumn(metric: Metric, stat: Stat | null): ViewColumn {
+  const column = stat === null ? metric.name : `${stat}_${metric.name}`;
+  return { column, metric, stat, label: stat === null ? metric.label : `${metric.label} ${stat}`, digits: metric.digits };
+}
+
+function expand(metric: Metric, pick: (metric: Metric) => boolean | readonly Stat[] | undefined): ViewColumn[] {
+  const picked = pick(metric);
+  if (!picked) return [];
+  if (metric.kind === "scalar") return [viewColumn(metric, null)];
+  const stats = picked === true ? metric.columns : picked;
+  return stats.map((stat) => viewColumn(metric, stat));
+}
+
+/** The key numbers: the report's summary and comparison tables, `compare`; always in the history. */
+export function keyColumns(): ViewColumn[] {
+  return byRank(METRICS).flatMap((metric) => expand(metric, (m) => m.key));
+}
+
+/** The one-row views: the sweep's console table. */
+export function briefColumns(): ViewColumn[] {
+  return byRank(METRICS).flatMap((metric) => expand(metric, (m) => m.brief));
+}
+
+/** Compared across runs: the key numbers that have a better direction. */
+export function comparedColumns(): ViewColumn[] {
+  return keyColumns().filter((column) => column.metric.higherIsBetter !== undefined);
+}
+
+/** The history's columns: every metric's history columns and key columns, in the registry's order. */
+export function historyColumns(): string[] {
+  const columns: string[] = [];
+  for (const metric of METRICS) {
+    for (const pick of [(m: Metric) => m.history, (m: Metric) => m.key]) {
+      for (const { column } of expand(metric, pick)) if (!columns.includes(column)) columns.push(column);
+    }
+  }
+  return columns;
+}
+
+/** The distributions of the console's latency table and the report's curves and histograms, by rank. */
+export function consoleDistributions(): DistributionMetric[] {
+  return byRank(METRICS.filter((m): m is DistributionMetric => m.kind === "distribution" && m.console === true));
+}
+
+/** Scalars printed on the console's "more" line (those without a line of their own). */
+export function consoleScalars(): ScalarMetric[] {
+  return byRank(METRICS.filter((m): m is ScalarMetric => m.kind === "scalar" && m.console === true));
+}
+
+/** Whether a metric is to be shown for these rows: its condition holds for one of them (the run thought, …). */
+export function relevantFor(metric: Metric, rows: readonly (RowLike | null | undefined)[]): boolean {
+  return !metric.onlyIf || rows.some((row) => row && metric.onlyIf!(row));
+}
+
+/** A view's columns that some row holds a number for, and whose metric is relevant to them. */
+export function presentColumns<T extends Column>(columns: readonly T[], rows: readonly (RowLike | null | undefined)[]): T[] {
+  return columns.filter(
+    (c) => relevantFor(c.metric, rows) && rows.some((row) => row && typeof row[c.column] === "number" && Number.isFinite(row[c.column] as number)),
+  );
+}
+
+/** A column's display label: the view's, or the registry's, or the name itself. */
+export function columnLabel(name: string): string {
+  const column = columnNamed(name);
+  if (!column) return name;
+  return column.stat === null ? column.metric.label : `${column.metric.label} ${column.stat}`;
+}
