@@ -48,7 +48,7 @@ export function formatSweepTable(outcomes: readonly PointOutcome[]): string {
   return [pc.dim(header!), ...body].join("\n") + pc.dim("\n  (times in ms)") + formatSweepFailures(outcomes);
 }
 
-/** The sweep's failed requests: how many of how many, the most frequent reasons over every point, then each point's. */
+/** The sweep's failed requests: how many of how many, the most frequent reasons over every point, then each point's (when several failed). */
 export function formatSweepFailures(outcomes: readonly PointOutcome[]): string {
   const ran = outcomes.filter((o) => o.summary);
   const failedPoints = ran.filter((o) => o.summary!.failed > 0);
@@ -62,7 +62,7 @@ export function formatSweepFailures(outcomes: readonly PointOutcome[]): string {
     for (const [reason, count] of Object.entries(outcome.summary!.failures)) total[reason] = (total[reason] ?? 0) + count;
   }
   const lines = [pc.red(`  failed requests: ${failed} of ${requests} (${((failed / Math.max(1, requests)) * 100).toFixed(1)} %), by reason over the sweep`), ...formatFailureReasons(total, "    ", 5)];
-  if (failedPoints.length > 1 || ran.length > 1) {
+  if (failedPoints.length > 1) {
     lines.push(pc.red("  by point"));
     for (const outcome of failedPoints) lines.push(`    ${describePoint(outcome.point)}:`, ...formatFailureReasons(outcome.summary!.failures, "      "));
   }
