@@ -120,7 +120,11 @@ export class RunHistory {
     if (!columns.has("pid_start")) db.exec("ALTER TABLE runs ADD COLUMN pid_start TEXT");
     // Histories written before a metric was kept there: its column, empty for their points.
     const pointColumns = new Set((db.query("PRAGMA table_info(points)").all() as Array<{ name: string }>).map((column) => column.name));
-    for (const metric of HISTORY_METRICS) if (!pointColumns.has(metric)) db.exec(`ALTER TABLE points ADD COLUMN ${quoted(metric)} REAL`);
+    try {
+      for (const metric of HISTORY_METRICS) if (!pointColumns.has(metric)) db.exec(`ALTER TABLE points ADD COLUMN ${quoted(metric)} REAL`);
+    } catch {
+      // a history this user may read but not write: listed and compared as it is (its points lack the newer metrics)
+    }
     return new RunHistory(db);
   }
 
