@@ -72,6 +72,22 @@ describe("llmbench run in the history", () => {
     expect(relisted.map((r) => r.name)).toEqual(["plain", "thinking"]);
   }, 90_000);
 
+  test("a run of --workers 2 is recorded once, with the merged numbers", async () => {
+    const mock = await startMock(["--protocol", "openai-chat", "--ttft-ms", "5", "--itl-ms", "1"]);
+    mocks.push(mock);
+    const archive = join(root, "workers-archive");
+    RunHistory.open(archive, { create: true })!.close();
+    const result = await runCli([...runArgs(mock.url, join(archive, "two-workers")), "--workers", "2"], { env: { OPENAI_API_KEY: "" } });
+    expect(result.exitCode).toBe(0);
+    const merged = JSON.parse(readFileSync(join(archive, "two-workers/summary.json"), "utf8"));
+    const history = RunHistory.open(archive, { create: false })!;
+    const runs = history.listRuns(10);
+    const points = history.pointsOf(runs[0]!.id);
+    history.close();
+    expect(runs.map((r) => [r.name, r.status])).toEqual([["two-workers", "completed"]]);
+    expect(points.map((p) => [p.point, p.completed, p.mean_ttft])).toEqual([["clients=2", merged.completed, merged.mean_ttft]]);
+  }, 90_000);
+
   test("a folder with no history beside it gets none", async () => {
     const mock = await startMock(["--protocol", "openai-chat", "--ttft-ms", "5", "--itl-ms", "1"]);
     mocks.push(mock);

@@ -40,7 +40,9 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
   if (options.workers > 1) {
     await checkReachable(target.backend, options);
     const load = options.requestRate === null ? `${options.numClients} clients` : `${options.requestRate} requests/s`;
-    return runWorkers(options.workers, dir, process.argv.slice(process.argv.indexOf("run")), `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`);
+    return runWorkers(options.workers, dir, process.argv.slice(process.argv.indexOf("run")), `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`, (point, code) =>
+      recordRunInHistory(options, dir, startedAt, { ...point, interrupted: false }, code),
+    );
   }
   const shard = shardSessionOf(dir, options);
   if (shard) {

@@ -30,7 +30,7 @@ export function runStatusOf(result: Pick<PointResult, "interrupted" | "summary">
 }
 
 /** Records the finished run; the history is a convenience, so failing to write it only warns. */
-export function recordRunInHistory(options: RunOptions, dir: string, startedAt: Date, result: PointResult, exitCode: number): void {
+export function recordRunInHistory(options: RunOptions, dir: string, startedAt: Date, result: Pick<PointResult, "interrupted" | "summary" | "row">, exitCode: number): void {
   if (options.shard) return;
   const place = historyPlaceOf(dir, options.resultDir !== null);
   if (!place) return;
