@@ -18,6 +18,7 @@ import { statsOf } from "../src/metrics/request-stats.ts";
 import type { GaugeStats } from "../src/metrics/server-gauges.ts";
 import type { RequestRecord } from "../src/records/record.ts";
 import { columnsOf, CSV_COLUMNS, formatCell } from "../src/report/csv.ts";
+import { REPEATED_METRICS } from "../src/metrics/repeat-interval.ts";
 import { SEED_COLUMNS } from "../src/report/seed-columns.ts";
 import { summarizePoint, summaryObject, type SummaryInputs } from "../src/runner/point-summary.ts";
 import {
@@ -106,6 +107,10 @@ describe("the registry writes what the writers before it wrote", () => {
     expect([...SEED_COLUMNS]).toEqual([...LEGACY_SEED_COLUMNS]);
     expect([...CSV_COLUMNS]).toEqual([...LEGACY_CSV_COLUMNS]);
     expect([...SWEEP_CSV_COLUMNS]).toEqual([...LEGACY_CSV_COLUMNS, "point_status"]);
+    // repeats.json (run --num-runs): the same metrics in the same order
+    expect([...REPEATED_METRICS]).toEqual([
+      "qps", "o_tps", "success_rate", "mean_ttft", "median_ttft", "p99_ttft", "mean_tpot", "median_tpot", "p99_tpot", "mean_itl", "p99_itl", "mean_e2e", "p99_e2e",
+    ]);
   });
 
   test("each cell is formatted as before (counts as integers, the rest with three decimals)", () => {

@@ -71,6 +71,8 @@ interface MetricCommon {
   onlyIf?: (row: RowLike) => boolean;
   /** Display order in the human views (console, `compare`, report tables); the CSV keeps this list's order. */
   rank?: number;
+  /** Compared across `run --num-runs` runs with a confidence interval (repeats.json): a scalar's `true`, a distribution's statistics. */
+  repeat?: true | readonly Stat[];
 }
 
 export interface ScalarMetric extends MetricCommon {
@@ -140,20 +142,20 @@ export const METRICS: readonly Metric[] = [
   label("num_clients", "clients", (l) => l.numClients, "integer"),
   label("mode", "mode", (l) => l.mode, "text"),
   scalar({ name: "completed", label: "ok", unit: "requests", digits: 0, seed: true, format: "integer", rank: 1, history: true, key: true, brief: true, value: ({ summary }) => summary.completed }),
-  scalar({ name: "success_rate", label: "success rate", unit: "fraction", digits: 3, seed: true, rank: 5, higherIsBetter: true, history: true, key: true, value: ({ summary }) => summary.success_rate }),
-  scalar({ name: "qps", label: "qps", unit: "requests/s", digits: 2, seed: true, rank: 3, higherIsBetter: true, history: true, key: true, brief: true, value: ({ summary }) => summary.qps }),
+  scalar({ repeat: true, name: "success_rate", label: "success rate", unit: "fraction", digits: 3, seed: true, rank: 5, higherIsBetter: true, history: true, key: true, value: ({ summary }) => summary.success_rate }),
+  scalar({ repeat: true, name: "qps", label: "qps", unit: "requests/s", digits: 2, seed: true, rank: 3, higherIsBetter: true, history: true, key: true, brief: true, value: ({ summary }) => summary.qps }),
   scalar({ name: "total_inlen", label: "input tokens", unit: "tokens", digits: 0, seed: true, format: "integer", value: ({ summary }) => summary.total_inlen }),
   scalar({ name: "total_outlen", label: "output tokens", unit: "tokens", digits: 0, seed: true, format: "integer", value: ({ summary }) => summary.total_outlen }),
   scalar({ name: "avg_inlen", label: "avg input", unit: "tokens", digits: 1, seed: true, value: ({ summary }) => summary.avg_inlen }),
   scalar({ name: "avg_outlen", label: "avg output", unit: "tokens", digits: 1, seed: true, value: ({ summary }) => summary.avg_outlen }),
   scalar({ name: "max_inlen", label: "max input", unit: "tokens", digits: 0, seed: true, format: "integer", value: ({ summary }) => summary.max_inlen }),
   scalar({ name: "max_outlen", label: "max output", unit: "tokens", digits: 0, seed: true, format: "integer", value: ({ summary }) => summary.max_outlen }),
-  scalar({ name: "o_tps", label: "out tok/s", unit: "tokens/s", digits: 1, seed: true, rank: 4, higherIsBetter: true, history: true, key: true, brief: true, value: ({ summary }) => summary.o_tps }),
+  scalar({ repeat: true, name: "o_tps", label: "out tok/s", unit: "tokens/s", digits: 1, seed: true, rank: 4, higherIsBetter: true, history: true, key: true, brief: true, value: ({ summary }) => summary.o_tps }),
   scalar({ name: "io_tps", label: "in+out tok/s", unit: "tokens/s", digits: 1, seed: true, rank: 6, higherIsBetter: true, history: true, key: true, value: ({ summary }) => summary.io_tps }),
-  { ...latency("ttft", "TTFT", 10, (s) => s.ttft, (r) => r.ttft, 1), brief: ["mean", "p99"] },
-  latency("tpot", "TPOT", 20, (s) => s.tpot, (r) => r.tpot, 2),
-  { ...latency("e2e", "E2E", 40, (s) => s.e2e, (r) => r.e2e, 0), history: ["mean", "p99"] },
-  { ...latency("itl", "ITL", 30, (s) => s.itl, (r) => r.itl, 2), history: ["mean", "p99"] },
+  { ...latency("ttft", "TTFT", 10, (s) => s.ttft, (r) => r.ttft, 1), brief: ["mean", "p99"], repeat: ["mean", "median", "p99"] },
+  { ...latency("tpot", "TPOT", 20, (s) => s.tpot, (r) => r.tpot, 2), repeat: ["mean", "median", "p99"] },
+  { ...latency("e2e", "E2E", 40, (s) => s.e2e, (r) => r.e2e, 0), history: ["mean", "p99"], repeat: ["mean", "p99"] },
+  { ...latency("itl", "ITL", 30, (s) => s.itl, (r) => r.itl, 2), history: ["mean", "p99"], repeat: ["mean", "p99"] },
   // llmbench's columns
   scalar({ name: "failed", label: "failed", unit: "requests", digits: 0, format: "integer", rank: 2, history: true, key: true, brief: true, value: ({ summary }) => summary.failed }),
   scalar({ name: "duration_s", label: "duration", unit: "s", digits: 2, value: ({ summary }) => summary.duration_s }),
@@ -224,4 +226,25 @@ export function byRank<T extends Metric>(metrics: readonly T[]): T[] {
 
 export function findMetric(name: string): Metric | undefined {
   return METRICS.find((metric) => metric.name === name);
+}
+
+/** The columns of the metrics a `pick` selects (a scalar's name; a distribution's chosen statistics, or all its columns for `true`), by rank. */
+export interface PickedColumn {
+  column: string;
+  metric: Metric;
+  stat: Stat | null;
+}
+
+export function pickedColumns(pick: (metric: Metric) => boolean | readonly Stat[] | undefined): PickedColumn[] {
+  return byRank(METRICS).flatMap((metric): PickedColumn[] => {
+    const picked = pick(metric);
+    if (!picked) return [];
+    if (metric.kind === "scalar") return [{ column: metric.name, metric, stat: null }];
+    return (picked === true ? metric.columns : picked).map((stat) => ({ column: `${stat}_${metric.name}`, metric, stat }));
+  });
+}
+
+/** The columns compared across repeated runs (`run --num-runs`), in display order. */
+export function repeatedColumns(): string[] {
+  return pickedColumns((metric) => metric.repeat).map(({ column }) => column);
 }

@@ -2,7 +2,7 @@
  * The registry's metrics as each human view shows them (console, `compare`, the HTML report) and
  * as the history keeps them: which columns, in which order, under which label and digits.
  */
-import { byRank, METRICS, type DistributionMetric, type Metric, type RowLike, type ScalarMetric, type Stat } from "../metrics/registry.ts";
+import { byRank, METRICS, pickedColumns, type DistributionMetric, type Metric, type RowLike, type ScalarMetric, type Stat } from "../metrics/registry.ts";
 import { columnNamed, type Column } from "./seed-columns.ts";
 
 export interface ViewColumn extends Column {
@@ -11,27 +11,18 @@ export interface ViewColumn extends Column {
   digits: number;
 }
 
-function viewColumn(metric: Metric, stat: Stat | null): ViewColumn {
-  const column = stat === null ? metric.name : `${stat}_${metric.name}`;
-  return { column, metric, stat, label: stat === null ? metric.label : `${metric.label} ${stat}`, digits: metric.digits };
-}
-
-function expand(metric: Metric, pick: (metric: Metric) => boolean | readonly Stat[] | undefined): ViewColumn[] {
-  const picked = pick(metric);
-  if (!picked) return [];
-  if (metric.kind === "scalar") return [viewColumn(metric, null)];
-  const stats = picked === true ? metric.columns : picked;
-  return stats.map((stat) => viewColumn(metric, stat));
+function viewColumns(pick: (metric: Metric) => boolean | readonly Stat[] | undefined): ViewColumn[] {
+  return pickedColumns(pick).map((c) => ({ ...c, label: c.stat === null ? c.metric.label : `${c.metric.label} ${c.stat}`, digits: c.metric.digits }));
 }
 
 /** The key numbers: the report's summary and comparison tables, `compare`; always in the history. */
 export function keyColumns(): ViewColumn[] {
-  return byRank(METRICS).flatMap((metric) => expand(metric, (m) => m.key));
+  return viewColumns((m) => m.key);
 }
 
 /** The one-row views: the sweep's console table. */
 export function briefColumns(): ViewColumn[] {
-  return byRank(METRICS).flatMap((metric) => expand(metric, (m) => m.brief));
+  return viewColumns((m) => m.brief);
 }
 
 /** Compared across runs: the key numbers that have a better direction. */
@@ -43,8 +34,10 @@ export function comparedColumns(): ViewColumn[] {
 export function historyColumns(): string[] {
   const columns: string[] = [];
   for (const metric of METRICS) {
-    for (const pick of [(m: Metric) => m.history, (m: Metric) => m.key]) {
-      for (const { column } of expand(metric, pick)) if (!columns.includes(column)) columns.push(column);
+    for (const picked of [metric.history, metric.key]) {
+      if (!picked) continue;
+      const names = metric.kind === "scalar" ? [metric.name] : (picked === true ? metric.columns : (picked as readonly Stat[])).map((stat) => `${stat}_${metric.name}`);
+      for (const name of names) if (!columns.includes(name)) columns.push(name);
     }
   }
   return columns;
