@@ -80,7 +80,7 @@ export interface ScalarMetric extends MetricCommon {
   /** integer: a count, written without decimals; text: a label, written as it is; else three decimals in the CSV. */
   format?: "integer" | "text";
   /** A label column (model size, tp, clients, mode, rate): not a measurement. */
-  label_column?: boolean;
+  labelColumn?: boolean;
   value: (input: MetricInput) => number | string | null;
   /** Kept in the history (history.db). */
   history?: boolean;
@@ -120,7 +120,7 @@ export function distribution(metric: Omit<DistributionMetric, "kind">): Distribu
 }
 
 const label = (name: string, labelText: string, value: (labels: PointLabels) => number | string | null, format: ScalarMetric["format"]) =>
-  scalar({ name, label: labelText, unit: "", digits: 0, seed: name !== "request_rate", label_column: true, format, value: ({ labels }) => value(labels) });
+  scalar({ name, label: labelText, unit: "", digits: 0, seed: name !== "request_rate", labelColumn: true, format, value: ({ labels }) => value(labels) });
 
 const thought = (row: RowLike) => typeof row.total_reasoning_tokens === "number" && row.total_reasoning_tokens > 0;
 const latency = (
@@ -142,15 +142,15 @@ export const METRICS: readonly Metric[] = [
   label("num_clients", "clients", (l) => l.numClients, "integer"),
   label("mode", "mode", (l) => l.mode, "text"),
   scalar({ name: "completed", label: "ok", unit: "requests", digits: 0, seed: true, format: "integer", rank: 1, history: true, key: true, brief: true, value: ({ summary }) => summary.completed }),
-  scalar({ repeat: true, name: "success_rate", label: "success rate", unit: "fraction", digits: 3, seed: true, rank: 5, higherIsBetter: true, history: true, key: true, value: ({ summary }) => summary.success_rate }),
-  scalar({ repeat: true, name: "qps", label: "qps", unit: "requests/s", digits: 2, seed: true, rank: 3, higherIsBetter: true, history: true, key: true, brief: true, value: ({ summary }) => summary.qps }),
+  scalar({ name: "success_rate", repeat: true, label: "success rate", unit: "fraction", digits: 3, seed: true, rank: 5, higherIsBetter: true, history: true, key: true, value: ({ summary }) => summary.success_rate }),
+  scalar({ name: "qps", repeat: true, label: "qps", unit: "requests/s", digits: 2, seed: true, rank: 3, higherIsBetter: true, history: true, key: true, brief: true, value: ({ summary }) => summary.qps }),
   scalar({ name: "total_inlen", label: "input tokens", unit: "tokens", digits: 0, seed: true, format: "integer", value: ({ summary }) => summary.total_inlen }),
   scalar({ name: "total_outlen", label: "output tokens", unit: "tokens", digits: 0, seed: true, format: "integer", value: ({ summary }) => summary.total_outlen }),
   scalar({ name: "avg_inlen", label: "avg input", unit: "tokens", digits: 1, seed: true, value: ({ summary }) => summary.avg_inlen }),
   scalar({ name: "avg_outlen", label: "avg output", unit: "tokens", digits: 1, seed: true, value: ({ summary }) => summary.avg_outlen }),
   scalar({ name: "max_inlen", label: "max input", unit: "tokens", digits: 0, seed: true, format: "integer", value: ({ summary }) => summary.max_inlen }),
   scalar({ name: "max_outlen", label: "max output", unit: "tokens", digits: 0, seed: true, format: "integer", value: ({ summary }) => summary.max_outlen }),
-  scalar({ repeat: true, name: "o_tps", label: "out tok/s", unit: "tokens/s", digits: 1, seed: true, rank: 4, higherIsBetter: true, history: true, key: true, brief: true, value: ({ summary }) => summary.o_tps }),
+  scalar({ name: "o_tps", repeat: true, label: "out tok/s", unit: "tokens/s", digits: 1, seed: true, rank: 4, higherIsBetter: true, history: true, key: true, brief: true, value: ({ summary }) => summary.o_tps }),
   scalar({ name: "io_tps", label: "in+out tok/s", unit: "tokens/s", digits: 1, seed: true, rank: 6, higherIsBetter: true, history: true, key: true, value: ({ summary }) => summary.io_tps }),
   { ...latency("ttft", "TTFT", 10, (s) => s.ttft, (r) => r.ttft, 1), brief: ["mean", "p99"], repeat: ["mean", "median", "p99"] },
   { ...latency("tpot", "TPOT", 20, (s) => s.tpot, (r) => r.tpot, 2), repeat: ["mean", "median", "p99"] },
