@@ -2,16 +2,13 @@ import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { scrub } from "../records/scrub.ts";
+import { historyColumns } from "../report/metric-views.ts";
+import type { Row } from "../report/seed-columns.ts";
 import type { PointOutcome } from "./sweep-summary.ts";
 
-/** The point metrics kept in the history: enough to list runs and compare them point by point. */
-export const HISTORY_METRICS = [
-  "completed", "failed", "success_rate", "qps", "o_tps", "io_tps",
-  "mean_ttft", "median_ttft", "p90_ttft", "p99_ttft",
-  "mean_tpot", "median_tpot", "p90_tpot", "p99_tpot",
-  "mean_itl", "p99_itl", "mean_e2e", "p99_e2e",
-] as const;
-export type HistoryMetric = (typeof HISTORY_METRICS)[number];
+/** The point metrics kept in the history (the registry's history and key columns): enough to list runs and compare them point by point. */
+export const HISTORY_METRICS: readonly string[] = historyColumns();
+export type HistoryMetric = string;
 
 export interface RunEntry {
   id: number;
@@ -52,6 +49,20 @@ export type PointEntry = {
   reason: string | null;
 } & Record<HistoryMetric, number | null>;
 
+/** One point as the history keeps it: a sweep's point, or `llmbench run`'s one. */
+export interface HistoryPoint {
+  index: number;
+  key: string;
+  numClients: number | null;
+  requestRate: number | null;
+  status: string;
+  reason: string | null;
+  row: Row | null;
+}
+
+/** A column name as an SQL identifier. */
+const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -82,7 +93,7 @@ CREATE TABLE IF NOT EXISTS points (
   request_rate REAL,
   status TEXT NOT NULL,
   reason TEXT,
-  ${HISTORY_METRICS.map((metric) => `${metric} REAL`).join(",\n  ")},
+  ${HISTORY_METRICS.map((metric) => `${quoted(metric)} REAL`).join(",\n  ")},
   PRIMARY KEY (run_id, idx)
 );
 `;
@@ -107,6 +118,13 @@ export class RunHistory {
     const columns = new Set((db.query("PRAGMA table_info(runs)").all() as Array<{ name: string }>).map((column) => column.name));
     if (!columns.has("pid")) db.exec("ALTER TABLE runs ADD COLUMN pid INTEGER");
     if (!columns.has("pid_start")) db.exec("ALTER TABLE runs ADD COLUMN pid_start TEXT");
+    // Histories written before a metric was kept there: its column, empty for their points.
+    const pointColumns = new Set((db.query("PRAGMA table_info(points)").all() as Array<{ name: string }>).map((column) => column.name));
+    try {
+      for (const metric of HISTORY_METRICS) if (!pointColumns.has(metric)) db.exec(`ALTER TABLE points ADD COLUMN ${quoted(metric)} REAL`);
+    } catch {
+      // a history this user may read but not write: listed and compared as it is (its points lack the newer metrics)
+    }
     return new RunHistory(db);
   }
 
@@ -121,29 +139,64 @@ export class RunHistory {
   }
 
   recordPoint(runId: number, outcome: PointOutcome): void {
+    this.recordPointRow(runId, {
+      index: outcome.index,
+      key: outcome.key,
+      numClients: outcome.point.kind === "clients" ? outcome.point.clients : null,
+      requestRate: outcome.point.kind === "rate" ? outcome.point.rate : null,
+      status: outcome.status,
+      reason: outcome.reason,
+      row: outcome.row,
+    });
+  }
+
+  recordPointRow(runId: number, point: HistoryPoint): void {
+    const parameter = (index: number) => `$m${index}`;
     const metrics = Object.fromEntries(
-      HISTORY_METRICS.map((metric) => {
-        const value = outcome.row?.[metric];
-        return [metric, typeof value === "number" ? value : null];
+      HISTORY_METRICS.map((metric, index) => {
+        const value = point.row?.[metric];
+        return [parameter(index).slice(1), typeof value === "number" && Number.isFinite(value) ? value : null];
       }),
     );
     this.db
       .query(
-        `INSERT OR REPLACE INTO points (run_id, idx, point, num_clients, request_rate, status, reason, ${HISTORY_METRICS.join(", ")})
-         VALUES ($run_id, $idx, $point, $num_clients, $request_rate, $status, $reason, ${HISTORY_METRICS.map((m) => `$${m}`).join(", ")})`,
+        `INSERT OR REPLACE INTO points (run_id, idx, point, num_clients, request_rate, status, reason, ${HISTORY_METRICS.map(quoted).join(", ")})
+         VALUES ($run_id, $idx, $point, $num_clients, $request_rate, $status, $reason, ${HISTORY_METRICS.map((_, index) => parameter(index)).join(", ")})`,
       )
       .run(
         prefixed({
           run_id: runId,
-          idx: outcome.index,
-          point: outcome.key,
-          num_clients: outcome.point.kind === "clients" ? outcome.point.clients : null,
-          request_rate: outcome.point.kind === "rate" ? outcome.point.rate : null,
-          status: outcome.status,
-          reason: outcome.reason,
+          idx: point.index,
+          point: point.key,
+          num_clients: point.numClients,
+          request_rate: point.requestRate,
+          status: point.status,
+          reason: point.reason,
           ...metrics,
         }),
       );
+  }
+
+  /**
+   * A run recorded whole once it is over (`llmbench run`): its entry and its one point. A run
+   * written again into the same folder replaces the entry of the one it overwrote.
+   */
+  recordFinishedRun(
+    run: Omit<RunEntry, "id" | "status" | "ended_at" | "exit_code" | "reason">,
+    end: { ended_at: string; status: string; exit_code: number; reason: string | null },
+    point: HistoryPoint,
+  ): number {
+    return this.db.transaction(() => {
+      const previous = this.db.query(`SELECT id FROM runs WHERE name = $name`).get({ $name: scrub(run.name) }) as { id: number } | null;
+      if (previous) {
+        this.db.query(`DELETE FROM points WHERE run_id = $id`).run({ $id: previous.id });
+        this.db.query(`DELETE FROM runs WHERE id = $id`).run({ $id: previous.id });
+      }
+      const id = this.beginRun(run);
+      this.recordPointRow(id, point);
+      this.finishRun(id, end);
+      return id;
+    })();
   }
 
   finishRun(runId: number, end: { ended_at: string; status: string; exit_code: number; reason: string | null }): void {

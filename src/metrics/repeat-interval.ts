@@ -4,6 +4,8 @@
  * told apart from noise. Pure.
  */
 
+import { repeatedColumns } from "./registry.ts";
+
 /** Two-sided 95 % critical values of Student's t for 1 … 30 degrees of freedom. */
 const T_95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
 
@@ -34,14 +36,8 @@ export function meanInterval(values: readonly number[]): MeanInterval | null {
   return { mean, half_width: halfWidth, low: mean - halfWidth, high: mean + halfWidth, std, values: [...values] };
 }
 
-/** The metrics compared across runs, as named in a point's row. */
-export const REPEATED_METRICS = [
-  "qps", "o_tps", "success_rate",
-  "mean_ttft", "median_ttft", "p99_ttft",
-  "mean_tpot", "median_tpot", "p99_tpot",
-  "mean_itl", "p99_itl",
-  "mean_e2e", "p99_e2e",
-] as const;
+/** The metrics compared across runs, as named in a point's row: the registry's `repeat` ones. */
+export const REPEATED_METRICS: readonly string[] = repeatedColumns();
 
 /** Per metric, the interval over the runs' rows (metrics a run lacks are left out of its sample). */
 export function repeatIntervals(rows: ReadonlyArray<Record<string, unknown>>): Record<string, MeanInterval | null> {

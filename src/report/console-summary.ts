@@ -5,6 +5,9 @@ import type { Distribution } from "../metrics/stats.ts";
 import type { Goodput } from "../metrics/goodput.ts";
 import type { TurnStats } from "../metrics/per-turn.ts";
 import type { GaugeStats } from "../metrics/server-gauges.ts";
+import type { DistributionMetric } from "../metrics/registry.ts";
+import { consoleDistributions, consoleScalars } from "./metric-views.ts";
+import type { Row } from "./seed-columns.ts";
 
 const number = (value: number, digits = 2) => value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const integer = (value: number) => value.toLocaleString("en-US");
@@ -12,6 +15,8 @@ const optional = (value: number | null) => (value === null ? "—" : number(valu
 
 export interface PointReport {
   summary: Summary;
+  /** The point's row: the metrics computed from the requests (those with no `of` in the registry) are read from it. */
+  row?: Row;
   steady?: Summary;
   perTurn?: TurnStats[];
   goodput?: Goodput | null;
@@ -70,26 +75,27 @@ export function formatSummary(title: string, report: PointReport): string {
     lines.push(`  goodput    ${number(report.goodput.goodput)} req/s (${(report.goodput.goodput_ratio * 100).toFixed(1)} % of requests met every SLO)`);
   }
 
-  // --metric-percentiles beyond the median, p90 and p99 get columns of their own, after p99.
-  const chosen = [...new Set([summary.ttft, summary.tpot, summary.itl, summary.e2e].flatMap((d) => Object.keys(d?.percentiles ?? {})))]
+  // The registry's distributions, one row each; --metric-percentiles beyond the median, p90 and p99 get columns of their own, after p99.
+  const distributions = consoleDistributions()
+    .filter((metric) => !metric.onlyIf || metric.onlyIf(summaryFacts(summary)))
+    .map((metric) => ({ metric, value: consoleDistribution(metric, summary, report.row) }));
+  const chosen = [...new Set(distributions.filter((d) => d.metric.chosenPercentiles).flatMap((d) => Object.keys(d.value?.percentiles ?? {})))]
     .filter((label) => !["50", "90", "99"].includes(label))
     .sort((a, b) => Number(a) - Number(b));
   const rows: string[][] = [["", "mean", "median", "p90", "p99", ...chosen.map((label) => `p${label}`), "min", "max", "std"]];
-  const row = (name: string, d: Distribution | null) =>
+  for (const { metric, value: d } of distributions) {
+    const name = `${metric.label} ${metric.unit}`.trim();
     rows.push(
       d
         ? [name, ...[d.mean, d.median, d.p90, d.p99, ...chosen.map((label) => d.percentiles?.[label] ?? NaN), d.min, d.max, d.std].map((v) => (Number.isNaN(v) ? "—" : number(v)))]
         : [name, "—", ...rows[0]!.slice(2).map(() => "")],
     );
-  row("TTFT ms", summary.ttft);
-  if (thought) {
-    row("TTFT answer ms", summary.ttft_content);
-    row("thinking ms", summary.thinking);
   }
-  row("TPOT ms", summary.tpot);
-  row("ITL ms", summary.itl);
-  row("E2E ms", summary.e2e);
   lines.push(...table(rows));
+  const more = report.row ? consoleScalars().filter((m) => (!m.onlyIf || m.onlyIf(report.row!)) && report.row![m.name] !== null && report.row![m.name] !== undefined) : [];
+  if (more.length > 0) {
+    lines.push(`  more       ${more.map((m) => `${m.label} ${typeof report.row![m.name] === "number" ? number(report.row![m.name] as number, m.digits) : report.row![m.name]}${m.unit && m.unit !== "fraction" ? ` ${m.unit}` : ""}`).join("; ")}`);
+  }
 
   const steady = report.steady;
   if (steady && steady.completed > 0 && steady.completed < summary.completed) {
@@ -110,6 +116,23 @@ export function formatSummary(title: string, report: PointReport): string {
     lines.push(...table(turnRows));
     if (thought) lines.push(pc.dim("  each turn's history carries the earlier answers' content only, not their thinking (as chat templates do)"));
   }
-  lines.push(...formatFailureReasons(summary.failures, "  ", 5));
+  if (summary.failed > 0) {
+    lines.push(pc.red(`  failures   ${summary.failed} of ${summary.requests} requests (${((summary.failed / summary.requests) * 100).toFixed(1)} %), most frequent reasons:`));
+    lines.push(...formatFailureReasons(summary.failures, "    ", 5));
+  }
   return lines.join("\n");
+}
+
+/** What a metric's display condition looks at, for a summary (whose keys are a row's). */
+function summaryFacts(summary: Summary): Record<string, unknown> {
+  return summary as unknown as Record<string, unknown>;
+}
+
+/** The distribution as summarize computed it, or as the row holds it (the statistics it has columns for). */
+function consoleDistribution(metric: DistributionMetric, summary: Summary, row: Row | undefined): Distribution | null {
+  if (metric.of) return metric.of(summary);
+  if (!row) return null;
+  const stat = (name: string) => (typeof row[`${name}_${metric.name}`] === "number" ? (row[`${name}_${metric.name}`] as number) : NaN);
+  if (Number.isNaN(stat("mean")) && Number.isNaN(stat("p99"))) return null;
+  return { mean: stat("mean"), median: stat("median"), p90: stat("p90"), p99: stat("p99"), min: stat("min"), max: stat("max"), std: stat("std") };
 }

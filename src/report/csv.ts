@@ -1,4 +1,4 @@
-import { EXTRA_COLUMNS, isPercentileColumn, SEED_COLUMNS, type Row } from "./seed-columns.ts";
+import { EXTRA_COLUMNS, isIntegerColumn, isPercentileColumn, SEED_COLUMNS, type Row } from "./seed-columns.ts";
 
 export const CSV_COLUMNS: readonly string[] = [...SEED_COLUMNS, ...EXTRA_COLUMNS];
 
@@ -8,15 +8,10 @@ export function columnsOf(row: Row | undefined): readonly string[] {
   return chosen.length > 0 ? [...CSV_COLUMNS, ...chosen] : CSV_COLUMNS;
 }
 
-const COUNT_COLUMNS = new Set([
-  "tp", "num_clients", "completed", "total_inlen", "total_outlen", "max_inlen", "max_outlen",
-  "failed", "server_total_inlen", "short_outputs", "max_concurrency",
-]);
-
 /** Counts as integers, every other number with three decimals as the seed wrote them; empty for unknown. */
 export function formatCell(column: string, value: string | number | null | undefined): string {
   if (value === null || value === undefined) return "";
-  if (typeof value === "number") return COUNT_COLUMNS.has(column) ? String(value) : value.toFixed(3);
+  if (typeof value === "number") return isIntegerColumn(column) ? String(value) : value.toFixed(3);
   return /[",\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 

@@ -1,5 +1,6 @@
 import pc from "picocolors";
 import type { HistoryMetric, PointEntry, RunEntry, RunListing } from "../archive/history.ts";
+import { comparedColumns } from "./metric-views.ts";
 import { cell, formatTable } from "./text-table.ts";
 
 /** `llmbench history`: one line per run, newest first. */
@@ -28,20 +29,24 @@ interface ComparedMetric {
   digits: number;
   /** Whether a larger value is the better one. */
   higherIsBetter: boolean;
+  /** Shown only for points where this holds (e.g. the run thought). */
+  onlyIf?: (row: Readonly<Record<string, unknown>>) => boolean;
 }
 
-/** The main metrics `compare` shows for every point. */
-export const COMPARED_METRICS: readonly ComparedMetric[] = [
-  { metric: "qps", label: "qps", digits: 2, higherIsBetter: true },
-  { metric: "o_tps", label: "out tok/s", digits: 1, higherIsBetter: true },
-  { metric: "success_rate", label: "success rate", digits: 3, higherIsBetter: true },
-  { metric: "mean_ttft", label: "TTFT mean ms", digits: 1, higherIsBetter: false },
-  { metric: "p99_ttft", label: "TTFT p99 ms", digits: 1, higherIsBetter: false },
-  { metric: "mean_tpot", label: "TPOT mean ms", digits: 2, higherIsBetter: false },
-  { metric: "p99_tpot", label: "TPOT p99 ms", digits: 2, higherIsBetter: false },
-  { metric: "mean_itl", label: "ITL mean ms", digits: 2, higherIsBetter: false },
-  { metric: "mean_e2e", label: "E2E mean ms", digits: 0, higherIsBetter: false },
-];
+/** The main metrics `compare` shows for every point: the registry's compared key numbers. */
+export const COMPARED_METRICS: readonly ComparedMetric[] = comparedColumns().map((c) => ({
+  metric: c.column,
+  label: c.metric.unit === "ms" ? `${c.label} ms` : c.label,
+  digits: c.digits,
+  higherIsBetter: c.metric.higherIsBetter!,
+  onlyIf: c.metric.onlyIf,
+}));
+
+/** Whether a metric has something to say for these two points: a value in either, and its condition met by either. */
+function shown(compared: ComparedMetric, a: PointEntry, b: PointEntry): boolean {
+  if (compared.onlyIf && !compared.onlyIf(a) && !compared.onlyIf(b)) return false;
+  return a[compared.metric] !== null && a[compared.metric] !== undefined || (b[compared.metric] !== null && b[compared.metric] !== undefined);
+}
 
 /** Relative change from a to b, in percent; null when either is missing or a is 0. */
 export function percentChange(a: number | null, b: number | null): number | null {
@@ -70,9 +75,9 @@ export function formatComparison(a: RunEntry, b: RunEntry, pointsA: readonly Poi
       rows.push([key, pc.dim(measuredA ? "not run in B" : measuredB ? "not run in A" : "run in neither"), "", "", ""]);
       continue;
     }
-    COMPARED_METRICS.forEach((compared, index) => {
-      const valueA = pointA[compared.metric];
-      const valueB = pointB[compared.metric];
+    COMPARED_METRICS.filter((compared) => shown(compared, pointA, pointB)).forEach((compared, index) => {
+      const valueA = pointA[compared.metric] ?? null;
+      const valueB = pointB[compared.metric] ?? null;
       const change = percentChange(valueA, valueB);
       if (change !== null) changes.set(compared.metric, [...(changes.get(compared.metric) ?? []), change]);
       rows.push([index === 0 ? key : "", compared.label, cell(valueA, compared.digits), cell(valueB, compared.digits), formatChange(change, compared.higherIsBetter)]);

@@ -1,6 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { interTokenLatencies, requestLatency } from "../metrics/request-latency.ts";
+import { samplesOf } from "../metrics/registry.ts";
+import { statsOf } from "../metrics/request-stats.ts";
+import type { RequestRecord } from "../records/record.ts";
+import { consoleDistributions, relevantFor } from "./metric-views.ts";
 import { looksSecret, redactArgv, REDACTED } from "../server/redact.ts";
 import { histogram, timeline, type Histogram, type Timeline, type TimelineRequest } from "./plot-data.ts";
 
@@ -14,7 +17,8 @@ export interface GaugeSeries {
 }
 
 export interface PointPlots {
-  histograms: Record<string, Histogram>;
+  /** Per registry distribution (TTFT, TPOT, …): its histogram, counting requests or (ITL) tokens. */
+  histograms: Record<string, Histogram & { per: "request" | "token" }>;
   timeline: Timeline | null;
   /** Seconds from the first send: the ramp-up's end and the stop (the steady-state window between them). */
   steadyWindowS: [number, number] | null;
@@ -44,8 +48,6 @@ export interface ReportRun {
   settings: Record<string, unknown> | null;
   points: ReportPoint[];
 }
-
-const LATENCIES = ["ttft", "tpot", "itl", "e2e"] as const;
 
 /** Reads a run folder (`llmbench run`'s result dir or a sweep's run folder) as it was written. */
 export function loadRun(dir: string): ReportRun {
@@ -119,21 +121,16 @@ function loadSingle(dir: string, summary: SummaryObject): ReportRun {
   };
 }
 
-/** Histograms and the timeline from the point's requests.jsonl; gauges from its summary. */
+/** Histograms (of the registry's distributions) and the timeline from the point's requests.jsonl; gauges from its summary. */
 function plotsOf(folder: string, summary: SummaryObject): PointPlots {
   const records = readRecords(join(folder, "requests.jsonl"));
-  const samples: Record<string, number[]> = { ttft: [], tpot: [], itl: [], e2e: [] };
-  for (const record of records) {
-    if (record.status !== "ok") continue;
-    const latency = requestLatency(record.events, record.out_tokens);
-    if (!latency) continue;
-    samples.ttft!.push(latency.ttft);
-    samples.e2e!.push(latency.e2e);
-    if (latency.tpot !== null) samples.tpot!.push(latency.tpot);
-    interTokenLatencies(record.events, samples.itl);
+  const stats = records.map((record) => statsOf(record as unknown as RequestRecord));
+  const histograms: PointPlots["histograms"] = {};
+  for (const metric of consoleDistributions()) {
+    if (!metric.sample || !relevantFor(metric, [summary])) continue;
+    const perToken = stats.some((r) => r.ok && typeof metric.sample!.value(r) === "object" && metric.sample!.value(r) !== null);
+    histograms[metric.name] = { ...histogram(samplesOf(metric, stats)), per: perToken ? "token" : "request" };
   }
-  const histograms: Record<string, Histogram> = {};
-  for (const name of LATENCIES) histograms[name] = histogram(samples[name]!);
   const line = timeline(records);
   const window = summary.steady_window_ms as [number, number] | undefined;
   const steadyWindowS: [number, number] | null =

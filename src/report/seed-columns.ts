@@ -1,106 +1,91 @@
-import type { Summary } from "../metrics/summarize.ts";
-import type { Distribution } from "../metrics/stats.ts";
+/**
+ * The columns of a point's row (summary.csv, summary.json, the sweep's rows), written from the
+ * metric registry (metrics/registry.ts): its order is the CSV's, the seed's 43 columns first.
+ */
 import type { Goodput } from "../metrics/goodput.ts";
+import { distributionValue, METRICS, scalarValue, type DistributionMetric, type Metric, type MetricInput, type PointLabels, type Stat } from "../metrics/registry.ts";
+import type { RequestStats } from "../metrics/request-stats.ts";
 import type { GaugeStats } from "../metrics/server-gauges.ts";
+import type { Distribution } from "../metrics/stats.ts";
+import type { Summary } from "../metrics/summarize.ts";
 
-/** Who and what was measured: the first columns of the seed's CSV. */
-export interface PointLabels {
-  modelSize: string;
-  tp: number;
-  numClients: number | string;
-  mode: string;
-  /** Requests per second of a rate-mode point; absent for closed-loop clients. */
-  requestRate?: number | null;
+export type { PointLabels } from "../metrics/registry.ts";
+
+/** One column and the metric (and statistic) it holds. */
+export interface Column {
+  column: string;
+  metric: Metric;
+  stat: Stat | null;
 }
 
-const STAT_NAMES = ["min", "max", "mean", "median", "std", "p90", "p99"] as const;
-const LATENCIES = ["ttft", "tpot", "e2e", "itl"] as const;
+export function columnsOfMetric(metric: Metric): Column[] {
+  return metric.kind === "scalar" ? [{ column: metric.name, metric, stat: null }] : metric.columns.map((stat) => ({ column: `${stat}_${metric.name}`, metric, stat }));
+}
+
+/** Every fixed column, in the registry's order. */
+export const COLUMNS: readonly Column[] = METRICS.flatMap(columnsOfMetric);
+const BY_NAME = new Map(COLUMNS.map((column) => [column.column, column]));
 
 /** The seed's 43 CSV columns, in its order (shared/reference-results). Times in ms. */
-export const SEED_COLUMNS: readonly string[] = [
-  "model_size(B)", "tp", "num_clients", "mode",
-  "completed", "success_rate", "qps",
-  "total_inlen", "total_outlen", "avg_inlen", "avg_outlen", "max_inlen", "max_outlen",
-  "o_tps", "io_tps",
-  ...LATENCIES.flatMap((metric) => STAT_NAMES.map((stat) => `${stat}_${metric}`)),
-];
+export const SEED_COLUMNS: readonly string[] = COLUMNS.filter((c) => c.metric.seed).map((c) => c.column);
 
 /** Columns llmbench adds after the seed's. */
-export const EXTRA_COLUMNS: readonly string[] = [
-  "failed", "duration_s", "tokens_per_event", "server_total_inlen", "short_outputs",
-  "request_rate", "mean_concurrency", "max_concurrency", "mean_queue_wait", "p99_queue_wait",
-  "goodput", "goodput_ratio",
-  "server_mean_running", "server_max_running", "server_mean_waiting", "server_max_waiting",
-  "server_mean_kv_cache_usage", "server_max_kv_cache_usage",
-  // reasoning models: the first answer token after the thinking, the thinking's length and time
-  ...STAT_NAMES.map((stat) => `${stat}_ttft_content`),
-  ...STAT_NAMES.map((stat) => `${stat}_thinking_time`),
-  "total_reasoning_tokens", "avg_reasoning_tokens", "total_answer_tokens", "avg_answer_tokens", "no_answer",
-];
+export const EXTRA_COLUMNS: readonly string[] = COLUMNS.filter((c) => !c.metric.seed).map((c) => c.column);
 
-/** The chosen percentiles (--metric-percentiles) that are not already seed columns: `p95_ttft`, `p99.9_itl`, … in metric order. */
-export function percentileColumns(summary: Summary): { column: string; metric: (typeof LATENCIES)[number]; label: string }[] {
-  const labels = new Set<string>();
-  for (const metric of LATENCIES) for (const label of Object.keys(summary[metric]?.percentiles ?? {})) labels.add(label);
-  return LATENCIES.flatMap((metric) =>
-    [...labels].map((label) => ({ column: `p${label}_${metric}`, metric, label })).filter(({ column }) => !SEED_COLUMNS.includes(column)),
-  );
+if (COLUMNS.slice(0, SEED_COLUMNS.length).some((c) => !c.metric.seed)) throw new Error("metric registry: the seed's columns must come first");
+
+export function columnNamed(name: string): Column | undefined {
+  return BY_NAME.get(name);
 }
+
+/** Counts, written as integers. */
+export function isIntegerColumn(name: string): boolean {
+  const column = BY_NAME.get(name);
+  return column?.metric.kind === "scalar" && column.metric.format === "integer";
+}
+
+const CHOSEN = METRICS.filter((m): m is DistributionMetric => m.kind === "distribution" && m.chosenPercentiles === true);
+const CHOSEN_PATTERN = new RegExp(`^p\\d+(\\.\\d+)?_(${CHOSEN.map((m) => m.name.replace(/[^\w]/g, "\\$&")).join("|")})$`);
 
 /** Whether a row key is a chosen-percentile column (`p95_ttft`), which follows the fixed columns in a CSV. */
 export function isPercentileColumn(key: string): boolean {
-  return /^p\d+(\.\d+)?_(ttft|tpot|e2e|itl)$/.test(key) && !SEED_COLUMNS.includes(key);
+  return CHOSEN_PATTERN.test(key) && !BY_NAME.has(key);
 }
 
 export type Row = Record<string, string | number | null>;
 
-/** One flat row keyed by column name: the seed's columns, then llmbench's. */
-export function summaryRow(summary: Summary, labels: PointLabels, good: Goodput | null = null, gauges: Record<string, GaugeStats> = {}): Row {
-  const row: Row = {
-    "model_size(B)": labels.modelSize,
-    tp: labels.tp,
-    num_clients: labels.numClients,
-    mode: labels.mode,
-    completed: summary.completed,
-    success_rate: summary.success_rate,
-    qps: summary.qps,
-    total_inlen: summary.total_inlen,
-    total_outlen: summary.total_outlen,
-    avg_inlen: summary.avg_inlen,
-    avg_outlen: summary.avg_outlen,
-    max_inlen: summary.max_inlen,
-    max_outlen: summary.max_outlen,
-    o_tps: summary.o_tps,
-    io_tps: summary.io_tps,
-  };
-  for (const metric of LATENCIES) {
-    const distribution: Distribution | null = summary[metric];
-    for (const stat of STAT_NAMES) row[`${stat}_${metric}`] = distribution ? distribution[stat] : null;
+/** One flat row keyed by column name: the registry's columns in order, then the chosen percentiles (`p95_ttft`, … in metric order). */
+export function metricRow(input: MetricInput): Row {
+  const row: Row = {};
+  const chosen = new Map<DistributionMetric, Distribution | null>();
+  for (const metric of METRICS) {
+    if (metric.kind === "scalar") {
+      row[metric.name] = scalarValue(metric, input);
+      continue;
+    }
+    const value = distributionValue(metric, input);
+    for (const stat of metric.columns) row[`${stat}_${metric.name}`] = value ? value[stat] : null;
+    if (metric.chosenPercentiles) chosen.set(metric, value);
   }
-  const chosen = percentileColumns(summary);
-  row.failed = summary.failed;
-  row.duration_s = summary.duration_s;
-  row.tokens_per_event = summary.tokens_per_event;
-  row.server_total_inlen = summary.server_total_inlen;
-  row.short_outputs = summary.short_outputs;
-  row.request_rate = labels.requestRate === undefined || labels.requestRate === null ? null : labels.requestRate === Infinity ? "inf" : labels.requestRate;
-  row.mean_concurrency = summary.mean_concurrency;
-  row.max_concurrency = summary.max_concurrency;
-  row.mean_queue_wait = summary.queue_wait?.mean ?? null;
-  row.p99_queue_wait = summary.queue_wait?.p99 ?? null;
-  row.goodput = good?.goodput ?? null;
-  row.goodput_ratio = good?.goodput_ratio ?? null;
-  for (const gauge of ["running", "waiting", "kv_cache_usage"]) {
-    row[`server_mean_${gauge}`] = gauges[gauge]?.mean ?? null;
-    row[`server_max_${gauge}`] = gauges[gauge]?.max ?? null;
+  const labels = new Set<string>();
+  for (const value of chosen.values()) for (const label of Object.keys(value?.percentiles ?? {})) labels.add(label);
+  for (const [metric, value] of chosen) {
+    for (const label of labels) {
+      const column = `p${label}_${metric.name}`;
+      if (!BY_NAME.has(column)) row[column] = value?.percentiles?.[label] ?? null;
+    }
   }
-  for (const stat of STAT_NAMES) row[`${stat}_ttft_content`] = summary.ttft_content ? summary.ttft_content[stat] : null;
-  for (const stat of STAT_NAMES) row[`${stat}_thinking_time`] = summary.thinking ? summary.thinking[stat] : null;
-  row.total_reasoning_tokens = summary.total_reasoning_tokens;
-  row.avg_reasoning_tokens = summary.avg_reasoning_tokens;
-  row.total_answer_tokens = summary.total_answer_tokens;
-  row.avg_answer_tokens = summary.avg_answer_tokens;
-  row.no_answer = summary.no_answer;
-  for (const { column, metric, label } of chosen) row[column] = summary[metric]?.percentiles?.[label] ?? null;
   return row;
+}
+
+/** The row of a summary (and of the requests it covers, for the metrics computed from them). */
+export function summaryRow(
+  summary: Summary,
+  labels: PointLabels,
+  good: Goodput | null = null,
+  gauges: Record<string, GaugeStats> = {},
+  requests: readonly RequestStats[] = [],
+  percentiles: readonly number[] = [],
+): Row {
+  return metricRow({ summary, labels, goodput: good, gauges, requests, percentiles });
 }

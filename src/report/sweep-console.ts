@@ -1,6 +1,7 @@
 import pc from "picocolors";
 import type { PointOutcome } from "../archive/sweep-summary.ts";
 import type { SweepPoint } from "../config/bench-config.ts";
+import { briefColumns, presentColumns } from "./metric-views.ts";
 import { cell, formatTable } from "./text-table.ts";
 
 /** "4 clients" / "2.5 req/s": how a point is named on the console. */
@@ -35,31 +36,35 @@ export function formatFailureReasons(failures: Readonly<Record<string, number>>,
   return lines;
 }
 
-/** The table printed at the end of a sweep: every point, run or not. */
+/** The table printed at the end of a sweep: every point, run or not, with the registry's brief numbers. */
 export function formatSweepTable(outcomes: readonly PointOutcome[]): string {
-  const rows = [["point", "status", "ok", "failed", "qps", "out tok/s", "TTFT mean", "TTFT p99", "TPOT mean", "ITL mean", "E2E mean"]];
+  const columns = presentColumns(briefColumns(), outcomes.map((o) => o.row));
+  const rows = [["point", "status", ...columns.map((c) => c.label)]];
   for (const outcome of outcomes) {
-    const s = outcome.summary;
-    rows.push([
-      describePoint(outcome.point),
-      outcome.status,
-      s ? String(s.completed) : "—",
-      s ? String(s.failed) : "—",
-      cell(s?.qps, 2),
-      cell(s?.o_tps),
-      cell(s?.ttft?.mean),
-      cell(s?.ttft?.p99),
-      cell(s?.tpot?.mean, 2),
-      cell(s?.itl?.mean, 2),
-      cell(s?.e2e?.mean, 0),
-    ]);
+    const row = outcome.summary ? outcome.row : null;
+    rows.push([describePoint(outcome.point), outcome.status, ...columns.map((c) => cell(row?.[c.column], c.digits))]);
   }
-  const [header, ...body] = formatTable(rows, "llrrrrrrrrr");
-  const failures: string[] = [];
-  for (const outcome of outcomes) {
-    if (!outcome.summary || outcome.summary.failed === 0) continue;
-    failures.push(`  ${describePoint(outcome.point)}:`, ...formatFailureReasons(outcome.summary.failures, "    "));
+  const [header, ...body] = formatTable(rows, "ll" + "r".repeat(columns.length));
+  return [pc.dim(header!), ...body].join("\n") + pc.dim("\n  (times in ms)") + formatSweepFailures(outcomes);
+}
+
+/** The sweep's failed requests: how many of how many, the most frequent reasons over every point, then each point's (when several failed). */
+export function formatSweepFailures(outcomes: readonly PointOutcome[]): string {
+  const ran = outcomes.filter((o) => o.summary);
+  const failedPoints = ran.filter((o) => o.summary!.failed > 0);
+  if (failedPoints.length === 0) return "";
+  const total: Record<string, number> = {};
+  let failed = 0;
+  let requests = 0;
+  for (const outcome of ran) {
+    requests += outcome.summary!.requests;
+    failed += outcome.summary!.failed;
+    for (const [reason, count] of Object.entries(outcome.summary!.failures)) total[reason] = (total[reason] ?? 0) + count;
   }
-  const failureLines = failures.length > 0 ? `\n${pc.red("  failed requests by reason")}\n${failures.join("\n")}` : "";
-  return [pc.dim(header!), ...body].join("\n") + pc.dim("\n  (times in ms)") + failureLines;
+  const lines = [pc.red(`  failed requests: ${failed} of ${requests} (${((failed / Math.max(1, requests)) * 100).toFixed(1)} %), by reason over the sweep`), ...formatFailureReasons(total, "    ", 5)];
+  if (failedPoints.length > 1) {
+    lines.push(pc.red("  by point"));
+    for (const outcome of failedPoints) lines.push(`    ${describePoint(outcome.point)}:`, ...formatFailureReasons(outcome.summary!.failures, "      "));
+  }
+  return `\n${lines.join("\n")}`;
 }

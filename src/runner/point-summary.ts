@@ -7,7 +7,7 @@ import { statsByTurn, type TurnStats } from "../metrics/per-turn.ts";
 import type { RequestStats } from "../metrics/request-stats.ts";
 import type { GaugeStats } from "../metrics/server-gauges.ts";
 import { summarize, type Summary } from "../metrics/summarize.ts";
-import { summaryRow, type PointLabels, type Row } from "../report/seed-columns.ts";
+import { metricRow, type PointLabels, type Row } from "../report/seed-columns.ts";
 
 export interface PointSummary {
   summary: Summary;
@@ -15,6 +15,8 @@ export interface PointSummary {
   perTurn: TurnStats[];
   goodput: Goodput | null;
   row: Row;
+  /** The steady state's row (no goodput, no gauges: they are the point's). */
+  steadyRow: Row;
 }
 
 export interface SummaryInputs {
@@ -28,13 +30,16 @@ export interface SummaryInputs {
 }
 
 export function summarizePoint(requests: readonly RequestStats[], inputs: SummaryInputs): PointSummary {
-  const summary = summarize(requests, inputs.percentiles);
+  const percentiles = inputs.percentiles ?? [];
+  const summary = summarize(requests, percentiles);
   const [steadyFrom, steadyTo] = inputs.steadyWindowMs;
-  const steady = summarize(requests.filter((r) => r.sendMs >= steadyFrom && r.sendMs < steadyTo), inputs.percentiles);
+  const steadyRequests = requests.filter((r) => r.sendMs >= steadyFrom && r.sendMs < steadyTo);
+  const steady = summarize(steadyRequests, percentiles);
   const perTurn = statsByTurn(requests);
   const good = inputs.goodput === null ? null : goodput(requests, inputs.goodput, summary.duration_s);
-  const row = summaryRow(summary, inputs.labels, good, inputs.gauges);
-  return { summary, steady, perTurn, goodput: good, row };
+  const row = metricRow({ summary, requests, labels: inputs.labels, goodput: good, gauges: inputs.gauges, percentiles });
+  const steadyRow = metricRow({ summary: steady, requests: steadyRequests, labels: inputs.labels, goodput: null, gauges: {}, percentiles });
+  return { summary, steady, perTurn, goodput: good, row, steadyRow };
 }
 
 /** The summary.json object of a point, metric keys first; `rest` adds the context (backend, model, …) and anything else. */
@@ -46,7 +51,7 @@ export function summaryObject(point: PointSummary, inputs: SummaryInputs, extra:
     queue_wait_ms: point.summary.queue_wait,
     server_gauges: extra.serverGauges,
     ...(inputs.goodput ? { goodput_slo_ms: inputs.goodput } : {}),
-    steady: summaryRow(point.steady, inputs.labels, null),
+    steady: point.steadyRow,
     ...(extra.numTurns > 1 ? { per_turn: point.perTurn } : {}),
     ...extra.rest,
     steady_window_ms: inputs.steadyWindowMs,

@@ -15,6 +15,7 @@ import { formatRepeats } from "../report/repeat-console.ts";
 import { loadTrace } from "../dataset/trace.ts";
 import { executePoint, type PointResult } from "./point.ts";
 import { repeatRuns, type RepeatedRuns } from "./repeat-runs.ts";
+import { recordRunInHistory } from "./run-history.ts";
 import { LATE_START_EXIT_CODE, LateStart, ShardSession } from "./shard-session.ts";
 import { checkReachable, loadTarget, type Target } from "./target.ts";
 import { runWorkers } from "./workers.ts";
@@ -39,7 +40,9 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
   if (options.workers > 1) {
     await checkReachable(target.backend, options);
     const load = options.requestRate === null ? `${options.numClients} clients` : `${options.requestRate} requests/s`;
-    return runWorkers(options.workers, dir, process.argv.slice(process.argv.indexOf("run")), `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`);
+    return runWorkers(options.workers, dir, process.argv.slice(process.argv.indexOf("run")), `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`, (point, code) =>
+      recordRunInHistory(options, dir, startedAt, { ...point, interrupted: false }, code),
+    );
   }
   const shard = shardSessionOf(dir, options);
   if (shard) {
@@ -142,7 +145,13 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
   }
   if (repeats) console.log(formatRepeats(repeats));
   console.log(pc.dim(`  results in ${dir}`));
-  if (result.interrupted || interrupt.signal.aborted) return interruptExitCode;
+  const exitCode = runExitCode(result, repeats, interrupt.signal.aborted ? interruptExitCode : null);
+  recordRunInHistory(options, dir, startedAt, result, exitCode);
+  return exitCode;
+}
+
+function runExitCode(result: PointResult, repeats: RepeatedRuns | null, interruptExitCode: number | null): number {
+  if (result.interrupted || interruptExitCode !== null) return interruptExitCode ?? 130;
   const everyRunCompleted = result.summary.completed > 0 && (repeats?.runs.every((run) => run.completed > 0) ?? true);
   if (!everyRunCompleted) return 1;
   return result.thresholds.every((threshold) => threshold.ok) ? 0 : 3;

@@ -8,6 +8,7 @@ import pc from "picocolors";
 import { mergeShards } from "../merge/merge-point.ts";
 import { formatSummary } from "../report/console-summary.ts";
 import { llmbenchCommand } from "../server/self-command.ts";
+import type { PointSummary } from "./point-summary.ts";
 
 /** Flags of the parent that the workers get in their own form, or not at all. */
 const DROPPED_WITH_VALUE = new Set(["--workers", "--result-dir", "--start-at", "--start-tolerance", "--shard"]);
@@ -33,7 +34,10 @@ export function workerArgs(parentArgs: readonly string[], worker: { index: numbe
   return [...kept, "--shard", `${worker.index}/${worker.count}`, "--result-dir", worker.dir, "--start-at", String(worker.startAtMs), "--start-tolerance", String(START_TOLERANCE_S), "--no-progress"];
 }
 
-export async function runWorkers(count: number, dir: string, parentArgs: readonly string[], title: string): Promise<number> {
+/** `onMerged` gets the merged point and the exit code once it is written (the run's history entry). */
+export async function runWorkers(
+  count: number, dir: string, parentArgs: readonly string[], title: string, onMerged?: (point: PointSummary, exitCode: number) => void,
+): Promise<number> {
   const startAtMs = Date.now() + START_DELAY_MS;
   const dirs = Array.from({ length: count }, (_, index) => join(dir, "workers", `worker-${index}`));
   const children = dirs.map((workerDir, index) =>
@@ -61,6 +65,7 @@ export async function runWorkers(count: number, dir: string, parentArgs: readonl
   console.log(formatSummary(`${title}, ${count} workers`, { ...result.point, ...(result.gauges ? { gauges: result.gauges } : {}) }));
   if (result.leftOut) console.log(pc.yellow(`  partial: ${result.leftOut}`));
   console.log(pc.dim(`  results in ${dir} (each worker's records in ${join(dir, "workers")})`));
-  if (failed.length > 0) return failed[0]!.code;
-  return result.point.summary.completed > 0 ? 0 : 1;
+  const exitCode = failed.length > 0 ? failed[0]!.code : result.point.summary.completed > 0 ? 0 : 1;
+  onMerged?.(result.point, exitCode);
+  return exitCode;
 }

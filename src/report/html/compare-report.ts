@@ -1,12 +1,12 @@
 import type { ReportPoint, ReportRun } from "../run-data.ts";
 import type { WorkloadDifference } from "../workload.ts";
 import { chartGrid, escapeHtml, htmlPage, PALETTE, type ChartSeries, type ChartSpec } from "./page.ts";
-import { flatten, latencyMetrics, metricTitle, table, valueCell } from "./sections.ts";
+import { comparedColumns, presentColumns } from "../metric-views.ts";
+import { flatten, latencyMetrics, metricTitle, metricUnit, table, valueCell } from "./sections.ts";
 import { wantsLogX, xAxisLabel } from "./run-report.ts";
 
 const num = (value: unknown): number | null => (typeof value === "number" && Number.isFinite(value) ? value : null);
 
-const COMPARED = ["success_rate", "qps", "o_tps", "io_tps", "mean_ttft", "p99_ttft", "mean_tpot", "p99_tpot", "mean_itl", "p99_itl", "mean_e2e", "p99_e2e", "goodput"];
 
 /** "#1 142501_vllm_llama2-7b (vllm)": how a run is named on the page. */
 export function runLabel(run: ReportRun, index: number): string {
@@ -47,7 +47,7 @@ function comparisonCharts(runs: readonly ReportRun[]): ChartSpec[] {
       id: `cmp-${metric}`,
       title: `${metricTitle(metric)} p50 (solid) and p99 (dashed) against load`,
       xLabel,
-      yLabel: "ms",
+      yLabel: metricUnit(metric),
       kind: "line",
       logX,
       series: [...perRun(`median_${metric}`, "load"), ...perRun(`p99_${metric}`, "load", true)],
@@ -56,7 +56,7 @@ function comparisonCharts(runs: readonly ReportRun[]): ChartSpec[] {
       id: `cmp-${metric}-throughput`,
       title: `${metricTitle(metric)} p50 and p99 against throughput`,
       xLabel: "output tokens/s",
-      yLabel: "ms",
+      yLabel: metricUnit(metric),
       kind: "line",
       series: [...perRun(`median_${metric}`, "throughput"), ...perRun(`p99_${metric}`, "throughput", true)],
     });
@@ -72,7 +72,7 @@ function sideBySide(runs: readonly ReportRun[]): string {
   const rows: string[] = [];
   for (const key of keys) {
     const points = runs.map((run) => ran(run).find((p) => p.key === key)!);
-    const fields = COMPARED.filter((f) => points.some((p) => num(p.summary![f]) !== null));
+    const fields = presentColumns(comparedColumns(), points.map((p) => p.summary)).map((c) => c.column);
     fields.forEach((field, row) => {
       const base = num(points[0]!.summary![field]);
       const cells = points.map((p, i) => {

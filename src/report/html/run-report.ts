@@ -1,6 +1,7 @@
 import type { ReportPoint, ReportRun } from "../run-data.ts";
 import { chartGrid, escapeHtml, htmlPage, PALETTE, type ChartSeries, type ChartSpec } from "./page.ts";
-import { allColumnsTable, distributionTable, failuresTable, flatten, keyValueTable, latencyMetrics, metricTitle, perTurnTable, table, valueCell } from "./sections.ts";
+import { keyColumns, presentColumns } from "../metric-views.ts";
+import { allColumnsTable, distributionTable, failuresTable, flatten, keyValueTable, latencyMetrics, metricTitle, metricUnit, perTurnTable, table, valueCell } from "./sections.ts";
 
 const PERCENTILES = [
   { stat: "median", label: "p50" },
@@ -46,16 +47,16 @@ function sweepCharts(run: ReportRun, points: readonly ReportPoint[]): ChartSpec[
   for (const metric of latencyMetrics(points.map((p) => p.summary))) {
     const percentiles = (x: (number | null)[]): ChartSeries[] =>
       PERCENTILES.map((p, i) => ({ label: `${p.label}`, x, y: field(`${p.stat}_${metric}`), color: PALETTE[i]!, dash: p.label !== "p50" }));
-    charts.push({ id: `sweep-${metric}`, title: `${metricTitle(metric)} against load`, xLabel, yLabel: "ms", kind: "line", logX, series: percentiles(xs) });
-    charts.push({ id: `sweep-${metric}-throughput`, title: `${metricTitle(metric)} against throughput`, xLabel: "output tokens/s", yLabel: "ms", kind: "line", series: percentiles(oTps) });
+    const yLabel = metricUnit(metric);
+    charts.push({ id: `sweep-${metric}`, title: `${metricTitle(metric)} against load`, xLabel, yLabel, kind: "line", logX, series: percentiles(xs) });
+    charts.push({ id: `sweep-${metric}-throughput`, title: `${metricTitle(metric)} against throughput`, xLabel: "output tokens/s", yLabel, kind: "line", series: percentiles(oTps) });
   }
   return charts;
 }
 
-const KEY_FIELDS = ["completed", "failed", "success_rate", "qps", "o_tps", "io_tps", "mean_ttft", "p99_ttft", "mean_tpot", "p99_tpot", "mean_itl", "p99_itl", "mean_e2e", "p99_e2e", "mean_concurrency", "goodput"];
-
+/** The registry's key numbers, one row per point. */
 function keyTable(points: readonly ReportPoint[]): string {
-  const fields = KEY_FIELDS.filter((f) => points.some((p) => p.summary && num(p.summary[f]) !== null));
+  const fields = presentColumns(keyColumns(), points.map((p) => p.summary)).map((c) => c.column);
   const rows = points.map((p) => {
     const status = p.status === "done" ? "done" : `<span class="${p.status === "not run" ? "warn" : "bad"}">${escapeHtml(p.status)}${p.reason ? `: ${escapeHtml(p.reason)}` : ""}</span>`;
     const cells = p.summary ? fields.map((f) => valueCell(f, p.summary![f], { point: p.key })).join("") : fields.map(() => "<td>—</td>").join("");
@@ -110,8 +111,8 @@ function pointCharts(point: ReportPoint, index: number): ChartSpec[] {
     charts.push({
       id: `${id}-hist-${metric}`,
       title: `${metricTitle(metric)} distribution`,
-      xLabel: `${metricTitle(metric)} ms`,
-      yLabel: metric === "itl" ? "tokens" : "requests",
+      xLabel: `${metricTitle(metric)} ${metricUnit(metric)}`,
+      yLabel: h.per === "token" ? "tokens" : "requests",
       kind: "bars",
       height: 220,
       xRange: [h.edges[0]!, h.edges[h.edges.length - 1]! + h.width],

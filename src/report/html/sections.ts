@@ -1,29 +1,27 @@
-import { formatCell } from "../csv.ts";
-import { CSV_COLUMNS } from "../csv.ts";
+import { findMetric } from "../../metrics/registry.ts";
+import { CSV_COLUMNS, formatCell } from "../csv.ts";
+import { consoleDistributions, relevantFor } from "../metric-views.ts";
 import { formatArgv } from "../../server/redact.ts";
 import type { ReportPoint, SummaryObject } from "../run-data.ts";
 import { escapeHtml } from "./page.ts";
 
 export const STAT_NAMES = ["mean", "median", "p90", "p99", "min", "max", "std"] as const;
-const STAT_PATTERN = /^(min|max|mean|median|std|p90|p99)_(.+)$/;
-const LATENCY_ORDER = ["ttft", "tpot", "itl", "e2e"];
 
-/** The latencies a summary holds, the four known ones first, then any other (e.g. ttft_content). */
+/** The registry's distributions that these summaries hold and that concern them (thinking only where the run thought), by rank. */
 export function latencyMetrics(summaries: readonly (SummaryObject | null)[]): string[] {
-  const found = new Set<string>();
-  for (const summary of summaries) {
-    if (!summary) continue;
-    for (const key of Object.keys(summary)) {
-      const match = STAT_PATTERN.exec(key);
-      if (match && match[2] !== "queue_wait" && `mean_${match[2]}` in summary && `p99_${match[2]}` in summary) found.add(match[2]!);
-    }
-  }
-  const known = LATENCY_ORDER.filter((name) => found.has(name));
-  return [...known, ...[...found].filter((name) => !LATENCY_ORDER.includes(name)).sort()];
+  return consoleDistributions()
+    .filter((metric) => relevantFor(metric, summaries) && summaries.some((s) => s && typeof s[`mean_${metric.name}`] === "number"))
+    .map((metric) => metric.name);
 }
 
+/** A metric's display label (the registry's), e.g. "TTFT answer". */
 export function metricTitle(name: string): string {
-  return name.toUpperCase().replace(/_/g, " ");
+  return findMetric(name)?.label ?? name.toUpperCase().replace(/_/g, " ");
+}
+
+/** A metric's unit as an axis or row suffix ("ms"). */
+export function metricUnit(name: string): string {
+  return findMetric(name)?.unit ?? "ms";
 }
 
 /** A number as the CSV writes it (counts as integers, the rest with three decimals); "—" for none. */
@@ -66,12 +64,12 @@ export function distributionTable(point: ReportPoint): string {
   const metrics = latencyMetrics([summary]);
   const rows: string[] = [];
   for (const metric of metrics) {
-    rows.push(`<tr><td>${escapeHtml(metricTitle(metric))} ms</td>${STAT_NAMES.map((s) => valueCell(`${s}_${metric}`, summary[`${s}_${metric}`], { point: point.key })).join("")}</tr>`);
+    rows.push(`<tr><td>${escapeHtml(metricTitle(metric))} ${escapeHtml(metricUnit(metric))}</td>${STAT_NAMES.map((s) => valueCell(`${s}_${metric}`, summary[`${s}_${metric}`], { point: point.key })).join("")}</tr>`);
   }
   if (steady && typeof steady.completed === "number" && steady.completed > 0) {
     for (const metric of metrics) {
       rows.push(
-        `<tr class="muted"><td>steady ${escapeHtml(metricTitle(metric))} ms</td>${STAT_NAMES.map((s) => valueCell(`${s}_${metric}`, steady[`${s}_${metric}`], { point: point.key, source: "steady" })).join("")}</tr>`,
+        `<tr class="muted"><td>steady ${escapeHtml(metricTitle(metric))} ${escapeHtml(metricUnit(metric))}</td>${STAT_NAMES.map((s) => valueCell(`${s}_${metric}`, steady[`${s}_${metric}`], { point: point.key, source: "steady" })).join("")}</tr>`,
       );
     }
   }
