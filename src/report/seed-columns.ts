@@ -2,6 +2,7 @@ import type { Summary } from "../metrics/summarize.ts";
 import type { Distribution } from "../metrics/stats.ts";
 import type { Goodput } from "../metrics/goodput.ts";
 import type { GaugeStats } from "../metrics/server-gauges.ts";
+import type { PrefixCacheDelta } from "../metrics/prefix-cache.ts";
 
 /** Who and what was measured: the first columns of the seed's CSV. */
 export interface PointLabels {
@@ -36,6 +37,8 @@ export const EXTRA_COLUMNS: readonly string[] = [
   ...STAT_NAMES.map((stat) => `${stat}_ttft_content`),
   ...STAT_NAMES.map((stat) => `${stat}_thinking_time`),
   "total_reasoning_tokens", "avg_reasoning_tokens", "total_answer_tokens", "avg_answer_tokens", "no_answer",
+  // prefix caching: the server's hit rate over the point (its /metrics counters, else its gauge), and the cached tokens its usage reported
+  "prefix_cache_hit_rate", "total_cached_tokens",
 ];
 
 /** The chosen percentiles (--metric-percentiles) that are not already seed columns: `p95_ttft`, `p99.9_itl`, … in metric order. */
@@ -55,7 +58,7 @@ export function isPercentileColumn(key: string): boolean {
 export type Row = Record<string, string | number | null>;
 
 /** One flat row keyed by column name: the seed's columns, then llmbench's. */
-export function summaryRow(summary: Summary, labels: PointLabels, good: Goodput | null = null, gauges: Record<string, GaugeStats> = {}): Row {
+export function summaryRow(summary: Summary, labels: PointLabels, good: Goodput | null = null, gauges: Record<string, GaugeStats> = {}, prefixCache: PrefixCacheDelta | null = null): Row {
   const row: Row = {
     "model_size(B)": labels.modelSize,
     tp: labels.tp,
@@ -101,6 +104,8 @@ export function summaryRow(summary: Summary, labels: PointLabels, good: Goodput 
   row.total_answer_tokens = summary.total_answer_tokens;
   row.avg_answer_tokens = summary.avg_answer_tokens;
   row.no_answer = summary.no_answer;
+  row.prefix_cache_hit_rate = prefixCache?.hit_rate ?? gauges.prefix_cache_hit_rate?.mean ?? null;
+  row.total_cached_tokens = summary.total_cached_tokens;
   for (const { column, metric, label } of chosen) row[column] = summary[metric]?.percentiles?.[label] ?? null;
   return row;
 }

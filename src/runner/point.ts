@@ -88,7 +88,8 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
   progress.start();
   const tags = options.recordTags;
   const sampler = spec.serverGauges ? new GaugeSampler(target.backend) : null;
-  sampler?.start();
+  // the first reading is the counters' baseline: it must be in before the first request goes
+  await sampler?.start();
   let outcome;
   try {
     outcome = await runPoint({
@@ -115,6 +116,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
     goodput: spec.goodput,
     steadyWindowMs: [performance.timeOrigin + timing.rampedUpAt, performance.timeOrigin + timing.stoppedAt],
     gauges: gauges.gauges,
+    prefixCache: gauges.prefix_cache ?? null,
     percentiles: spec.percentiles,
   };
   const point = summarizePoint(requests, inputs);
