@@ -1,5 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import { llamacppDecoder } from "../src/backends/llamacpp.ts";
+import { openAiDecoder, readChatDelta } from "../src/backends/openai-stream.ts";
 import { serverMetricsOf } from "../src/backends/server-metrics.ts";
+import { sglangDecoder } from "../src/backends/sglang.ts";
+import { StreamState, type EventDecoder } from "../src/backends/stream-state.ts";
 import { parsePrometheusText } from "../src/backends/transport/prometheus.ts";
 import { prefixCacheDelta } from "../src/metrics/prefix-cache.ts";
 import { summarize } from "../src/metrics/summarize.ts";
@@ -109,5 +113,37 @@ describe("one /metrics reader for every server", () => {
     expect(read(["lightllm_batch_current_size 7", "lightllm_queue_size 3"])).toEqual({ running: 7, waiting: 3 });
     expect(read(['vllm:gpu_cache_usage_perc{model_name="m"} 0.5', 'vllm:gpu_prefix_cache_hit_rate{model_name="m"} 0.8'])).toEqual({ kv_cache_usage: 0.5, prefix_cache_hit_rate: 0.8 });
     expect(read(["process_cpu_seconds_total 12", "python_gc_objects_collected_total 3"])).toBeNull();
+  });
+});
+
+describe("cached prompt tokens as each server's stream reports them", () => {
+  const outcomeOf = (factory: (state: StreamState) => EventDecoder, payloads: unknown[]) => {
+    const state = new StreamState(() => {});
+    const decoder = factory(state);
+    payloads.forEach((payload, i) => decoder(typeof payload === "string" ? payload : JSON.stringify(payload), (i + 1) * 10));
+    return state.finish();
+  };
+  const chat = (state: StreamState) => openAiDecoder(state, readChatDelta);
+
+  test("vLLM: usage.prompt_tokens_details.cached_tokens; absent when usage has no details", () => {
+    const chunk = (content: string, finish: string | null, usage: unknown) => ({ choices: [{ index: 0, delta: { content }, finish_reason: finish }], usage });
+    const usage = { prompt_tokens: 100, completion_tokens: 2, total_tokens: 102, prompt_tokens_details: { cached_tokens: 96 } };
+    expect(outcomeOf(chat, [chunk("a", null, null), chunk("b", "length", null), { choices: [], usage }, "[DONE]"]).serverCachedTokens).toBe(96);
+    const plain = outcomeOf(chat, [chunk("a", "length", null), { choices: [], usage: { prompt_tokens: 100, completion_tokens: 1, prompt_tokens_details: null } }, "[DONE]"]);
+    expect(plain.serverCachedTokens).toBeUndefined();
+  });
+
+  test("SGLang: meta_info.cached_tokens of the finishing event; llama.cpp: timings.cache_n of the stop event", () => {
+    const sglang = outcomeOf(sglangDecoder, [
+      { text: "a", meta_info: { prompt_tokens: 50, completion_tokens: 1, cached_tokens: 48, finish_reason: null } },
+      { text: "ab", meta_info: { prompt_tokens: 50, completion_tokens: 2, cached_tokens: 48, finish_reason: { type: "length" } } },
+      "[DONE]",
+    ]);
+    expect(sglang.serverCachedTokens).toBe(48);
+    const llamacpp = outcomeOf(llamacppDecoder, [
+      { content: "a", tokens: [1], stop: false },
+      { content: "", tokens: [], stop: true, tokens_predicted: 1, tokens_evaluated: 40, stop_type: "limit", timings: { cache_n: 32, prompt_n: 8 } },
+    ]);
+    expect(llamacpp.serverCachedTokens).toBe(32);
   });
 });

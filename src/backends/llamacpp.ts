@@ -39,7 +39,8 @@ export function llamacppDecoder(state: StreamState): EventDecoder {
       const evaluated = numberOf(event.tokens_evaluated);
       if (predicted !== null) state.outcome.serverOutTokens = predicted;
       if (evaluated !== null) state.outcome.serverPromptTokens = evaluated;
-      state.outcome.serverCachedTokens = numberOf(objectOf(event.timings)?.cache_n);
+      const cached = numberOf(objectOf(event.timings)?.cache_n);
+      if (cached !== null) state.outcome.serverCachedTokens = cached;
       state.outcome.finishReason = stringOf(event.stop_type) ?? legacyStopReason(event);
       state.finished = true;
     }

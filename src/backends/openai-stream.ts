@@ -53,7 +53,8 @@ export function openAiDecoder(state: StreamState, read: ChoiceReader): EventDeco
     if (promptTokens !== null) state.outcome.serverPromptTokens = promptTokens;
     if (completionTokens !== null) state.outcome.serverOutTokens = completionTokens;
     if (reasoningTokens !== null) state.outcome.serverReasoningTokens = reasoningTokens;
-    if (usage !== null && state.outcome.serverCachedTokens == null) state.outcome.serverCachedTokens = cachedTokensOf(usage);
+    const cached = usage === null ? null : cachedTokensOf(usage);
+    if (cached !== null) state.outcome.serverCachedTokens = cached;
     const choices = Array.isArray(chunk.choices) ? chunk.choices : [];
     const choice = objectOf(choices[0]);
     if (choice === null) return;

@@ -49,7 +49,8 @@ export function sglangDecoder(state: StreamState): EventDecoder {
     if (finish !== undefined && finish !== null) {
       // {"type": "length", "length": 128} in current versions, a plain string in older ones
       state.outcome.finishReason = stringOf(finish) ?? stringOf(objectOf(finish)?.type) ?? JSON.stringify(finish);
-      state.outcome.serverCachedTokens = numberOf(meta?.cached_tokens);
+      const cached = numberOf(meta?.cached_tokens);
+      if (cached !== null) state.outcome.serverCachedTokens = cached;
       state.finished = true;
     }
   };
