@@ -33,7 +33,16 @@ export class GaugeSampler {
     private readonly intervalMs = 1000,
   ) {}
 
-  /** Starts sampling; resolves once the first reading is in (the baseline of the counters), at most one interval later. */
+  /**
+   * Reads the counters' baseline now (before a shard's start barrier, so that no shard's request
+   * can precede it); at most one interval. Without it the first sample is the baseline.
+   */
+  async readBaseline(): Promise<void> {
+    if (!this.backend.readGauges) return;
+    this.first = await this.read().catch(() => null);
+  }
+
+  /** Starts sampling; resolves once the first reading is in, at most one interval later. */
   start(): Promise<void> {
     if (!this.backend.readGauges) {
       this.status = `not available: the ${this.backend.name} backend reads no server metrics`;

@@ -53,7 +53,7 @@ function sweepCharts(run: ReportRun, points: readonly ReportPoint[]): ChartSpec[
   return charts;
 }
 
-const KEY_FIELDS = ["completed", "failed", "success_rate", "qps", "o_tps", "io_tps", "mean_ttft", "p99_ttft", "mean_tpot", "p99_tpot", "mean_itl", "p99_itl", "mean_e2e", "p99_e2e", "mean_concurrency", "goodput"];
+const KEY_FIELDS = ["completed", "failed", "success_rate", "qps", "o_tps", "io_tps", "mean_ttft", "p99_ttft", "mean_tpot", "p99_tpot", "mean_itl", "p99_itl", "mean_e2e", "p99_e2e", "mean_concurrency", "goodput", "prefix_cache_hit_rate"];
 
 function keyTable(points: readonly ReportPoint[]): string {
   const fields = KEY_FIELDS.filter((f) => points.some((p) => p.summary && num(p.summary[f]) !== null));
