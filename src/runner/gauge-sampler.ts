@@ -16,8 +16,8 @@ export interface GaugeReport {
 /**
  * Reads the server's load gauges (running and waiting requests, KV cache use) once a second
  * while a point runs: what the server was doing while the client measured it. One light GET a
- * second; a server without /metrics is asked once. Its counters (prefix-cache tokens) are taken
- * from the first reading, done before the point's first request, and one more after its last.
+ * second; a server without /metrics is asked once. Its counters (prefix-cache tokens) are read
+ * once before the point's first request (readBaseline) and once after its last (stop).
  */
 export class GaugeSampler {
   private readonly samples: ServerGauges[] = [];
@@ -35,14 +35,15 @@ export class GaugeSampler {
 
   /**
    * Reads the counters' baseline now (before a shard's start barrier, so that no shard's request
-   * can precede it); at most one interval. Without it the first sample is the baseline.
+   * can precede it); at most one interval. Without a baseline no growth is reported: a first
+   * reading taken once requests are under way would leave some of them out.
    */
   async readBaseline(): Promise<void> {
     if (!this.backend.readGauges) return;
     this.first = await this.read().catch(() => null);
   }
 
-  /** Starts sampling; resolves once the first reading is in, at most one interval later. */
+  /** Starts sampling the gauges; resolves once the first reading is in, at most one interval later. */
   start(): Promise<void> {
     if (!this.backend.readGauges) {
       this.status = `not available: the ${this.backend.name} backend reads no server metrics`;
@@ -90,7 +91,6 @@ export class GaugeSampler {
         }
         return true;
       }
-      this.first ??= gauges;
       this.samples.push(gauges);
       this.sampledAt.push(Date.now());
       return true;
