@@ -110,6 +110,7 @@ describe("the registry writes what the writers before it wrote", () => {
     // repeats.json (run --num-runs): the same metrics in the same order
     expect([...REPEATED_METRICS]).toEqual([
       "qps", "o_tps", "success_rate", "mean_ttft", "median_ttft", "p99_ttft", "mean_tpot", "median_tpot", "p99_tpot", "mean_itl", "p99_itl", "mean_e2e", "p99_e2e",
+      "prefix_cache_hit_rate",
     ]);
   });
 

@@ -244,7 +244,67 @@ describe.skipIf(skipBrowser)("report.html", () => {
     await screenshot(page, "report-run.png");
     await page.context().close();
   }, 90_000);
+
+  test("a capacity search's report shows the answer and every probed point with pass or fail, as search.json has them", async () => {
+    const dir = ensure(join(work, "search"));
+    const result = await runCli(
+      ["sweep", writeSearchConfig(dir), "--no-progress", "--find-max", "clients", "--slo", "p99_ttft<=5000,p99_tpot<=75", "--search-resolution", "2"],
+      { timeoutMs: 120_000 },
+    );
+    if (result.exitCode !== 0) console.error(result.stdout, result.stderr);
+    expect(result.exitCode).toBe(0);
+    const run = runFolder(join(dir, "result"));
+    const search = json(join(run, "search.json")) as { best: number | null; points: Array<{ value: number; pass: boolean; failed: string[]; phase: string }> };
+    expect(search.points.some((p) => p.pass)).toBe(true);
+    expect(search.points.some((p) => !p.pass)).toBe(true);
+
+    const { page, errors, blocked } = await openReport(browser, join(run, "report.html"));
+    expect(errors).toEqual([]);
+    expect(blocked).toEqual([]);
+    expect(await page.locator("nav").innerText()).toContain("Search");
+    expect(await page.locator("#search-best").innerText()).toContain(`${search.best} clients is the most that met every SLO (p99_ttft<=5000,p99_tpot<=75)`);
+    const rows = (await page.evaluate(
+      `[...document.querySelectorAll("#search tr[data-probe]")].map((tr) => [Number(tr.dataset.value), tr.dataset.pass === "true", tr.cells[2].textContent, tr.cells[4].textContent, tr.cells[5].textContent])`,
+    )) as [number, boolean, string, string, string][];
+    expect(rows).toEqual(search.points.map((p) => [p.value, p.pass, p.phase, p.pass ? "pass" : "fail", p.failed.join("; ")]));
+    // a chart per latency of the SLO, each drawn
+    const charts = (await chartStates(page)).filter((c) => c.id.startsWith("search-"));
+    expect(charts).toEqual([
+      { id: "search-p99_ttft", rendered: true, painted: true },
+      { id: "search-p99_tpot", rendered: true, painted: true },
+    ]);
+    await screenshot(page, "report-search.png");
+    await page.context().close();
+  }, 150_000);
 });
+
+/** A batching simulator whose decode step grows 10 ms a client, so that TPOT passes 75 ms between 6 and 7 clients. */
+function writeSearchConfig(dir: string): string {
+  const path = join(dir, "bench.config.ts");
+  writeFileSync(
+    path,
+    `import { defineConfig, freePort } from "llmbench";
+const port = freePort();
+export default defineConfig({
+  backend: "vllm",
+  model: { tag: "sim", name: "mock-model" },
+  servers: {
+    vllm: {
+      url: \`http://127.0.0.1:\${port}\`,
+      launch: {
+        command: (config, server) => [...server.llmbench, "mock", "--port", String(server.port), "--step-ms", "10", "--step-ms-per-seq", "10", "--prefill-tps", "100000000"],
+        readyTimeoutS: 30,
+        stopGraceS: 3,
+      },
+    },
+  },
+  dataset: { path: ${JSON.stringify(DATASET)}, outputLen: 8 },
+  sweep: { rampUpS: 0, stopTimeS: 0.2, drainTimeoutS: 30 },
+});
+`,
+  );
+  return path;
+}
 
 function ensure(dir: string): string {
   mkdirSync(dir, { recursive: true });

@@ -57,9 +57,9 @@ describe("server gauges sampled during a run", () => {
     }
   }, 60_000);
 
-  test("LightLLM's gauges under their own names; off when asked; named when the server has none", async () => {
+  test("LightLLM's and SGLang's gauges under their own names; off when asked; named when the server has none", async () => {
     const dir = tempDir();
-    const mock = await startMock(["--protocol", "lightllm,sglang", "--ttft-ms", "5", "--itl-ms", "20"]);
+    const mock = await startMock(["--protocol", "lightllm,sglang,trtllm", "--ttft-ms", "5", "--itl-ms", "20"]);
     try {
       const run = async (name: string, ...args: string[]) => {
         const result = await runCli([
@@ -76,7 +76,12 @@ describe("server gauges sampled during a run", () => {
       const off = await run("off", "--backend", "lightllm", "--base-url", mock.urls.lightllm!, "--no-server-metrics");
       expect(off).toEqual({ status: "off", gauges: {} });
       const sglang = await run("sglang", "--backend", "sglang", "--base-url", mock.urls.sglang!);
-      expect(sglang.status).toBe("not available: the server serves no /metrics with known gauges");
+      expect(sglang.status).toBe("sampled");
+      expect(sglang.gauges.running.max).toBe(3);
+      // no prefix cache, no counters: nothing to take the growth of
+      expect(sglang.prefix_cache).toBeUndefined();
+      const trtllm = await run("trtllm", "--backend", "trtllm", "--base-url", mock.urls.trtllm!);
+      expect(trtllm.status).toBe("not available: the server serves no /metrics with known gauges");
     } finally {
       await mock.stop();
     }

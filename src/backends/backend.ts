@@ -48,6 +48,11 @@ export interface GenerationOutcome {
   serverPromptTokens: number | null;
   /** The server's own count of thinking (reasoning) tokens, when it reported one (`completion_tokens_details.reasoning_tokens`). */
   serverReasoningTokens: number | null;
+  /**
+   * Prompt tokens the server found in its prefix cache, when it said (`usage.prompt_tokens_details.cached_tokens`,
+   * SGLang's `meta_info.cached_tokens`, llama.cpp's `timings.cache_n`). Optional: absent = not reported.
+   */
+  serverCachedTokens?: number | null;
   finishReason: string | null;
   /** The answer's content as streamed, never its thinking (multi-turn conversations send it back as history). */
   text: string;
@@ -67,8 +72,9 @@ export interface Backend {
   /** Releases long-lived connections (gRPC channels) so that the process can exit; HTTP backends have none. */
   close?(): void;
   /**
-   * The server's own load gauges from its Prometheus /metrics, under common names; null when the
-   * server has no such endpoint or none of its known gauges. Absent for protocols without one.
+   * The server's own load gauges and counters from its Prometheus /metrics, under common names
+   * (whichever server it is: server-metrics.ts); null when the server has no such endpoint or none
+   * of the known names. Absent for protocols without one.
    */
   readGauges?(signal: AbortSignal): Promise<ServerGauges | null>;
 }
@@ -81,9 +87,18 @@ export interface ServerGauges {
   waiting?: number;
   /** Fraction of the KV cache in use, 0..1. */
   kv_cache_usage?: number;
+  /** The server's own prefix-cache hit-rate gauge, 0..1 (servers without the token counters). */
+  prefix_cache_hit_rate?: number;
+  /** Counter: prompt tokens looked up in the prefix cache since the server started. */
+  prefix_cache_queried_tokens?: number;
+  /** Counter: of them, tokens found in the cache. */
+  prefix_cache_hit_tokens?: number;
 }
 
-export const GAUGE_NAMES = ["running", "waiting", "kv_cache_usage"] as const satisfies readonly (keyof ServerGauges)[];
+/** The readings that are gauges (a level now), summarised over a point's samples. */
+export const GAUGE_NAMES = ["running", "waiting", "kv_cache_usage", "prefix_cache_hit_rate"] as const satisfies readonly (keyof ServerGauges)[];
+/** The readings that are counters (a total since the server started): a point takes their growth. */
+export const COUNTER_NAMES = ["prefix_cache_queried_tokens", "prefix_cache_hit_tokens"] as const satisfies readonly (keyof ServerGauges)[];
 
 export interface BackendOptions {
   /** An http(s) URL, or host:port for the gRPC backend. */

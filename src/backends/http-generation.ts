@@ -1,5 +1,5 @@
-import type { Backend, BackendDefinition, BackendOptions, GenerationOutcome, GenerationRequest, RawEventListener, SendState, ServerGauges, TokenListener } from "./backend.ts";
-import { GAUGE_NAMES } from "./backend.ts";
+import type { Backend, BackendDefinition, BackendOptions, GenerationOutcome, GenerationRequest, RawEventListener, SendState, TokenListener } from "./backend.ts";
+import { serverMetricsOf } from "./server-metrics.ts";
 import { expectHttpOk } from "./transport/health.ts";
 import { getText } from "./transport/http.ts";
 import { parsePrometheusText } from "./transport/prometheus.ts";
@@ -82,8 +82,6 @@ export interface HttpBackendSpec {
   parser?: () => EventParser;
   /** The protocol has no end marker: a stream that closes cleanly is complete. */
   closeIsComplete?: boolean;
-  /** The server's Prometheus metric names for each common gauge, served at /metrics. */
-  gauges?: { [K in keyof ServerGauges]-?: string[] };
 }
 
 /** A backend for a protocol that POSTs JSON and streams its answer back over HTTP. */
@@ -120,11 +118,12 @@ export function httpBackend(spec: HttpBackendSpec): BackendDefinition {
         health === "one-token"
           ? (signal) => checkByOneToken(generate, signal)
           : (signal) => expectHttpOk(healthUrls, signal, requestHeaders(options, "application/json"), options.insecure);
-      const gauges = spec.gauges;
-      const readGauges: Backend["readGauges"] = gauges && (async (signal) => {
-        const answer = await getText(new URL(`${base}/metrics`), signal, requestHeaders(options, "text/plain"), options.insecure);
-        return answer.status === 200 ? gaugesOf(parsePrometheusText(answer.body), gauges) : null;
-      });
+      // whatever server answers: its /metrics names say which it is (server-metrics.ts)
+      const metricsUrl = new URL(`${base}/metrics`);
+      const readGauges: Backend["readGauges"] = async (signal) => {
+        const answer = await getText(metricsUrl, signal, requestHeaders(options, "text/plain"), options.insecure);
+        return answer.status === 200 ? serverMetricsOf(parsePrometheusText(answer.body)) : null;
+      };
       return { name: spec.name, generate, checkHealth, readGauges };
     },
   };
@@ -140,14 +139,4 @@ export function mergeBody(body: unknown, extra: Record<string, unknown>): unknow
     merged[key] = bothObjects ? mergeBody(own, value as Record<string, unknown>) : value;
   }
   return merged;
-}
-
-/** The first of each gauge's known names that the server exposes; null when it exposes none. */
-function gaugesOf(values: Map<string, number>, names: { [K in keyof ServerGauges]-?: string[] }): ServerGauges | null {
-  const gauges: ServerGauges = {};
-  for (const gauge of GAUGE_NAMES) {
-    const name = names[gauge].find((candidate) => values.has(candidate));
-    if (name !== undefined) gauges[gauge] = values.get(name)!;
-  }
-  return Object.keys(gauges).length > 0 ? gauges : null;
 }

@@ -12,7 +12,6 @@ export const lightllmBackend = httpBackend({
   defaultApiKeyEnv: null,
   path: "/generate_stream",
   health: ["/health"],
-  gauges: { running: ["lightllm_batch_current_size"], waiting: ["lightllm_queue_size"], kv_cache_usage: [] },
   body: (request) => ({
     inputs: promptText(request.messages),
     parameters: {

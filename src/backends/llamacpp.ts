@@ -1,6 +1,6 @@
 import { promptText } from "./backend.ts";
 import { httpBackend } from "./http-generation.ts";
-import { numberOf, stringOf, thinkingShare, type EventDecoder, type StreamState } from "./stream-state.ts";
+import { numberOf, objectOf, stringOf, thinkingShare, type EventDecoder, type StreamState } from "./stream-state.ts";
 
 /**
  * llama.cpp's server: POST /completion. Each event's `tokens` array (filled by newer servers when
@@ -14,8 +14,6 @@ export const llamacppBackend = httpBackend({
   defaultApiKeyEnv: null,
   path: "/completion",
   health: ["/health"],
-  // served when llama-server runs with --metrics
-  gauges: { running: ["llamacpp:requests_processing"], waiting: ["llamacpp:requests_deferred"], kv_cache_usage: ["llamacpp:kv_cache_usage_ratio"] },
   body: (request) => ({
     prompt: promptText(request.messages),
     n_predict: request.outputLen,
@@ -41,6 +39,8 @@ export function llamacppDecoder(state: StreamState): EventDecoder {
       const evaluated = numberOf(event.tokens_evaluated);
       if (predicted !== null) state.outcome.serverOutTokens = predicted;
       if (evaluated !== null) state.outcome.serverPromptTokens = evaluated;
+      const cached = numberOf(objectOf(event.timings)?.cache_n);
+      if (cached !== null) state.outcome.serverCachedTokens = cached;
       state.outcome.finishReason = stringOf(event.stop_type) ?? legacyStopReason(event);
       state.finished = true;
     }

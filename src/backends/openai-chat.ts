@@ -1,5 +1,5 @@
 import { httpBackend } from "./http-generation.ts";
-import { OPENAI_GAUGES, OPENAI_HEALTH_PATHS, openAiDecoder, openAiSamplingFields, readChatDelta } from "./openai-stream.ts";
+import { OPENAI_HEALTH_PATHS, openAiDecoder, openAiSamplingFields, readChatDelta } from "./openai-stream.ts";
 
 /**
  * OpenAI chat: POST /v1/chat/completions with the conversation as chat messages. The first delta
@@ -14,7 +14,6 @@ export const openAiChatBackend = httpBackend({
   defaultApiKeyEnv: "OPENAI_API_KEY",
   path: "/v1/chat/completions",
   health: OPENAI_HEALTH_PATHS,
-  gauges: OPENAI_GAUGES,
   body: (request, options) => ({ messages: request.messages, ...openAiSamplingFields(options.model, request.outputLen) }),
   decoder: (state) => openAiDecoder(state, readChatDelta),
 });

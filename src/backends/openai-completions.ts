@@ -1,6 +1,6 @@
 import { promptText } from "./backend.ts";
 import { httpBackend } from "./http-generation.ts";
-import { OPENAI_GAUGES, OPENAI_HEALTH_PATHS, openAiDecoder, openAiSamplingFields, readCompletionChoice } from "./openai-stream.ts";
+import { OPENAI_HEALTH_PATHS, openAiDecoder, openAiSamplingFields, readCompletionChoice } from "./openai-stream.ts";
 
 /** vLLM and every OpenAI-compatible server: POST /v1/completions with the conversation as one prompt. */
 export const openAiCompletionsBackend = httpBackend({
@@ -9,7 +9,6 @@ export const openAiCompletionsBackend = httpBackend({
   defaultApiKeyEnv: "OPENAI_API_KEY",
   path: "/v1/completions",
   health: OPENAI_HEALTH_PATHS,
-  gauges: OPENAI_GAUGES,
   body: (request, options) => ({ prompt: promptText(request.messages), ...openAiSamplingFields(options.model, request.outputLen) }),
   decoder: (state) => openAiDecoder(state, readCompletionChoice),
 });

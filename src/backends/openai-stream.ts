@@ -53,6 +53,8 @@ export function openAiDecoder(state: StreamState, read: ChoiceReader): EventDeco
     if (promptTokens !== null) state.outcome.serverPromptTokens = promptTokens;
     if (completionTokens !== null) state.outcome.serverOutTokens = completionTokens;
     if (reasoningTokens !== null) state.outcome.serverReasoningTokens = reasoningTokens;
+    const cached = usage === null ? null : cachedTokensOf(usage);
+    if (cached !== null) state.outcome.serverCachedTokens = cached;
     const choices = Array.isArray(chunk.choices) ? chunk.choices : [];
     const choice = objectOf(choices[0]);
     if (choice === null) return;
@@ -75,6 +77,11 @@ export function openAiDecoder(state: StreamState, read: ChoiceReader): EventDeco
         : thinkingShare(tokens, thinkingChars, answerChars);
     state.tokens(at, tokens, output.content, thinking, output.thinking);
   };
+}
+
+/** `usage.prompt_tokens_details.cached_tokens` (vLLM with --enable-prompt-tokens-details, llama-server, OpenAI), or null. */
+function cachedTokensOf(usage: Record<string, unknown>): number | null {
+  return numberOf(objectOf(usage.prompt_tokens_details)?.cached_tokens);
 }
 
 /** Completions: the choice's `text`. */
@@ -124,13 +131,6 @@ function functionChars(value: unknown): number {
   if (fn === null) return 0;
   return (stringOf(fn.name)?.length ?? 0) + (stringOf(fn.arguments)?.length ?? 0);
 }
-
-/** Load gauges of the OpenAI-compatible servers that have them: vLLM's, and SGLang's under its OpenAI API. */
-export const OPENAI_GAUGES = {
-  running: ["vllm:num_requests_running", "sglang:num_running_reqs"],
-  waiting: ["vllm:num_requests_waiting", "sglang:num_queue_reqs"],
-  kv_cache_usage: ["vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc", "sglang:token_usage"],
-};
 
 /** Health: /health (vLLM, SGLang), else /v1/models (any OpenAI-compatible server). */
 export const OPENAI_HEALTH_PATHS = ["/health", "/v1/models"];

@@ -14,7 +14,6 @@ export const sglangBackend = httpBackend({
   defaultApiKeyEnv: null,
   path: "/generate",
   health: ["/health"],
-  gauges: { running: ["sglang:num_running_reqs"], waiting: ["sglang:num_queue_reqs"], kv_cache_usage: ["sglang:token_usage"] },
   body: (request) => ({
     text: promptText(request.messages),
     sampling_params: {
@@ -50,6 +49,8 @@ export function sglangDecoder(state: StreamState): EventDecoder {
     if (finish !== undefined && finish !== null) {
       // {"type": "length", "length": 128} in current versions, a plain string in older ones
       state.outcome.finishReason = stringOf(finish) ?? stringOf(objectOf(finish)?.type) ?? JSON.stringify(finish);
+      const cached = numberOf(meta?.cached_tokens);
+      if (cached !== null) state.outcome.serverCachedTokens = cached;
       state.finished = true;
     }
   };

@@ -14,7 +14,6 @@ export const tgiBackend = httpBackend({
   defaultApiKeyEnv: null,
   path: "/generate_stream",
   health: ["/health"],
-  gauges: { running: ["tgi_batch_current_size"], waiting: ["tgi_queue_size"], kv_cache_usage: [] },
   body: (request) => ({
     inputs: promptText(request.messages),
     parameters: { max_new_tokens: request.outputLen, do_sample: true, temperature: 0.01, top_p: 0.99, best_of: 1, details: true },

@@ -9,6 +9,8 @@ import { isProcessAlive } from "../server/process-group.ts";
 import * as flag from "../config/flag-values.ts";
 import type { RawFlags } from "../config/run-options.ts";
 import { UsageError } from "../config/usage-error.ts";
+import { folderRun } from "../archive/folder-run.ts";
+import { repeatsOfRun } from "../archive/repeat-files.ts";
 import { comparisonData, formatComparison, formatRunList } from "../report/history-report.ts";
 
 export function registerHistory(cli: CAC): void {
@@ -36,26 +38,31 @@ export function registerHistory(cli: CAC): void {
     });
 
   cli
-    .command("compare <runA> <runB>", "Point by point, how run B's main metrics changed from run A's (runs by # in llmbench history, name, or latest)")
+    .command("compare <runA> <runB>", "Point by point, how run B's main metrics changed from run A's (runs by # in llmbench history, name, latest, or a run's result folder); repeated points (--num-runs) are marked within noise when their 95 % intervals overlap")
     .option("--output-dir <dir>", "The archive's root", { default: "result" })
-    .option("--json", "Print the comparison as JSON (both runs; per point each metric's A, B and change in percent)")
+    .option("--json", "Print the comparison as JSON (both runs; per point each metric's A, B, change in percent and, for repeated points, within_noise)")
     .action((runA: string, runB: string, flags: RawFlags) => {
       const history = RunHistory.open(outputDir(flags), { create: false });
-      if (!history) throw new UsageError(`no run history in ${RunHistory.path(outputDir(flags))}: run llmbench sweep first`);
       try {
-        markAbandoned(history);
+        if (history) markAbandoned(history);
         const find = (reference: string) => {
-          const run = history.findRun(String(reference));
-          if (!run) throw new UsageError(`no run "${reference}" in ${RunHistory.path(outputDir(flags))}; llmbench history lists them`);
-          return run;
+          const run = history?.findRun(String(reference));
+          if (run) return { run, points: history!.pointsOf(run.id), repeats: repeatsOfRun(run.dir) };
+          const folder = folderRun(String(reference));
+          if (folder) return { ...folder, repeats: repeatsOfRun(folder.run.dir, folder.points[0]!.point) };
+          if (!history) throw new UsageError(`no run history in ${RunHistory.path(outputDir(flags))} and "${reference}" is no run's result folder: run llmbench sweep (or run) first`);
+          throw new UsageError(`no run "${reference}" in ${RunHistory.path(outputDir(flags))}, nor a run's result folder of that name; llmbench history lists them`);
         };
         const a = find(runA);
         const b = find(runB);
-        const pointsA = history.pointsOf(a.id);
-        const pointsB = history.pointsOf(b.id);
-        console.log(flags.json === true ? JSON.stringify(comparisonData(a, b, pointsA, pointsB), null, 2) : formatComparison(a, b, pointsA, pointsB));
+        const repeats = { a: a.repeats, b: b.repeats };
+        console.log(
+          flags.json === true
+            ? JSON.stringify(comparisonData(a.run, b.run, a.points, b.points, repeats), null, 2)
+            : formatComparison(a.run, b.run, a.points, b.points, repeats),
+        );
       } finally {
-        history.close();
+        history?.close();
       }
     });
 }

@@ -29,6 +29,9 @@ export function registerMock(cli: CAC): void {
     .option("--step-ms <ms>", "Batching timing: fixed cost of one decode step")
     .option("--step-ms-per-seq <ms>", "Batching timing: extra step cost per running sequence")
     .option("--max-batch <n>", "Batching timing: sequences running at most")
+    .option("--prefix-cache", "Model a prefix cache: prompts' leading blocks seen before skip prefill (batching timing); /metrics and usage report the hits")
+    .option("--prefix-cache-blocks <n>", "Prefix cache: blocks it holds, least recently used evicted first (default 8192)")
+    .option("--prefix-block-tokens <n>", "Prefix cache: tokens per block (default 16, as vLLM)")
     .option("--truth-log <file>", "Append one JSON line per request with the time each token was written")
     .option("--api-key-env <name>", "Require the Bearer key held by this environment variable (HTTP 401 / gRPC UNAUTHENTICATED otherwise)")
     .option("--fail-after-tokens <n>", "Fault: every answer fails with the protocol's error event after n tokens")
@@ -67,6 +70,7 @@ export function registerMock(cli: CAC): void {
           requestLogPath: options.requestLogPath,
           connections: options.connections,
           faultPlan: options.faultPlan,
+          prefixCache: options.prefixCache,
         }).catch((error: Error) => {
           throw new UsageError(`--port: cannot listen on ${options.host}:${port} for protocol ${protocol} (${error.message})`);
         });
@@ -80,6 +84,7 @@ export function registerMock(cli: CAC): void {
           ...(options.faults.output && options.faults.output.reasoningTokens > 0 ? [`thinks ${options.faults.output.reasoningTokens} tokens (${options.faults.output.reasoningField})`] : []),
           ...(options.faults.output && options.faults.output.toolCallTokens > 0 ? [`tool call of ${options.faults.output.toolCallTokens} tokens`] : []),
           ...(options.faults.output && !options.faults.output.chunkUsage ? ["usage only at the end"] : []),
+          ...(options.prefixCache === null ? [] : [`prefix cache of ${options.prefixCache.capacityBlocks} blocks of ${options.prefixCache.blockTokens} tokens`]),
           ...connectionWords(options.connections),
           ...(options.faultPlan.shares.length === 0 ? [] : [`faults ${options.faultPlan.shares.map((share) => `${share.name}:${share.probability}`).join(",")} seed ${options.faultPlan.seed}`]),
         ];

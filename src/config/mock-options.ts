@@ -4,6 +4,7 @@ import type { MockFaults } from "../mock/generation.ts";
 import type { ConnectionBehaviour } from "../mock/http1.ts";
 import { MOCK_PROTOCOLS } from "../mock/server.ts";
 import { REASONING_FIELDS, type OutputShape } from "../mock/thinking.ts";
+import { DEFAULT_PREFIX_CACHE, type PrefixCacheSettings } from "../mock/prefix-cache.ts";
 import { DEFAULT_BATCHING, batchingTimingModel, fixedTimingModel, type TimingModel } from "../mock/timing.ts";
 import * as flag from "./flag-values.ts";
 import type { RawFlags } from "./run-options.ts";
@@ -25,6 +26,8 @@ export interface MockOptions {
   requestLogPath: string | null;
   connections: ConnectionBehaviour;
   faultPlan: FaultPlan;
+  /** --prefix-cache: each server's prefix cache; null: none. */
+  prefixCache: PrefixCacheSettings | null;
 }
 
 export function parseMockOptions(raw: RawFlags): MockOptions {
@@ -69,6 +72,20 @@ export function parseMockOptions(raw: RawFlags): MockOptions {
     requestLogPath: raw.requestLog === undefined ? null : flag.text("--request-log", raw.requestLog),
     connections: connectionBehaviour(raw),
     faultPlan: faultPlan(raw, protocols),
+    prefixCache: prefixCacheFlags(raw),
+  };
+}
+
+/** --prefix-cache, --prefix-cache-blocks, --prefix-block-tokens. */
+function prefixCacheFlags(raw: RawFlags): PrefixCacheSettings | null {
+  const sized = raw.prefixCacheBlocks !== undefined || raw.prefixBlockTokens !== undefined;
+  if (raw.prefixCache !== true) {
+    if (sized) throw new UsageError("--prefix-cache-blocks and --prefix-block-tokens size the prefix cache: give --prefix-cache too");
+    return null;
+  }
+  return {
+    blockTokens: flag.positiveInteger("--prefix-block-tokens", raw.prefixBlockTokens, DEFAULT_PREFIX_CACHE.blockTokens)!,
+    capacityBlocks: flag.positiveInteger("--prefix-cache-blocks", raw.prefixCacheBlocks, DEFAULT_PREFIX_CACHE.capacityBlocks)!,
   };
 }
 

@@ -35,12 +35,14 @@ export async function mergeShards(dirs: string[], options: { outDir: string; all
   const shardZero = set.included.find((folder) => folder.file.shard.index === 0);
   const zero = shardZero ? readSummary(shardZero) : null;
   const template = zero ?? first;
-  const gauges = zero?.server_gauges as { status: string; gauges: SummaryInputs["gauges"] } | undefined;
+  const gauges = zero?.server_gauges as { status: string; gauges: SummaryInputs["gauges"]; prefix_cache?: SummaryInputs["prefixCache"] } | undefined;
   const inputs: SummaryInputs = {
     labels: labelsOf(template),
     goodput: (template.goodput_slo_ms as GoodputSlo | undefined) ?? null,
     steadyWindowMs: steadyWindow(set.included),
     gauges: gauges?.gauges ?? {},
+    // shard 0 read the server's counters over the whole start-to-end window: every shard's traffic
+    prefixCache: gauges?.prefix_cache ?? null,
   };
   const point = summarizePoint(requests, inputs);
   const starts = set.included.map((folder) => folder.file.actual_start_ms).filter((at): at is number => at !== null);

@@ -15,6 +15,7 @@
 import type { Goodput } from "./goodput.ts";
 import type { RequestStats } from "./request-stats.ts";
 import type { GaugeStats } from "./server-gauges.ts";
+import type { PrefixCacheDelta } from "./prefix-cache.ts";
 import { describe as describeSample, type Distribution } from "./stats.ts";
 import type { Summary } from "./summarize.ts";
 
@@ -40,6 +41,8 @@ export interface MetricInput {
   gauges: Readonly<Record<string, GaugeStats>>;
   /** Percentiles chosen besides the fixed ones (--metric-percentiles). */
   percentiles: readonly number[];
+  /** The growth of the server's prefix-cache counters over the point; null when it serves none (and for the steady state). */
+  prefixCache?: PrefixCacheDelta | null;
 }
 
 export type Stat = "min" | "max" | "mean" | "median" | "std" | "p90" | "p99";
@@ -179,6 +182,9 @@ export const METRICS: readonly Metric[] = [
   scalar({ name: "total_answer_tokens", label: "answer tokens", unit: "tokens", digits: 0, value: ({ summary }) => summary.total_answer_tokens }),
   scalar({ name: "avg_answer_tokens", label: "avg answer", unit: "tokens", digits: 1, history: true, onlyIf: thought, value: ({ summary }) => summary.avg_answer_tokens }),
   scalar({ name: "no_answer", label: "no answer", unit: "requests", digits: 0, history: true, onlyIf: thought, value: ({ summary }) => summary.no_answer }),
+  // prefix caching: the server's hit rate over the point (its /metrics counters, else its gauge), and the cached tokens its usage reported
+  scalar({ name: "prefix_cache_hit_rate", label: "prefix cache hits", unit: "fraction", digits: 3, higherIsBetter: true, key: true, repeat: true, value: ({ prefixCache, gauges }) => prefixCache?.hit_rate ?? gauges.prefix_cache_hit_rate?.mean ?? null }),
+  scalar({ name: "total_cached_tokens", label: "cached prompt tokens", unit: "tokens", digits: 0, format: "integer", value: ({ summary }) => summary.total_cached_tokens }),
   // (new metrics: add them above this line)
 ];
 

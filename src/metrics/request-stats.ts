@@ -18,6 +18,8 @@ export interface RequestStats {
   turn: number;
   inTokens: number;
   serverInTokens: number | null;
+  /** Prompt tokens the server said came from its prefix cache; null or absent when it did not say. */
+  cachedTokens?: number | null;
   outTokens: number;
   short: boolean;
   ttft: number | null;
@@ -52,6 +54,7 @@ export function statsOf(record: RequestRecord): RequestStats {
     turn: record.turn,
     inTokens: record.in_tokens,
     serverInTokens: record.server_in_tokens,
+    cachedTokens: record.cached_tokens ?? null,
     outTokens: record.out_tokens,
     short: record.short,
     ttft: latency?.ttft ?? null,

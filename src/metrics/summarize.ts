@@ -23,6 +23,8 @@ export interface Summary {
   io_tps: number;
   /** Sum of the server's own prompt-token counts, over the completed requests that reported one. */
   server_total_inlen: number | null;
+  /** Sum of the prompt tokens the server said it found in its prefix cache, over the completed requests that said; null when none did. */
+  total_cached_tokens: number | null;
   /** Output tokens per token event: above 1 means ITL samples are shares of multi-token chunks. */
   tokens_per_event: number;
   /** Successful answers with fewer tokens than asked. */
@@ -68,6 +70,7 @@ export function summarize(requests: readonly RequestStats[], percentiles: readon
   let maxIn = 0;
   let maxOut = 0;
   let tokenEvents = 0;
+  let cached: number | null = null;
   let shortOutputs = 0;
   let serverIn: number | null = null;
   let firstSend = Infinity;
@@ -94,6 +97,7 @@ export function summarize(requests: readonly RequestStats[], percentiles: readon
     maxIn = Math.max(maxIn, request.inTokens);
     maxOut = Math.max(maxOut, request.outTokens);
     if (request.serverInTokens !== null) serverIn = (serverIn ?? 0) + request.serverInTokens;
+    if (request.cachedTokens != null) cached = (cached ?? 0) + request.cachedTokens;
     if (request.ttftContent !== null) ttftContents.push(request.ttftContent);
     else noAnswer++;
     if (request.thinkingMs !== null) thinkingTimes.push(request.thinkingMs);
@@ -130,6 +134,7 @@ export function summarize(requests: readonly RequestStats[], percentiles: readon
     o_tps: perSecond(totalOut),
     io_tps: perSecond(totalIn + totalOut),
     server_total_inlen: serverIn,
+    total_cached_tokens: cached,
     tokens_per_event: tokenEvents > 0 ? totalOut / tokenEvents : 0,
     short_outputs: shortOutputs,
     mean_concurrency: concurrency.mean,

@@ -1,6 +1,7 @@
 import { outputParts, PLAIN_OUTPUT, thinkingText, tokenKind, toolCallPiece, type OutputParts, type OutputShape } from "./thinking.ts";
 import { faultySink, type FaultSchedule } from "./faults.ts";
 import { streamingResponse } from "./http-stream.ts";
+import type { PrefixCache } from "./prefix-cache.ts";
 import type { Sequence, TimingModel } from "./timing.ts";
 import { epochMs, type TruthEntry, type TruthLog } from "./truth-log.ts";
 
@@ -62,6 +63,13 @@ export interface MockContext {
   logPrompts: boolean;
   /** Which request draws which --faults fault. */
   faultSchedule: FaultSchedule;
+  /** The prefix cache (--prefix-cache); null: every prompt is prefilled whole. */
+  prefixCache: PrefixCache | null;
+}
+
+/** Admits a prompt to the prefix cache: how many of its leading tokens were cached (0 without a cache). */
+export function cachedPrefix(context: MockContext, prompt: string, promptTokens = approximateTokens(prompt)): number {
+  return context.prefixCache?.admit(prompt, promptTokens) ?? 0;
 }
 
 /** The answer's shape for this simulator (plain content unless --reasoning-tokens or --tool-call-tokens). */
@@ -102,11 +110,14 @@ export interface TokenSink {
 /**
  * Runs one generation: the timing model says when tokens are ready, the sink writes them in the
  * protocol's form, every write time goes to the truth log, and --fail-after-tokens turns the
- * next event into an error. Returns the function to call when the client goes away.
+ * next event into an error. `cachedTokens` of the prompt are in the prefix cache (protocols that
+ * report them look them up first; the others leave it to this function). Returns the function to
+ * call when the client goes away.
  */
-export function runGeneration(context: MockContext, prompt: string, outputTokens: number, sink: TokenSink): () => void {
+export function runGeneration(context: MockContext, prompt: string, outputTokens: number, sink: TokenSink, cachedTokens?: number): () => void {
   const arrival = epochMs();
   const promptTokens = approximateTokens(prompt);
+  const cached = cachedTokens ?? cachedPrefix(context, prompt, promptTokens);
   const id = context.nextId();
   const tokenMs: number[] = [];
   const failAfter = context.faults.failAfterTokens;
@@ -117,7 +128,7 @@ export function runGeneration(context: MockContext, prompt: string, outputTokens
     ended = true;
     sequence.cancelled = true;
     context.truth.append({
-      id, protocol: context.protocol, arrival_ms: arrival, prompt_tokens: promptTokens,
+      id, protocol: context.protocol, arrival_ms: arrival, prompt_tokens: promptTokens, cached_tokens: cached,
       output_tokens: tokenMs.length, token_ms: tokenMs, end_ms: epochMs(), status,
       thinking_tokens: Math.min(parts.thinking, tokenMs.length), tool_call_tokens: Math.max(0, tokenMs.length - (outputTokens - parts.tool)),
       ...(context.logPrompts ? { prompt } : {}),
@@ -127,6 +138,7 @@ export function runGeneration(context: MockContext, prompt: string, outputTokens
   };
   const sequence: Sequence = {
     promptTokens,
+    cachedTokens: cached,
     outputTokens,
     emitted: 0,
     cancelled: false,
@@ -175,6 +187,7 @@ export function streamGeneration(
   outputTokens: number,
   format: StreamFormat,
   headers: Record<string, string> = { "content-type": "text/event-stream", "cache-control": "no-cache" },
+  cachedTokens?: number,
 ): Response {
   return streamingResponse(headers, (out) => {
     const base: TokenSink = {
@@ -186,15 +199,15 @@ export function streamGeneration(
     };
     const sink = faultySink(request, base, out, format, outputTokens);
     if (format.prelude) out.write(format.prelude);
-    const cancel = runGeneration(context, prompt, outputTokens, sink);
+    const cancel = runGeneration(context, prompt, outputTokens, sink, cachedTokens);
     request.signal.addEventListener("abort", cancel, { once: true });
   });
 }
 
-/** The server's load as Prometheus gauges, under the names its real counterpart uses. */
-export function prometheusGauges(gauges: Array<[name: string, help: string, value: number, labels?: string]>): Response {
+/** The server's load as Prometheus gauges (and counters, when a fifth element says so), under the names its real counterpart uses. */
+export function prometheusGauges(gauges: ReadonlyArray<readonly [name: string, help: string, value: number, labels?: string, type?: "gauge" | "counter"]>): Response {
   const text = gauges
-    .map(([name, help, value, labels]) => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name}${labels ? `{${labels}}` : ""} ${value.toFixed(1)}\n`)
+    .map(([name, help, value, labels, type = "gauge"]) => `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name}${labels ? `{${labels}}` : ""} ${Number.isInteger(value) ? value.toFixed(1) : String(value)}\n`)
     .join("");
   return new Response(text, { headers: { "content-type": "text/plain; version=0.0.4" } });
 }

@@ -14,6 +14,7 @@ import { sglangProtocol } from "./protocols/sglang.ts";
 import { tgiProtocol } from "./protocols/tgi.ts";
 import { trtllmProtocol } from "./protocols/trtllm.ts";
 import type { TimingModel } from "./timing.ts";
+import { PrefixCache, type PrefixCacheSettings } from "./prefix-cache.ts";
 import { TruthLog } from "./truth-log.ts";
 
 export const MOCK_PROTOCOLS: Record<string, MockProtocol> = Object.fromEntries(
@@ -50,6 +51,8 @@ export interface MockServerOptions {
   connections?: ConnectionBehaviour;
   /** The fault matrix (--faults). */
   faultPlan?: FaultPlan;
+  /** A prefix cache of this shape (--prefix-cache); absent or null: none. Each server has its own. */
+  prefixCache?: PrefixCacheSettings | null;
 }
 
 export interface RunningMock {
@@ -73,6 +76,7 @@ export async function startMockServer(options: MockServerOptions): Promise<Runni
     faults: options.faults ?? { failAfterTokens: null, ignoreEos: false, maxOutputTokens: null },
     logPrompts: options.logPrompts ?? false,
     faultSchedule: new FaultSchedule(options.faultPlan ?? NO_FAULTS),
+    prefixCache: options.prefixCache ? new PrefixCache(options.prefixCache) : null,
   };
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
   if (protocol.kind === "grpc") {
@@ -129,7 +133,7 @@ async function beforeAnswer(fault: FaultName, request: Request, exchange: Exchan
   }
   const logged = () =>
     context.truth.append({
-      id: context.nextId(), protocol: context.protocol, arrival_ms: arrivalMs, prompt_tokens: 0, output_tokens: 0,
+      id: context.nextId(), protocol: context.protocol, arrival_ms: arrivalMs, prompt_tokens: 0, cached_tokens: 0, output_tokens: 0,
       token_ms: [], end_ms: epochMs(), status: "failed", fault, thinking_tokens: 0, tool_call_tokens: 0,
     });
   const status = /^http(\d{3})$/.exec(fault);

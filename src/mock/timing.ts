@@ -6,6 +6,8 @@
 /** One request being generated: the timing model calls `emit` each time tokens are ready. */
 export interface Sequence {
   promptTokens: number;
+  /** Leading prompt tokens found in the prefix cache: the batching model does not prefill them. */
+  cachedTokens: number;
   outputTokens: number;
   /** Tokens emitted so far. */
   emitted: number;
@@ -93,7 +95,7 @@ export const DEFAULT_BATCHING: BatchingTiming = { prefillTps: 16000, stepMs: 7.5
 
 /**
  * A continuous-batching server. Each iteration admits waiting sequences up to maxBatch, prefills
- * the newly admitted prompts and decodes one token for every running sequence; it lasts
+ * the newly admitted prompts (but their cached prefix) and decodes one token for every running sequence; it lasts
  * stepMs + stepMsPerSeq × batch + newPromptTokens / prefillTps, and at its end every sequence in
  * the batch emits one token (the newly admitted their first).
  */
@@ -109,7 +111,7 @@ export function batchingTimingModel(timing: BatchingTiming): TimingModel {
     while (running.length < timing.maxBatch && waiting.length > 0) {
       const sequence = waiting.shift()!;
       if (sequence.cancelled) continue;
-      prefillTokens += sequence.promptTokens;
+      prefillTokens += sequence.promptTokens - sequence.cachedTokens;
       running.push(sequence);
     }
     if (running.length === 0) {

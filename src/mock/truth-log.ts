@@ -7,6 +7,8 @@ export interface TruthEntry {
   /** When the request arrived (epoch ms, fractional). */
   arrival_ms: number;
   prompt_tokens: number;
+  /** Of the prompt tokens, those found in the prefix cache (--prefix-cache): not prefilled. */
+  cached_tokens: number;
   output_tokens: number;
   /** When each token was written to the socket (epoch ms); tokens sharing an event share a time. */
   token_ms: number[];

@@ -30,6 +30,8 @@ export interface RequestRecord {
   in_tokens: number;
   /** Input tokens as the server reported them, when it did. */
   server_in_tokens: number | null;
+  /** Of them, tokens the server found in its prefix cache, when it said (usage `prompt_tokens_details.cached_tokens` and the like). Absent in older records. */
+  cached_tokens?: number | null;
   /** Output tokens: the server's count where it gave one, else the sum over token events. */
   out_tokens: number;
   /** Output tokens the request asked for. */

@@ -8,6 +8,7 @@ import type { GaugeStats } from "../metrics/server-gauges.ts";
 import type { DistributionMetric } from "../metrics/registry.ts";
 import { consoleDistributions, consoleScalars } from "./metric-views.ts";
 import type { Row } from "./seed-columns.ts";
+import type { PrefixCacheDelta } from "../metrics/prefix-cache.ts";
 
 const number = (value: number, digits = 2) => value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const integer = (value: number) => value.toLocaleString("en-US");
@@ -20,7 +21,7 @@ export interface PointReport {
   steady?: Summary;
   perTurn?: TurnStats[];
   goodput?: Goodput | null;
-  gauges?: { status: string; gauges: Record<string, GaugeStats> };
+  gauges?: { status: string; gauges: Record<string, GaugeStats>; prefix_cache?: PrefixCacheDelta };
 }
 
 /** Right-aligned columns after a left-aligned first one. */
@@ -69,8 +70,10 @@ export function formatSummary(title: string, report: PointReport): string {
     const part = (name: string, label: string, scale = 1, unit = "") =>
       gauges[name] ? [`${label} mean ${number(gauges[name]!.mean * scale, 1)}${unit}, max ${number(gauges[name]!.max * scale, 1)}${unit}`] : [];
     const parts = [...part("running", "running"), ...part("waiting", "waiting"), ...part("kv_cache_usage", "KV cache", 100, " %")];
-    lines.push(`  server     ${parts.join("; ")} (its /metrics, ${Math.max(...Object.values(gauges).map((g) => g.samples))} samples)`);
+    if (parts.length > 0) lines.push(`  server     ${parts.join("; ")} (its /metrics, ${Math.max(...Object.values(gauges).map((g) => g.samples))} samples)`);
   }
+  const cacheLine = prefixCacheLine(report.gauges?.prefix_cache ?? null, gauges.prefix_cache_hit_rate ?? null, summary.total_cached_tokens);
+  if (cacheLine !== null) lines.push(cacheLine);
   if (report.goodput) {
     lines.push(`  goodput    ${number(report.goodput.goodput)} req/s (${(report.goodput.goodput_ratio * 100).toFixed(1)} % of requests met every SLO)`);
   }
@@ -135,4 +138,16 @@ function consoleDistribution(metric: DistributionMetric, summary: Summary, row: 
   const stat = (name: string) => (typeof row[`${name}_${metric.name}`] === "number" ? (row[`${name}_${metric.name}`] as number) : NaN);
   if (Number.isNaN(stat("mean")) && Number.isNaN(stat("p99"))) return null;
   return { mean: stat("mean"), median: stat("median"), p90: stat("p90"), p99: stat("p99"), min: stat("min"), max: stat("max"), std: stat("std") };
+}
+
+/** The prefix cache's line: the server's counters over the point (else its gauge), and what its usage reported per request. */
+function prefixCacheLine(delta: PrefixCacheDelta | null, gauge: GaugeStats | null, usageCached: number | null): string | null {
+  const parts: string[] = [];
+  if (delta !== null && delta.hit_rate !== null) {
+    parts.push(`hit rate ${(delta.hit_rate * 100).toFixed(1)} % (${integer(delta.hit_tokens)} of ${integer(delta.queried_tokens)} prompt tokens, its /metrics counters)`);
+  } else if (gauge !== null) {
+    parts.push(`hit rate mean ${(gauge.mean * 100).toFixed(1)} % (its /metrics gauge)`);
+  }
+  if (usageCached !== null && (usageCached > 0 || parts.length > 0)) parts.push(`${integer(usageCached)} cached prompt tokens in its usage`);
+  return parts.length === 0 ? null : `  prefix     ${parts.join("; ")}`;
 }

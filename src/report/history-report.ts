@@ -1,6 +1,7 @@
 import pc from "picocolors";
 import type { HistoryMetric, PointEntry, RunEntry, RunListing } from "../archive/history.ts";
 import { comparedColumns } from "./metric-views.ts";
+import { noiseVerdict, type PointIntervals } from "../metrics/noise.ts";
 import { cell, formatTable } from "./text-table.ts";
 
 /** `llmbench history`: one line per run, newest first. */
@@ -54,17 +55,29 @@ export function percentChange(a: number | null, b: number | null): number | null
   return ((b - a) / Math.abs(a)) * 100;
 }
 
-/** `llmbench compare A B`: point by point (matched by client count or rate), B against A. */
-export function formatComparison(a: RunEntry, b: RunEntry, pointsA: readonly PointEntry[], pointsB: readonly PointEntry[]): string {
-  const lines = [
-    pc.bold(`llmbench compare — B against A`),
-    `  A  #${a.id} ${a.name}  (${a.backend}, ${a.model}, TP${a.tp}, ${a.status})`,
-    `  B  #${b.id} ${b.name}  (${b.backend}, ${b.model}, TP${b.tp}, ${b.status})`,
-    "",
-  ];
+/** Each run's repeated points (--num-runs): their 95 % intervals per metric, by point key. */
+export interface ComparedRepeats {
+  a: ReadonlyMap<string, PointIntervals>;
+  b: ReadonlyMap<string, PointIntervals>;
+}
+
+const NO_REPEATS: ComparedRepeats = { a: new Map(), b: new Map() };
+
+/** A run's line: its number in the history (a result folder outside it has none), name and what ran. */
+function runLine(side: string, run: RunEntry): string {
+  return `  ${side}  ${run.id > 0 ? `#${run.id} ` : ""}${run.name}  (${run.backend}, ${run.model}, TP${run.tp}, ${run.status})`;
+}
+
+/**
+ * `llmbench compare A B`: point by point (matched by client count or rate), B against A. Where both
+ * points were repeated (--num-runs), a change whose 95 % intervals overlap is marked within noise.
+ */
+export function formatComparison(a: RunEntry, b: RunEntry, pointsA: readonly PointEntry[], pointsB: readonly PointEntry[], repeats: ComparedRepeats = NO_REPEATS): string {
+  const lines = [pc.bold(`llmbench compare — B against A`), runLine("A", a), runLine("B", b), ""];
+  const withNoise = [...repeats.a.keys()].some((key) => repeats.b.has(key));
   const byKeyB = new Map(pointsB.map((point) => [point.point, point]));
   const keys = [...pointsA.map((p) => p.point), ...pointsB.map((p) => p.point).filter((key) => !pointsA.some((p) => p.point === key))];
-  const rows = [["point", "metric", "A", "B", "change"]];
+  const rows = [["point", "metric", "A", "B", "change", ...(withNoise ? ["95 % intervals"] : [])]];
   const changes = new Map<HistoryMetric, number[]>();
   for (const key of keys) {
     const pointA = pointsA.find((p) => p.point === key);
@@ -80,10 +93,13 @@ export function formatComparison(a: RunEntry, b: RunEntry, pointsA: readonly Poi
       const valueB = pointB[compared.metric] ?? null;
       const change = percentChange(valueA, valueB);
       if (change !== null) changes.set(compared.metric, [...(changes.get(compared.metric) ?? []), change]);
-      rows.push([index === 0 ? key : "", compared.label, cell(valueA, compared.digits), cell(valueB, compared.digits), formatChange(change, compared.higherIsBetter)]);
+      const noise = noiseVerdict(repeats.a.get(key), repeats.b.get(key), compared.metric);
+      const changeCell = noise === true ? pc.dim(formatChange(change, compared.higherIsBetter, false)) : formatChange(change, compared.higherIsBetter);
+      const noiseCell = noise === null ? "" : noise ? pc.dim("overlap: within noise") : "apart: beyond noise";
+      rows.push([index === 0 ? key : "", compared.label, cell(valueA, compared.digits), cell(valueB, compared.digits), changeCell, ...(withNoise ? [noiseCell] : [])]);
     });
   }
-  const [header, ...body] = formatTable(rows, "llrrr");
+  const [header, ...body] = formatTable(rows, withNoise ? "llrrrl" : "llrrr");
   lines.push(pc.dim(header!), ...body);
   const verdict = COMPARED_METRICS.filter((c) => ["o_tps", "mean_ttft", "mean_tpot"].includes(c.metric))
     .map((c) => {
@@ -97,8 +113,11 @@ export function formatComparison(a: RunEntry, b: RunEntry, pointsA: readonly Poi
   return lines.join("\n");
 }
 
-/** `compare --json`: both runs, and per point (in A's order, then B's) each compared metric's values and change in percent. */
-export function comparisonData(a: RunEntry, b: RunEntry, pointsA: readonly PointEntry[], pointsB: readonly PointEntry[]): Record<string, unknown> {
+/**
+ * `compare --json`: both runs, and per point (in A's order, then B's) each compared metric's values
+ * and change in percent; where both points were repeated, also `within_noise` (their 95 % intervals overlap).
+ */
+export function comparisonData(a: RunEntry, b: RunEntry, pointsA: readonly PointEntry[], pointsB: readonly PointEntry[], repeats: ComparedRepeats = NO_REPEATS): Record<string, unknown> {
   const keys = [...new Set([...pointsA.map((p) => p.point), ...pointsB.map((p) => p.point)])];
   const measured = (point: PointEntry | undefined) => (point && point.status !== "not run" ? point : null);
   const points = keys.map((key) => {
@@ -108,7 +127,8 @@ export function comparisonData(a: RunEntry, b: RunEntry, pointsA: readonly Point
       COMPARED_METRICS.map(({ metric }) => {
         const valueA = pointA?.[metric] ?? null;
         const valueB = pointB?.[metric] ?? null;
-        return [metric, { a: valueA, b: valueB, change_percent: percentChange(valueA, valueB) }];
+        const noise = pointA && pointB ? noiseVerdict(repeats.a.get(key), repeats.b.get(key), metric) : null;
+        return [metric, { a: valueA, b: valueB, change_percent: percentChange(valueA, valueB), ...(noise === null ? {} : { within_noise: noise }) }];
       }),
     );
     return { point: key, status_a: pointA?.status ?? "not run", status_b: pointB?.status ?? "not run", metrics };
@@ -116,11 +136,11 @@ export function comparisonData(a: RunEntry, b: RunEntry, pointsA: readonly Point
   return { a, b, points };
 }
 
-/** "+4.2%" in green when it is an improvement, red when it is a regression. */
-function formatChange(change: number | null, higherIsBetter: boolean): string {
+/** "+4.2%" in green when it is an improvement, red when it is a regression (uncoloured when told it is noise). */
+function formatChange(change: number | null, higherIsBetter: boolean, colour = true): string {
   if (change === null) return "—";
   const text = `${change >= 0 ? "+" : ""}${change.toFixed(1)}%`;
-  if (Math.abs(change) < 0.05) return pc.dim(text);
+  if (!colour || Math.abs(change) < 0.05) return pc.dim(text);
   return change > 0 === higherIsBetter ? pc.green(text) : pc.red(text);
 }
 

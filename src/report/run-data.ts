@@ -37,6 +37,18 @@ export interface ReportPoint {
   plots: PointPlots | null;
 }
 
+/** search.json of a capacity search, as written (src/sweep/search-runner.ts). */
+export interface SearchReport {
+  axis: "clients" | "rate";
+  best: number | null;
+  firstFail: number | null;
+  resolution: number;
+  slo: string;
+  min_goodput_ratio: number | null;
+  note: string;
+  points: Array<{ value: number; run: number; phase: string; pass: boolean; failed: string[]; metrics: Record<string, number | null>; folder?: string }>;
+}
+
 export interface ReportRun {
   dir: string;
   name: string;
@@ -47,6 +59,8 @@ export interface ReportRun {
   /** config.resolved.json, secrets redacted; null for `llmbench run` folders. */
   settings: Record<string, unknown> | null;
   points: ReportPoint[];
+  /** The capacity search's search.json, when the sweep was one. */
+  search?: SearchReport | null;
 }
 
 /** Reads a run folder (`llmbench run`'s result dir or a sweep's run folder) as it was written. */
@@ -82,10 +96,13 @@ function loadSweep(dir: string, sweep: SummaryObject): ReportRun {
   const settings = existsSync(configPath) ? (redact(readJson(configPath)) as Record<string, unknown>) : null;
   const dataset = (settings?.dataset as { path?: string } | undefined)?.path;
   const identity = { ...context, ...(dataset ? { dataset } : {}), ...(existsSync(runInfoPath) ? (readJson(runInfoPath) as object) : {}) };
+  const searchPath = join(dir, "search.json");
+  const search = existsSync(searchPath) ? (readJson(searchPath) as SearchReport) : null;
   return {
     dir,
     name: String(sweep.run ?? basename(dir)),
     kind: "sweep",
+    search,
     xAxis: points.some((p) => p.key.startsWith("rate=")) ? "rate" : "clients",
     identity: redact(identity) as Record<string, unknown>,
     settings,

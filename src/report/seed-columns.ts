@@ -6,6 +6,7 @@ import type { Goodput } from "../metrics/goodput.ts";
 import { distributionValue, METRICS, scalarValue, type DistributionMetric, type Metric, type MetricInput, type PointLabels, type Stat } from "../metrics/registry.ts";
 import type { RequestStats } from "../metrics/request-stats.ts";
 import type { GaugeStats } from "../metrics/server-gauges.ts";
+import type { PrefixCacheDelta } from "../metrics/prefix-cache.ts";
 import type { Distribution } from "../metrics/stats.ts";
 import type { Summary } from "../metrics/summarize.ts";
 
@@ -86,6 +87,7 @@ export function summaryRow(
   gauges: Record<string, GaugeStats> = {},
   requests: readonly RequestStats[] = [],
   percentiles: readonly number[] = [],
+  prefixCache: PrefixCacheDelta | null = null,
 ): Row {
-  return metricRow({ summary, labels, goodput: good, gauges, requests, percentiles });
+  return metricRow({ summary, labels, goodput: good, gauges, requests, percentiles, prefixCache });
 }

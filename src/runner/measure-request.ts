@@ -42,6 +42,7 @@ export async function measureRequest(
   let error: string | null = null;
   let serverOutTokens: number | null = null;
   let serverInTokens: number | null = null;
+  let cachedTokens: number | null = null;
   let finishReason: string | null = null;
   let serverReasoningTokens: number | null = null;
   const tally = emptyTally();
@@ -62,6 +63,7 @@ export async function measureRequest(
     );
     ({ error, serverOutTokens, finishReason, text, serverReasoningTokens } = outcome);
     serverInTokens = outcome.serverPromptTokens;
+    cachedTokens = outcome.serverCachedTokens ?? null;
     requestId = outcome.requestId ?? null;
   } catch (thrown) {
     error = signal.aborted ? reasonText(signal.reason) : `client error: ${(thrown as Error)?.message ?? thrown}`;
@@ -90,6 +92,7 @@ export async function measureRequest(
       error,
       in_tokens: identity.inTokens,
       server_in_tokens: serverInTokens,
+      cached_tokens: cachedTokens,
       out_tokens: outTokens,
       asked_out_tokens: request.outputLen,
       short: ok && outTokens < request.outputLen,
@@ -115,7 +118,7 @@ export function unsentRecord(identity: RequestIdentity, outputLen: number, reaso
     user: identity.user, seq: identity.seq, conversation: identity.conversation, turn: identity.turn,
     prompt_index: identity.promptIndex, sent: false, send_ms: performance.timeOrigin + arrivedAt, reconnected: false,
     ...(identity.plannedMs === undefined ? {} : { planned_ms: identity.plannedMs }), queue_wait_ms: now - arrivedAt,
-    status: "failed", error: reason, in_tokens: identity.inTokens, server_in_tokens: null, out_tokens: 0,
+    status: "failed", error: reason, in_tokens: identity.inTokens, server_in_tokens: null, cached_tokens: null, out_tokens: 0,
     asked_out_tokens: outputLen, short: false, ttft_ms: null, e2e_ms: null, done_ms: now - arrivedAt, events: [], finish_reason: null,
     ttft_content_ms: null, reasoning_tokens: 0, answer_tokens: 0, thinking_ms: null,
   };

@@ -6,6 +6,7 @@ import { goodput, type Goodput, type GoodputSlo } from "../metrics/goodput.ts";
 import { statsByTurn, type TurnStats } from "../metrics/per-turn.ts";
 import type { RequestStats } from "../metrics/request-stats.ts";
 import type { GaugeStats } from "../metrics/server-gauges.ts";
+import type { PrefixCacheDelta } from "../metrics/prefix-cache.ts";
 import { summarize, type Summary } from "../metrics/summarize.ts";
 import { metricRow, type PointLabels, type Row } from "../report/seed-columns.ts";
 
@@ -25,6 +26,8 @@ export interface SummaryInputs {
   /** Epoch ms: requests sent in [from, to) count in the steady-state summary. */
   steadyWindowMs: [number, number];
   gauges: Record<string, GaugeStats>;
+  /** The growth of the server's prefix-cache counters over the point; null or absent when it serves none. */
+  prefixCache?: PrefixCacheDelta | null;
   /** Percentiles reported besides the fixed ones (--metric-percentiles). */
   percentiles?: readonly number[];
 }
@@ -37,7 +40,7 @@ export function summarizePoint(requests: readonly RequestStats[], inputs: Summar
   const steady = summarize(steadyRequests, percentiles);
   const perTurn = statsByTurn(requests);
   const good = inputs.goodput === null ? null : goodput(requests, inputs.goodput, summary.duration_s);
-  const row = metricRow({ summary, requests, labels: inputs.labels, goodput: good, gauges: inputs.gauges, percentiles });
+  const row = metricRow({ summary, requests, labels: inputs.labels, goodput: good, gauges: inputs.gauges, percentiles, prefixCache: inputs.prefixCache ?? null });
   const steadyRow = metricRow({ summary: steady, requests: steadyRequests, labels: inputs.labels, goodput: null, gauges: {}, percentiles });
   return { summary, steady, perTurn, goodput: good, row, steadyRow };
 }

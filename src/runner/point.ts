@@ -80,6 +80,9 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
   if (spec.warmupRequests > 0) await warmUp(target, spec, options.interrupt);
 
   ensureDir(options.dir);
+  const sampler = spec.serverGauges ? new GaugeSampler(target.backend) : null;
+  // the counters' baseline (prefix-cache tokens): in before the start barrier and the first request
+  await sampler?.readBaseline();
   await options.beforeStart?.();
   const requestsFile = new JsonlWriter(join(options.dir, "requests.jsonl"), { truncate: true });
   const label = spec.trace ? `trace, ${spec.trace.requests.length} requests` : spec.requestRate === null ? `${spec.numClients} client${spec.numClients === 1 ? "" : "s"}` : `${spec.requestRate} req/s`;
@@ -87,8 +90,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
   const progress = new LiveProgress({ title: options.progressTitle ?? label, budget: budget === null || !spec.shard ? budget : shareOf(budget, spec.shard), stopTimeS: spec.stopTimeS, enabled: options.progress });
   progress.start();
   const tags = options.recordTags;
-  const sampler = spec.serverGauges ? new GaugeSampler(target.backend) : null;
-  sampler?.start();
+  void sampler?.start();
   let outcome;
   try {
     outcome = await runPoint({
@@ -115,6 +117,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
     goodput: spec.goodput,
     steadyWindowMs: [performance.timeOrigin + timing.rampedUpAt, performance.timeOrigin + timing.stoppedAt],
     gauges: gauges.gauges,
+    prefixCache: gauges.prefix_cache ?? null,
     percentiles: spec.percentiles,
   };
   const point = summarizePoint(requests, inputs);

@@ -37,6 +37,7 @@ export const LEGACY_EXTRA_COLUMNS: readonly string[] = [
   ...STAT_NAMES.map((stat) => `${stat}_ttft_content`),
   ...STAT_NAMES.map((stat) => `${stat}_thinking_time`),
   "total_reasoning_tokens", "avg_reasoning_tokens", "total_answer_tokens", "avg_answer_tokens", "no_answer",
+  "prefix_cache_hit_rate", "total_cached_tokens",
 ];
 
 export const LEGACY_CSV_COLUMNS: readonly string[] = [...LEGACY_SEED_COLUMNS, ...LEGACY_EXTRA_COLUMNS];
@@ -108,6 +109,8 @@ export function legacySummaryRow(summary: Summary, labels: LegacyLabels, good: G
   row.total_answer_tokens = summary.total_answer_tokens;
   row.avg_answer_tokens = summary.avg_answer_tokens;
   row.no_answer = summary.no_answer;
+  row.prefix_cache_hit_rate = gauges.prefix_cache_hit_rate?.mean ?? null;
+  row.total_cached_tokens = summary.total_cached_tokens;
   for (const { column, metric, label } of chosen) row[column] = summary[metric]?.percentiles?.[label] ?? null;
   return row;
 }
@@ -119,7 +122,7 @@ export function legacyColumnsOf(row: LegacyRow | undefined): readonly string[] {
 
 const COUNT_COLUMNS = new Set([
   "tp", "num_clients", "completed", "total_inlen", "total_outlen", "max_inlen", "max_outlen",
-  "failed", "server_total_inlen", "short_outputs", "max_concurrency",
+  "failed", "server_total_inlen", "short_outputs", "max_concurrency", "total_cached_tokens",
 ]);
 
 export function legacyFormatCell(column: string, value: string | number | null | undefined): string {

@@ -1,4 +1,4 @@
-import { approximateTokens, integerField, jsonResponse, outputLength, outputShape, readJsonBody, sseEvent, streamGeneration, tokenId, type MockContext } from "../generation.ts";
+import { approximateTokens, cachedPrefix, integerField, jsonResponse, outputLength, outputShape, prometheusGauges, readJsonBody, sseEvent, streamGeneration, tokenId, type MockContext } from "../generation.ts";
 import { outputParts, thinkingText, tokenKind } from "../thinking.ts";
 import type { HttpMockProtocol } from "./protocol.ts";
 
@@ -22,6 +22,7 @@ async function completion(request: Request, context: MockContext): Promise<Respo
   const parts = outputParts(shape, outputTokens);
   // with a reasoning format the server streams the thinking as reasoning_content; without one, as <think> in the content
   const separate = shape.reasoningField !== "think-tags";
+  const cachedTokens = cachedPrefix(context, body.prompt, promptTokens);
   return streamGeneration(context, request, body.prompt, outputTokens, {
     tokens(texts, first) {
       const ids = returnTokens ? texts.map((_, i) => tokenId(first + i)) : [];
@@ -41,11 +42,11 @@ async function completion(request: Request, context: MockContext): Promise<Respo
         index: 0, content: "", tokens: [], id_slot: 0, stop: true, model: context.model,
         tokens_predicted: outputTokens, tokens_evaluated: promptTokens,
         stop_type: outputTokens === nPredict ? "limit" : "eos", stopping_word: "", tokens_cached: promptTokens + outputTokens,
-        timings: { prompt_n: promptTokens, predicted_n: outputTokens },
+        timings: { cache_n: cachedTokens, prompt_n: promptTokens - cachedTokens, predicted_n: outputTokens },
       });
     },
     error: (message) => sseEvent({ error: { code: 500, message, type: "server_error" } }),
-  });
+  }, undefined, cachedTokens);
 }
 
 export const llamacppProtocol: HttpMockProtocol = {
@@ -54,6 +55,14 @@ export const llamacppProtocol: HttpMockProtocol = {
   routes: {
     "POST /completion": completion,
     "GET /health": () => jsonResponse({ status: "ok" }),
+    // llama-server's /metrics (with --metrics): its own names, whatever endpoint the client speaks
+    "GET /metrics": (_request, context) => {
+      const load = context.timing.load();
+      return prometheusGauges([
+        ["llamacpp:requests_processing", "Number of requests processing.", load.running],
+        ["llamacpp:requests_deferred", "Number of requests deferred.", load.waiting],
+      ]);
+    },
   },
   error: llamacppError,
 };

@@ -1,4 +1,4 @@
-import { approximateTokens, outputLength, outputShape, readJsonBody, sseEvent, streamGeneration, type MockContext } from "../generation.ts";
+import { approximateTokens, cachedPrefix, outputLength, outputShape, readJsonBody, sseEvent, streamGeneration, type MockContext } from "../generation.ts";
 import { outputParts, thinkingText, tokenKind, toolCallPiece, type OutputParts, type OutputShape } from "../thinking.ts";
 import { openAiError, openAiInfoRoutes, openAiSampling, openAiStreamError, usageOf } from "./openai-shared.ts";
 import type { HttpMockProtocol } from "./protocol.ts";
@@ -30,11 +30,13 @@ async function chatCompletions(request: Request, context: MockContext): Promise<
   const model = sampling.model;
   const shape = outputShape(context);
   const parts = outputParts(shape, outputTokens);
+  const cachedTokens = cachedPrefix(context, text, promptTokens);
+  const cachedReport = context.prefixCache === null ? null : cachedTokens;
   // DeepSeek's API and SGLang count the thinking in usage; vLLM does not
   const usage = (completionTokens: number) =>
     shape.reasoningField === "reasoning_content" && parts.thinking > 0
-      ? { ...usageOf(promptTokens, completionTokens), completion_tokens_details: { reasoning_tokens: Math.min(parts.thinking, completionTokens) } }
-      : usageOf(promptTokens, completionTokens);
+      ? { ...usageOf(promptTokens, completionTokens, cachedReport), completion_tokens_details: { reasoning_tokens: Math.min(parts.thinking, completionTokens) } }
+      : usageOf(promptTokens, completionTokens, cachedReport);
   const chunk = (delta: Record<string, unknown>, finishReason: string | null, completionTokens: number) =>
     sseEvent({
       id, object: "chat.completion.chunk", created, model,
@@ -53,7 +55,7 @@ async function chatCompletions(request: Request, context: MockContext): Promise<
       return final + sseEvent("[DONE]");
     },
     error: openAiStreamError,
-  });
+  }, undefined, cachedTokens);
 }
 
 /**

@@ -40,8 +40,10 @@ export function openAiSampling(body: Record<string, unknown>, context: MockConte
   };
 }
 
-export function usageOf(promptTokens: number, completionTokens: number) {
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+/** Usage; with a prefix cache also its hits in `prompt_tokens_details`, as vLLM with --enable-prompt-tokens-details. */
+export function usageOf(promptTokens: number, completionTokens: number, cachedTokens: number | null = null) {
+  const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  return cachedTokens === null ? usage : { ...usage, prompt_tokens_details: { cached_tokens: cachedTokens } };
 }
 
 export const openAiInfoRoutes: Record<string, MockRoute> = {
@@ -50,10 +52,18 @@ export const openAiInfoRoutes: Record<string, MockRoute> = {
   "GET /health": () => new Response(null, { status: 200 }),
   "GET /metrics": (_request, context) => {
     const load = context.timing.load();
-    const labels = `model_name="${context.model}"`;
+    const labels = `engine="0",model_name="${context.model}"`;
+    const cache = context.prefixCache;
     return prometheusGauges([
       ["vllm:num_requests_running", "Number of requests in model execution batches.", load.running, labels],
       ["vllm:num_requests_waiting", "Number of requests waiting to be processed.", load.waiting, labels],
+      // vLLM (V1) counts prefix-cache queries and hits in tokens
+      ...(cache === null
+        ? []
+        : ([
+            ["vllm:prefix_cache_queries_total", "Prefix cache queries, in terms of number of queried tokens.", cache.queriedTokens, labels, "counter"],
+            ["vllm:prefix_cache_hits_total", "Prefix cache hits, in terms of number of cached tokens.", cache.hitTokens, labels, "counter"],
+          ] as const)),
     ]);
   },
 };

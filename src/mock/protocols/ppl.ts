@@ -37,7 +37,7 @@ function generation(version: "v1" | "v2", context: MockContext, dropConnection: 
     const arrivalMs = epochMs();
     const logged = () =>
       context.truth.append({
-        id: context.nextId(), protocol: context.protocol, arrival_ms: arrivalMs, prompt_tokens: 0, output_tokens: 0,
+        id: context.nextId(), protocol: context.protocol, arrival_ms: arrivalMs, prompt_tokens: 0, cached_tokens: 0, output_tokens: 0,
         token_ms: [], end_ms: epochMs(), status: "failed", fault: fault!, thinking_tokens: 0, tool_call_tokens: 0,
       });
     if (fault === "close") {

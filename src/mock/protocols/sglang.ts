@@ -1,4 +1,4 @@
-import { approximateTokens, integerField, jsonResponse, outputLength, readJsonBody, sseEvent, streamGeneration, type MockContext } from "../generation.ts";
+import { approximateTokens, cachedPrefix, integerField, jsonResponse, outputLength, prometheusGauges, readJsonBody, sseEvent, streamGeneration, type MockContext } from "../generation.ts";
 import type { HttpMockProtocol } from "./protocol.ts";
 
 function sglangError(message: string, status = 400): Response {
@@ -20,6 +20,7 @@ async function generate(request: Request, context: MockContext): Promise<Respons
   const promptTokens = approximateTokens(body.text);
   const outputTokens = outputLength(context, body.text, maxTokens, minTokens, sampling.ignore_eos === true);
   const id = String(context.nextId());
+  const cachedTokens = cachedPrefix(context, body.text, promptTokens);
   let answer = "";
   return streamGeneration(context, request, body.text, outputTokens, {
     tokens(texts, first, finished) {
@@ -27,13 +28,31 @@ async function generate(request: Request, context: MockContext): Promise<Respons
       const finishReason = finished ? (outputTokens === maxTokens ? { type: "length", length: maxTokens } : { type: "stop", matched: 2 }) : null;
       return sseEvent({
         text: answer,
-        meta_info: { id, finish_reason: finishReason, prompt_tokens: promptTokens, completion_tokens: first + texts.length, cached_tokens: 0 },
+        meta_info: { id, finish_reason: finishReason, prompt_tokens: promptTokens, completion_tokens: first + texts.length, cached_tokens: cachedTokens },
         index: 0,
       });
     },
     end: () => sseEvent("[DONE]"),
     error: (message) => sseEvent({ error: { message } }) + sseEvent("[DONE]"),
-  });
+  }, undefined, cachedTokens);
+}
+
+/** SGLang's /metrics: its load gauges; with a prefix cache its token counters and its (recent) hit-rate gauge. */
+function metrics(_request: Request, context: MockContext): Response {
+  const load = context.timing.load();
+  const labels = `model_name="${context.model}"`;
+  const cache = context.prefixCache;
+  return prometheusGauges([
+    ["sglang:num_running_reqs", "The number of running requests.", load.running, labels],
+    ["sglang:num_queue_reqs", "The number of requests in the waiting queue.", load.waiting, labels],
+    ...(cache === null
+      ? []
+      : ([
+          ["sglang:cache_hit_rate", "The prefix cache hit rate.", cache.recentHitRate(), labels],
+          ["sglang:prompt_tokens_total", "Number of prefill tokens processed.", cache.queriedTokens, labels, "counter"],
+          ["sglang:cached_tokens_total", "Number of cached prompt tokens.", cache.hitTokens, `${labels},cache_source="device"`, "counter"],
+        ] as const)),
+  ]);
 }
 
 export const sglangProtocol: HttpMockProtocol = {
@@ -41,6 +60,7 @@ export const sglangProtocol: HttpMockProtocol = {
   name: "sglang",
   routes: {
     "POST /generate": generate,
+    "GET /metrics": metrics,
     "GET /health": () => new Response(null, { status: 200 }),
     "GET /get_model_info": (_request, context) => jsonResponse({ model_path: context.model, tokenizer_path: context.model, is_generation: true }),
   },

@@ -2,6 +2,7 @@ import type { ReportPoint, ReportRun } from "../run-data.ts";
 import { chartGrid, escapeHtml, htmlPage, PALETTE, type ChartSeries, type ChartSpec } from "./page.ts";
 import { keyColumns, presentColumns } from "../metric-views.ts";
 import { allColumnsTable, distributionTable, failuresTable, flatten, keyValueTable, latencyMetrics, metricTitle, metricUnit, perTurnTable, table, valueCell } from "./sections.ts";
+import { searchSection } from "./search-section.ts";
 
 const PERCENTILES = [
   { stat: "median", label: "p50" },
@@ -152,8 +153,13 @@ export function renderRunReport(run: ReportRun): string {
   const backend = run.identity.backend ?? "";
   const model = run.identity.model ?? "";
   sections.push(`<h1>${escapeHtml(title)}</h1><p class="muted">${escapeHtml([backend, model].filter(Boolean).join(", "))}${run.identity.status ? ` — ${escapeHtml(run.identity.status)}` : ""}</p>`);
-  sections.push(`<nav>${["Summary", ...(ran.length > 1 ? ["Sweep"] : []), "Points", "Run"].map((s) => `<a href="#${s.toLowerCase()}">${s}</a>`).join("")}</nav>`);
+  const search = searchSection(run, xAxisLabel(run));
+  sections.push(`<nav>${["Summary", ...(search ? ["Search"] : []), ...(ran.length > 1 ? ["Sweep"] : []), "Points", "Run"].map((s) => `<a href="#${s.toLowerCase()}">${s}</a>`).join("")}</nav>`);
   sections.push(`<section id="summary"><h2>Summary</h2>${keyTable(run.points)}<p class="note">Times in ms, as in summary.csv.</p></section>`);
+  if (search) {
+    charts.push(...search.charts);
+    sections.push(search.html);
+  }
   if (ran.length > 1) {
     const sweep = sweepCharts(run, ran);
     charts.push(...sweep);
