@@ -15,7 +15,7 @@ import { formatRepeats } from "../report/repeat-console.ts";
 import { loadTrace } from "../dataset/trace.ts";
 import { executePoint, type PointResult } from "./point.ts";
 import { repeatRuns, type RepeatedRuns } from "./repeat-runs.ts";
-import { LATE_START_EXIT_CODE, LateStart, ShardSession } from "./shard-session.ts";
+import { LATE_START_EXIT_CODE, LateStart, ShardRefused, ShardSession } from "./shard-session.ts";
 import { checkReachable, loadTarget, type Target } from "./target.ts";
 import { runWorkers } from "./workers.ts";
 
@@ -84,7 +84,7 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
         ? {
             beforeStart: async () => {
               shard.begin();
-              await shard.barrier(interrupt.signal);
+              await shard.barrier(interrupt.signal, (line) => console.error(pc.dim(line)));
             },
             recordTags: { shard: options.shard!.index },
             onFinished: (outcome) => shard.recordOutcome(outcome),
@@ -96,10 +96,10 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
     shard?.end(result.interrupted ? "interrupted" : "completed");
     if (options.numRuns > 1) repeats = await repeatRuns(options, dir, result, (runDir) => runFresh(options, runDir, runOnce), interrupt.signal);
   } catch (error) {
-    if (shard && error instanceof LateStart) {
-      shard.end("late");
+    if (shard && error instanceof ShardRefused) {
+      shard.end(error.exitReason);
       console.error(pc.red(`llmbench: ${error.message}`));
-      return LATE_START_EXIT_CODE;
+      return error.exitCode;
     }
     shard?.end("failed");
     throw error;
@@ -155,6 +155,7 @@ function shardSessionOf(dir: string, options: RunOptions): ShardSession | null {
     shard: options.shard,
     startAtMs: options.startAtMs,
     startToleranceMs: options.startToleranceMs,
+    rendezvous: options.rendezvous ? { address: options.rendezvous, timeoutMs: options.rendezvousTimeoutMs } : null,
     plan: {
       backend: options.backend,
       model: options.model,
