@@ -57,6 +57,7 @@ const POLL_MS = 100;
 const REQUEST_TIMEOUT_MS = 2000;
 /** How long shard 0 keeps answering after the start, for a shard still asking for it (it will find it is late). */
 const LINGER_MS = 10_000;
+const VERDICT_GRACE_MS = 3000;
 
 export const wallClock = (): number => performance.timeOrigin + performance.now();
 
@@ -233,10 +234,12 @@ async function guest(spec: RendezvousSpec): Promise<RendezvousResult> {
     }
   }
 
+  // shard 0 judges who is missing: wait a little past its own timeout for its verdict
+  const startDeadline = deadline + VERDICT_GRACE_MS;
   let waitingFor = "";
   for (;;) {
     if (aborted()) return interruptedResult(clock);
-    if (performance.now() > deadline) {
+    if (performance.now() > startDeadline) {
       throw new RendezvousFailed(`rendezvous: shard ${me}: shard 0 at ${where} announced no start within ${spec.timeoutMs / 1000} s (--rendezvous-timeout)${waitingFor ? `; it was waiting for ${waitingFor}` : lastError ? `: ${lastError}` : ""}`);
     }
     try {
