@@ -5,7 +5,7 @@ import type { RawFlags } from "../config/run-options.ts";
 import { UsageError } from "../config/usage-error.ts";
 import { manifestYaml, shardManifest } from "../k8s/manifest.ts";
 
-const SET_BY_THE_JOB = ["--shard", "--result-dir"];
+const SET_BY_THE_JOB = ["--shard", "--result-dir", "--rendezvous"];
 
 export function registerK8s(cli: CAC): void {
   cli
@@ -35,6 +35,8 @@ export function registerK8s(cli: CAC): void {
           binary: flag.text("--binary", flags.binary, "llmbench"),
           runArgs,
           resultsClaim: flags.resultsPvc === undefined ? null : flag.text("--results-pvc", flags.resultsPvc),
+          // a fixed --start-at in the run's flags is the barrier then; else pod 0 is the rendezvous
+          rendezvous: !runArgs.some((arg) => arg.split("=")[0] === "--start-at"),
         }),
       );
       if (flags.output === undefined) process.stdout.write(yaml);
