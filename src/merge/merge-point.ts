@@ -14,6 +14,7 @@ import { statsOf, type RequestStats } from "../metrics/request-stats.ts";
 import type { RequestRecord } from "../records/record.ts";
 import type { PointLabels } from "../report/seed-columns.ts";
 import { summarizePoint, summaryObject, type PointSummary, type SummaryInputs } from "../runner/point-summary.ts";
+import { checkThresholds, type Threshold, type ThresholdResult } from "../report/thresholds.ts";
 import { checkShardSet, describeLeftOut, readShardFolders, type ShardFolder, type ShardSet } from "./shard-set.ts";
 
 export interface MergeResult {
@@ -27,10 +28,25 @@ export interface MergeResult {
   outDir: string;
   /** Shard 0's server gauges, when it is among the merged shards. */
   gauges: { status: string; gauges: SummaryInputs["gauges"] } | undefined;
+  /** Every merged request's stats (timestamps on shard 0's clock). */
+  requests: RequestStats[];
+  /** The thresholds checked against the merged row (none unless asked for). */
+  thresholds: ThresholdResult[];
 }
 
-export async function mergeShards(dirs: string[], options: { outDir: string; allowPartial: boolean }): Promise<MergeResult> {
-  const set = checkShardSet(readShardFolders(dirs), options.allowPartial);
+export interface MergeOptions {
+  outDir: string;
+  allowPartial: boolean;
+  /** Shards that were interrupted count as finished (a sweep's point cut short by Ctrl-C keeps what it measured). */
+  acceptInterrupted?: boolean;
+  /** Extra keys for the merged summary.json (a sweep's run and point). */
+  context?: Record<string, unknown>;
+  /** Checked against the merged row and listed in summary.json. */
+  thresholds?: readonly Threshold[];
+}
+
+export async function mergeShards(dirs: string[], options: MergeOptions): Promise<MergeResult> {
+  const set = checkShardSet(readShardFolders(dirs), options.allowPartial, options.acceptInterrupted ?? false);
   const requests: RequestStats[] = [];
   for (const folder of set.included) await readRecords(folder, requests);
 
@@ -46,6 +62,7 @@ export async function mergeShards(dirs: string[], options: { outDir: string; all
     gauges: gauges?.gauges ?? {},
   };
   const point = summarizePoint(requests, inputs);
+  const thresholds = checkThresholds(options.thresholds ?? [], point.row);
   const starts = set.included.map((folder) => folder.file.actual_start_ms === null ? null : folder.file.actual_start_ms - offsetOf(folder)).filter((at): at is number => at !== null);
   const startSpreadMs = starts.length > 0 ? Math.max(...starts) - Math.min(...starts) : null;
   const clockOffsetsMs: Record<number, number> = {};
@@ -63,7 +80,9 @@ export async function mergeShards(dirs: string[], options: { outDir: string; all
       numTurns,
       serverGauges: gauges ?? { status: "not merged: shard 0 (the one that reads /metrics) is not among the merged shards", gauges: {} },
       rest: {
+        ...(thresholds.length > 0 ? { thresholds, thresholds_ok: thresholds.every((t) => t.ok) } : {}),
         ...context,
+        ...options.context,
         host: [...new Set(set.included.map((folder) => folder.file.host))].join(","),
         merged: {
           plan_hash: set.planHash,
@@ -75,12 +94,12 @@ export async function mergeShards(dirs: string[], options: { outDir: string; all
           partial: leftOut !== null,
           ...(leftOut !== null ? { left_out: leftOut, missing: set.missing, unfinished: set.unfinished.map((folder) => folder.file.shard.index) } : {}),
         },
-        interrupted: false,
+        interrupted: set.included.some((folder) => folder.file.exit_reason === "interrupted"),
       },
     }),
     [point.row],
   );
-  return { set, point, leftOut, startSpreadMs, clockOffsetsMs, outDir: options.outDir, gauges };
+  return { set, point, leftOut, startSpreadMs, clockOffsetsMs, outDir: options.outDir, gauges, requests, thresholds };
 }
 
 async function readRecords(folder: ShardFolder, into: RequestStats[]): Promise<void> {

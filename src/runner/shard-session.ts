@@ -83,6 +83,12 @@ export class ShardSession {
     }
   }
 
+  /** The start barrier, when it is decided after the session began (a worker's parent announces it). */
+  planStart(atMs: number): void {
+    this.file.planned_start_ms = atMs;
+    writeShardFile(this.dir, this.file);
+  }
+
   /** Called when the folder exists: the shard is running. */
   begin(): void {
     writeShardFile(this.dir, this.file);
