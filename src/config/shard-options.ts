@@ -4,6 +4,7 @@
  * `--start-at` with its tolerance. The flag wins over the environment.
  */
 import { availableParallelism } from "node:os";
+import { missingCredentials, parseS3Url, type S3Location } from "../archive/s3-upload.ts";
 import { parseRendezvousAddress, type RendezvousAddress } from "../runner/rendezvous.ts";
 import type { Shard } from "../workload/shards.ts";
 import * as flag from "./flag-values.ts";
@@ -21,6 +22,8 @@ export interface ShardOptions {
   rendezvous: RendezvousAddress | null;
   /** How long the rendezvous may take in all before a shard gives up, naming who is missing. */
   rendezvousTimeoutMs: number;
+  /** Where the finished run's folder is copied (--upload s3://bucket/prefix); null: it stays here only. */
+  upload: S3Location | null;
 }
 
 export const DEFAULT_START_TOLERANCE_S = 1;
@@ -95,10 +98,20 @@ export function parseShardOptions(raw: Record<string, unknown>, env: Record<stri
     workers,
     shard,
     rendezvous,
+    upload: parseUpload(raw.upload, env),
     rendezvousTimeoutMs: flag.positiveSeconds("--rendezvous-timeout", raw.rendezvousTimeout, DEFAULT_RENDEZVOUS_TIMEOUT_S) * 1000,
     startAtMs: parseStartAt(raw.startAt),
     startToleranceMs: flag.nonNegativeSeconds("--start-tolerance", raw.startTolerance, DEFAULT_START_TOLERANCE_S)! * 1000,
   };
+}
+
+export function parseUpload(raw: unknown, env: Record<string, string | undefined>): S3Location | null {
+  if (raw === undefined || raw === null || raw === "") return null;
+  const location = parseS3Url(String(raw));
+  if (typeof location === "string") throw new UsageError(`--upload: ${location}`);
+  const missing = missingCredentials(env);
+  if (missing) throw new UsageError(`--upload ${String(raw)}: ${missing}`);
+  return location;
 }
 
 export function parseRendezvous(raw: unknown): RendezvousAddress | null {

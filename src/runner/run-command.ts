@@ -1,4 +1,6 @@
+import { existsSync } from "node:fs";
 import { hostname } from "node:os";
+import { uploadFolder, UPLOAD_FAILED_EXIT_CODE, type S3Location } from "../archive/s3-upload.ts";
 import { join } from "node:path";
 import pc from "picocolors";
 import { assertWritableDir, defaultResultDir, ensureDir, writeFileAtomic } from "../archive/result-files.ts";
@@ -34,6 +36,11 @@ export async function runCommand(options: RunOptions): Promise<number> {
 
 async function runAgainst(target: Target, options: RunOptions): Promise<number> {
   const dir = options.resultDir ?? defaultResultDir("result", options.backend, options.model);
+  const exitCode = await measure(target, options, dir);
+  return options.upload ? uploadResults(dir, options.upload, exitCode) : exitCode;
+}
+
+async function measure(target: Target, options: RunOptions, dir: string): Promise<number> {
   const startedAt = new Date();
   assertWritableDir(dir, options.resultDir === null ? "the result folder (--result-dir)" : "--result-dir");
   if (options.workers > 1) {
@@ -146,6 +153,19 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
   const everyRunCompleted = result.summary.completed > 0 && (repeats?.runs.every((run) => run.completed > 0) ?? true);
   if (!everyRunCompleted) return 1;
   return result.thresholds.every((threshold) => threshold.ok) ? 0 : 3;
+}
+
+/** The folder goes to S3 whatever the run's outcome (a late or failed shard's shard.json says why); a failed upload is exit code 5. */
+async function uploadResults(dir: string, location: S3Location, exitCode: number): Promise<number> {
+  if (!existsSync(dir)) return exitCode;
+  try {
+    const uploaded = await uploadFolder(dir, location);
+    console.log(pc.dim(`  uploaded ${uploaded.files} files (${(uploaded.bytes / 1e6).toFixed(1)} MB) to ${uploaded.url}`));
+    return exitCode;
+  } catch (error) {
+    console.error(pc.red(`llmbench: --upload: ${(error as Error).message} (the results are kept in ${dir})`));
+    return exitCode === 0 ? UPLOAD_FAILED_EXIT_CODE : exitCode;
+  }
 }
 
 /** The shard's session when this run is one shard of a point: its plan is the workload every shard must share. */

@@ -10,7 +10,7 @@ import { formatSummary } from "../report/console-summary.ts";
 import { llmbenchCommand } from "../server/self-command.ts";
 
 /** Flags of the parent that the workers get in their own form, or not at all. */
-const DROPPED_WITH_VALUE = new Set(["--workers", "--result-dir", "--start-at", "--start-tolerance", "--shard"]);
+const DROPPED_WITH_VALUE = new Set(["--workers", "--result-dir", "--start-at", "--start-tolerance", "--shard", "--upload"]);
 const DROPPED_ALONE = new Set(["--no-progress"]);
 
 /** How long the workers get to start up before the barrier, and how late one may be. */
