@@ -9,6 +9,7 @@ import { Job } from "kubernetes-models/batch/v1/Job";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Service } from "kubernetes-models/v1/Service";
 import { freePort } from "../src/server/free-port.ts";
+import { startFakeS3 } from "./helpers/fake-s3.ts";
 import { DATASET, runCli, startMock, tempDir, type MockHandle } from "./helpers/cli.ts";
 
 let mock: MockHandle;
@@ -64,6 +65,19 @@ test("an Indexed Job of N pods that are never retried, a headless Service and a 
   expect(pod.volumes).toContainEqual({ name: "results", persistentVolumeClaim: { claimName: "results" } });
 }, 30_000);
 
+test("--upload: each pod copies its shard folder to S3 with credentials from a Secret, not from the manifest", async () => {
+  const objects = await manifest("--shards", "2", "--image", "i", "--upload", "s3://bench-results/runs/", "--s3-secret", "bench-s3", "--", "--model", "m");
+  const job = objects[2]!;
+  new Job(job as any).validate();
+  const container = job.spec.template.spec.containers[0];
+  expect(container.args[container.args.indexOf("--upload") + 1]).toBe("s3://bench-results/runs");
+  expect(container.envFrom).toEqual([{ secretRef: { name: "bench-s3" } }]);
+  expect(JSON.stringify(objects)).not.toMatch(/AWS_SECRET_ACCESS_KEY"?\s*[:=]/);
+  const bad = await runCli(["k8s", "--shards", "2", "--image", "i", "--upload", "http://x/y", "--", "--model", "m"]);
+  expect(bad.exitCode).toBe(2);
+  expect(bad.stderr).toContain("--upload: expected s3://bucket/prefix");
+}, 30_000);
+
 test("the schema check can fail: a Job with a mistyped field or a wrong mode is refused", async () => {
   const [, , job] = (await manifest("--shards", "2", "--image", "i", "--", "--model", "m")) as [Obj, Obj, Obj];
   expect(() => new Job({ ...job, spec: { ...job.spec, completions: "2" } } as any).validate()).toThrow("completions must be integer");
@@ -74,7 +88,8 @@ test("the schema check can fail: a Job with a mistyped field or a wrong mode is 
 
 test("the pods' command, run here with the environment the Job gives each pod, makes shards that merge", async () => {
   const root = tempDir();
-  const objects = await manifest("--shards", "2", "--image", "i", "--", "--base-url", mock.url, "--model", "m", "--dataset-path", DATASET, "--output-len", "4", "--num-clients", "4", "--num-requests", "10");
+  const s3 = startFakeS3("AKIAPOD");
+  const objects = await manifest("--shards", "2", "--image", "i", "--upload", "s3://bench-results/k8s", "--", "--base-url", mock.url, "--model", "m", "--dataset-path", DATASET, "--output-len", "4", "--num-clients", "4", "--num-requests", "10");
   const job = objects[2]!;
   const container = job.spec.template.spec.containers[0];
   const count = objects[0]!.data.LLMBENCH_SHARD_COUNT;
@@ -85,9 +100,14 @@ test("the pods' command, run here with the environment the Job gives each pod, m
     [0, 1].map((index) => {
       // what the kubelet does: $(VAR) from the container's env, the results volume mounted at /results
       const args = (container.args as string[]).map((arg) => arg.replace("$(LLMBENCH_SHARD_INDEX)", String(index)).replace(/^\/results\//, `${root}/`).replace("llmbench-0.llmbench:7700", rendezvous));
-      return runCli(args, { env: { LLMBENCH_SHARD_INDEX: String(index), JOB_COMPLETION_INDEX: String(index), LLMBENCH_SHARD_COUNT: count } });
+      // the Secret's keys, as envFrom gives them
+      const secret = { AWS_ACCESS_KEY_ID: "AKIAPOD", AWS_SECRET_ACCESS_KEY: "pod-secret", LLMBENCH_S3_ENDPOINT: s3.url };
+      return runCli(args, { env: { LLMBENCH_SHARD_INDEX: String(index), JOB_COMPLETION_INDEX: String(index), LLMBENCH_SHARD_COUNT: count, ...secret } });
     }),
   );
+  s3.stop();
+  const uploaded = new Set(s3.objects.map((object) => object.key));
+  for (const index of [0, 1]) for (const file of ["shard.json", "requests.jsonl", "summary.json"]) expect(uploaded.has(`k8s/shard-${index}/${file}`)).toBe(true);
   for (const result of results) expect(result.exitCode).toBe(0);
   const dirs = [0, 1].map((index) => join(root, "llmbench", `shard-${index}`));
   const second = await Bun.file(join(dirs[1]!, "shard.json")).json();

@@ -19,6 +19,8 @@ export interface ManifestSpec {
   runArgs: string[];
   /** A PersistentVolumeClaim the results go to (ReadWriteMany across nodes); an emptyDir when null. */
   resultsClaim: string | null;
+  /** Each pod copies its folder to <upload>/shard-K/ at the end (s3://bucket/prefix), with credentials from this Secret. */
+  upload: { url: string; secret: string } | null;
   /** Meet at pod 0 for the start (--rendezvous through the headless Service); false when the run's flags bring --start-at. */
   rendezvous: boolean;
 }
@@ -82,6 +84,7 @@ export function shardManifest(spec: ManifestSpec): [IConfigMap, IService, IJob] 
                 "run",
                 ...spec.runArgs,
                 ...(spec.rendezvous ? ["--rendezvous", rendezvousAddress(spec.name)] : []),
+                ...(spec.upload ? ["--upload", spec.upload.url] : []),
                 "--no-progress",
                 "--result-dir",
                 `${RESULTS_MOUNT}/${spec.name}/shard-$(LLMBENCH_SHARD_INDEX)`,
@@ -90,6 +93,8 @@ export function shardManifest(spec: ManifestSpec): [IConfigMap, IService, IJob] 
                 { name: "LLMBENCH_SHARD_INDEX", valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } },
                 { name: "LLMBENCH_SHARD_COUNT", valueFrom: { configMapKeyRef: { name: configName, key: "LLMBENCH_SHARD_COUNT" } } },
               ],
+              // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_REGION, LLMBENCH_S3_ENDPOINT) from a Secret, never from the manifest
+              ...(spec.upload ? { envFrom: [{ secretRef: { name: spec.upload.secret } }] } : {}),
               ports: [{ name: "rendezvous", containerPort: RENDEZVOUS_PORT }],
               volumeMounts: [
                 { name: "results", mountPath: RESULTS_MOUNT },
