@@ -6,10 +6,10 @@
  * and passes what finishes to the parent's live panel in batches, four times a second.
  */
 import type { PointLabels } from "../report/seed-columns.ts";
-import type { RequestStats } from "../metrics/request-stats.ts";
 import { StopReason } from "../workload/closed-loop.ts";
 import type { Shard } from "../workload/shards.ts";
 import { executePoint, type PointSpec } from "./point.ts";
+import { ProgressRelay, type ProgressBatch } from "./progress-relay.ts";
 import { ShardRefused, ShardSession } from "./shard-session.ts";
 import { loadTarget, type TargetSpec } from "./target.ts";
 
@@ -32,12 +32,9 @@ export type ParentMessage = { type: "job"; job: WorkerJob } | { type: "start"; a
 
 export type WorkerMessage =
   | { type: "ready" }
-  | { type: "progress"; sent: number; finished: RequestStats[] }
+  | ProgressBatch
   | { type: "done"; exitCode: number; error: string | null };
 
-const PROGRESS_EVERY_MS = 250;
-/** The live panel samples at most this many ITLs of a request: the rest need not cross the pipe. */
-const ITL_SAMPLES = 32;
 
 export async function runPointWorker(): Promise<never> {
   const send = (message: WorkerMessage) => process.send!(message);
@@ -59,15 +56,7 @@ export async function runPointWorker(): Promise<never> {
   process.on("SIGTERM", onSignal);
   interrupt.signal.addEventListener("abort", () => onStart?.(0), { once: true });
 
-  let sent = 0;
-  let finished: RequestStats[] = [];
-  const flush = () => {
-    if (sent === 0 && finished.length === 0) return;
-    send({ type: "progress", sent, finished });
-    sent = 0;
-    finished = [];
-  };
-  const timer = setInterval(flush, PROGRESS_EVERY_MS);
+  const relay = new ProgressRelay(send);
 
   const session = new ShardSession(job.dir, { shard: job.shard, startAtMs: null, startToleranceMs: job.startToleranceMs, plan: job.plan, load: job.spec });
   let exitCode = 0;
@@ -90,8 +79,8 @@ export async function runPointWorker(): Promise<never> {
         await session.barrier(interrupt.signal);
       },
       recordTags: { shard: job.shard.index },
-      onRequestSent: () => sent++,
-      onRequestFinished: (stats) => finished.push(stats.itl.length > ITL_SAMPLES ? { ...stats, itl: sampled(stats.itl) } : stats),
+      onRequestSent: () => relay.onSent(),
+      onRequestFinished: (stats) => relay.onFinished(stats),
       onFinished: (outcome) => session.recordOutcome(outcome),
     });
     session.end(result.interrupted ? "interrupted" : "completed");
@@ -106,18 +95,10 @@ export async function runPointWorker(): Promise<never> {
     error = (caught as Error)?.message ?? String(caught);
   } finally {
     target?.backend.close?.();
-    clearInterval(timer);
+    relay.stop();
   }
-  flush();
   send({ type: "done", exitCode, error });
   // the parent reads the folder: give the last message time to cross the pipe, then go
   await Bun.sleep(50);
   process.exit(exitCode);
-}
-
-function sampled(itl: Float64Array): Float64Array {
-  const step = Math.floor(itl.length / ITL_SAMPLES);
-  const out = new Float64Array(ITL_SAMPLES);
-  for (let i = 0; i < ITL_SAMPLES; i++) out[i] = itl[i * step]!;
-  return out;
 }

@@ -11,6 +11,7 @@ import { llmbenchCommand } from "../server/self-command.ts";
 import type { Shard } from "../workload/shards.ts";
 import type { PointResult, PointRunOptions, PointSpec } from "./point.ts";
 import { POINT_WORKER_ARG, type ParentMessage, type WorkerJob, type WorkerMessage } from "./point-worker.ts";
+import { feedProgress } from "./progress-relay.ts";
 import { wallClock } from "./rendezvous.ts";
 import type { TargetSpec } from "./target.ts";
 
@@ -47,8 +48,7 @@ export async function executePointInWorkers(count: number, targetSpec: TargetSpe
       ready.add(index);
       if (ready.size === count) allReady();
     } else if (message.type === "progress") {
-      for (let i = 0; i < message.sent; i++) progress.onSent();
-      for (const stats of message.finished) progress.onFinished(stats);
+      feedProgress(progress, message);
     } else if (message.type === "done") {
       done.set(index, { exitCode: message.exitCode, error: message.error });
     }

@@ -20,6 +20,8 @@ import { repeatRuns, type RepeatedRuns } from "./repeat-runs.ts";
 import { LATE_START_EXIT_CODE, LateStart, ShardRefused, ShardSession } from "./shard-session.ts";
 import { checkReachable, loadTarget, type Target } from "./target.ts";
 import { runWorkers } from "./workers.ts";
+import { ProgressRelay } from "./progress-relay.ts";
+import type { RequestStats } from "../metrics/request-stats.ts";
 
 /** `llmbench run`: one point against a running server. Returns the process exit code. */
 export async function runCommand(options: RunOptions): Promise<number> {
@@ -46,7 +48,12 @@ async function measure(target: Target, options: RunOptions, dir: string): Promis
   if (options.workers > 1) {
     await checkReachable(target.backend, options);
     const load = options.requestRate === null ? `${options.numClients} clients` : `${options.requestRate} requests/s`;
-    return runWorkers(options.workers, dir, process.argv.slice(process.argv.indexOf("run")), `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`);
+    return runWorkers(options.workers, dir, process.argv.slice(process.argv.indexOf("run")), `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`, {
+      enabled: options.progress,
+      title: load,
+      budget: options.numRequests,
+      stopTimeS: options.stopTimeS,
+    });
   }
   const shard = shardSessionOf(dir, options);
   if (shard) {
@@ -74,6 +81,8 @@ async function measure(target: Target, options: RunOptions, dir: string): Promis
   let result;
   let repeats: RepeatedRuns | null = null;
   const pointOptions = shard && options.shard!.index !== 0 ? { ...options, serverGauges: false } : options;
+  // a worker of run --workers: its requests go to the parent's live panel
+  const relay = shard ? ProgressRelay.forParent() : null;
   const runOnce = (runTarget: Target, runDir: string) =>
     executePoint(runTarget, pointOptions, {
       dir: runDir,
@@ -94,6 +103,7 @@ async function measure(target: Target, options: RunOptions, dir: string): Promis
               await shard.barrier(interrupt.signal, (line) => console.error(pc.dim(line)));
             },
             recordTags: { shard: options.shard!.index },
+            ...(relay ? { onRequestSent: () => relay.onSent(), onRequestFinished: (stats: RequestStats) => relay.onFinished(stats) } : {}),
             onFinished: (outcome) => shard.recordOutcome(outcome),
           }
         : {}),
@@ -111,6 +121,7 @@ async function measure(target: Target, options: RunOptions, dir: string): Promis
     shard?.end("failed");
     throw error;
   } finally {
+    relay?.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
