@@ -11,7 +11,18 @@ import { writeFileAtomic } from "./result-files.ts";
 
 export const SHARD_FILE = "shard.json";
 
-export type ExitReason = "running" | "completed" | "interrupted" | "late" | "failed";
+export type ExitReason = "running" | "completed" | "interrupted" | "late" | "rendezvous-failed" | "failed";
+
+/** This shard's clock against shard 0's, measured at the rendezvous (ping-pongs, the least round trip). */
+export interface ShardClock {
+  /** This shard's clock minus shard 0's (ms): `llmbench merge` subtracts it from this shard's timestamps. */
+  offset_ms: number;
+  /** Round trip of the ping the offset comes from (the offset is right to within half of it); null on shard 0. */
+  rtt_ms: number | null;
+  pings: number;
+  /** host:port of the rendezvous. */
+  rendezvous: string;
+}
 
 export interface ShardFile {
   /** Hash of the workload settings every shard of the point must share. */
@@ -21,8 +32,10 @@ export interface ShardFile {
   shard: Shard;
   host: string;
   llmbench: string;
-  /** Epoch ms of the start barrier (--start-at); null when the shard started at once. */
+  /** Epoch ms (this shard's clock) of the start barrier (--start-at or the rendezvous's); null when the shard started at once. */
   planned_start_ms: number | null;
+  /** The rendezvous's clock offset; absent or null without a rendezvous (the clocks are trusted as they are). */
+  clock?: ShardClock | null;
   /** Epoch ms when this shard's clock started; null before it did. */
   actual_start_ms: number | null;
   /** This shard's share: its users (closed loop) or its requests of the schedule (rate mode), budget and cap. */

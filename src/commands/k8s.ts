@@ -3,9 +3,10 @@ import { writeFileSync } from "node:fs";
 import * as flag from "../config/flag-values.ts";
 import type { RawFlags } from "../config/run-options.ts";
 import { UsageError } from "../config/usage-error.ts";
+import { parseS3Url, s3Url } from "../archive/s3-upload.ts";
 import { manifestYaml, shardManifest } from "../k8s/manifest.ts";
 
-const SET_BY_THE_JOB = ["--shard", "--result-dir"];
+const SET_BY_THE_JOB = ["--shard", "--result-dir", "--rendezvous", "--upload"];
 
 export function registerK8s(cli: CAC): void {
   cli
@@ -16,6 +17,8 @@ export function registerK8s(cli: CAC): void {
     .option("--name <name>", "Name of the Job, Service and ConfigMap (default llmbench)")
     .option("--namespace <ns>", "Namespace of the objects")
     .option("--results-pvc <claim>", "PersistentVolumeClaim the shards write their folders to (default: an emptyDir, copy them out)")
+    .option("--upload <s3-url>", "Each pod copies its shard folder to <s3-url>/shard-K/ at the end (s3://bucket/prefix)")
+    .option("--s3-secret <name>", "Secret holding AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_REGION, LLMBENCH_S3_ENDPOINT) for --upload (default llmbench-s3)")
     .option("-o, --output <file>", "Write the manifest here instead of stdout")
     .action((flags: RawFlags) => {
       const runArgs = ((flags["--"] as unknown[] | undefined) ?? []).map(String);
@@ -35,9 +38,26 @@ export function registerK8s(cli: CAC): void {
           binary: flag.text("--binary", flags.binary, "llmbench"),
           runArgs,
           resultsClaim: flags.resultsPvc === undefined ? null : flag.text("--results-pvc", flags.resultsPvc),
+          // a fixed --start-at in the run's flags is the barrier then; else pod 0 is the rendezvous
+          upload: uploadOf(flags),
+          rendezvous: !runArgs.some((arg) => arg.split("=")[0] === "--start-at"),
         }),
       );
       if (flags.output === undefined) process.stdout.write(yaml);
       else writeFileSync(flag.text("--output", flags.output), yaml);
     });
+}
+
+function uploadOf(flags: RawFlags): { url: string; secret: string } | null {
+  const secretFlag = flags["s3-secret"]; // cac keeps a name with a digit as written
+  if (flags.upload === undefined) {
+    if (secretFlag !== undefined) throw new UsageError("--s3-secret: only with --upload s3://bucket/prefix");
+    return null;
+  }
+  const url = flag.text("--upload", flags.upload);
+  const location = parseS3Url(url);
+  if (typeof location === "string") throw new UsageError(`--upload: ${location}`);
+  const secret = flag.text("--s3-secret", secretFlag, "llmbench-s3");
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(secret)) throw new UsageError(`--s3-secret: expected a Secret's name (lower-case letters, digits, - and .), got "${secret}"`);
+  return { url: s3Url(location), secret };
 }

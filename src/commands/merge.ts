@@ -21,6 +21,15 @@ export function registerMerge(cli: CAC): void {
         `merged ${result.set.included.length} of ${result.set.count} shards (plan ${result.set.planHash}): ${summary.requests} requests, ${summary.completed} completed, ${summary.failed} failed` +
           (result.startSpreadMs === null ? "" : `; start spread ${result.startSpreadMs.toFixed(1)} ms`),
       );
+      const offsets = Object.entries(result.clockOffsetsMs);
+      if (offsets.length > 0) {
+        console.log(`  timeline corrected with the clock offsets to shard 0 measured at the rendezvous: ${offsets.map(([index, ms]) => `shard ${index} ${signedMs(ms)}`).join(", ")}`);
+      }
       console.log(pc.dim(`  summary in ${result.outDir}`));
     });
+}
+
+function signedMs(ms: number): string {
+  const rounded = Number(ms.toFixed(1));
+  return `${rounded < 0 ? "−" : "+"}${Math.abs(rounded).toFixed(1)} ms`;
 }

@@ -76,6 +76,9 @@ export function registerRun(cli: CAC): void {
     .option("--shard <K/N>", "Run shard K of N of the point (also JOB_COMPLETION_INDEX or LLMBENCH_SHARD_INDEX, with LLMBENCH_SHARD_COUNT); merge with llmbench merge")
     .option("--start-at <time>", "Start the clock at this epoch ms or ISO time (a start barrier for shards)")
     .option("--workers <n>", "Run the point as n shards in n processes of this executable on this host (auto: one per core the client may use), merged at the end")
+    .option("--rendezvous <host:port>", "Shards meet here before the start: shard 0 listens, the others check in and measure their clock offset to it, shard 0 announces the start")
+    .option("--rendezvous-timeout <s>", "How long the rendezvous may take before a shard gives up naming who is missing (default 180)")
+    .option("--upload <s3-url>", "Copy the result folder to s3://bucket/prefix/<folder name>/ at the end (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION; LLMBENCH_S3_ENDPOINT or AWS_ENDPOINT_URL for an S3-compatible store)")
     .option("--start-tolerance <s>", "Exit non-zero instead of measuring when the start would be later than this (default 1)")
     .action(async (flags: RawFlags) => {
       const merged = {

@@ -1,6 +1,7 @@
 import type { CAC } from "cac";
 import { loadBenchConfig } from "../config/load-config.ts";
 import type { RawFlags } from "../config/run-options.ts";
+import { parseWorkers } from "../config/shard-options.ts";
 import { parseSweepFlags } from "../config/sweep-flags.ts";
 import { UsageError } from "../config/usage-error.ts";
 import { sweepPreflight } from "../doctor/doctor.ts";
@@ -28,10 +29,12 @@ export function registerSweep(cli: CAC): void {
     .option("--top-p <p>", "Sampling top_p, written into the extra body")
     .option("--top-k <k>", "Sampling top_k, written into the extra body")
     .option("--no-progress", "Turn off the live progress line (shown by default)")
+    .option("--workers <n>", "Run each point as n shards in n processes of this executable (auto: one per core the client may use), merged per point")
     .action(async (configPath: string | undefined, flags: RawFlags) => {
       if (!configPath) throw new UsageError("sweep needs a config file: llmbench sweep bench.config.ts");
       const config = await loadBenchConfig(configPath, parseSweepFlags(flags));
       await sweepPreflight(config, flags.doctor !== false);
-      process.exitCode = await runSweep(config, { progress: flags.progress !== false, command: ["llmbench", ...process.argv.slice(2)] });
+      const workers = parseWorkers(flags.workers);
+      process.exitCode = await runSweep(config, { progress: flags.progress !== false, command: ["llmbench", ...process.argv.slice(2)], workers });
     });
 }

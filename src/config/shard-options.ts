@@ -4,6 +4,8 @@
  * `--start-at` with its tolerance. The flag wins over the environment.
  */
 import { availableParallelism } from "node:os";
+import { missingCredentials, parseS3Url, type S3Location } from "../archive/s3-upload.ts";
+import { parseRendezvousAddress, type RendezvousAddress } from "../runner/rendezvous.ts";
 import type { Shard } from "../workload/shards.ts";
 import * as flag from "./flag-values.ts";
 import { UsageError } from "./usage-error.ts";
@@ -16,9 +18,16 @@ export interface ShardOptions {
   startToleranceMs: number;
   /** Worker processes on this host that run the point as shards (1: this process alone). */
   workers: number;
+  /** Where shard 0 listens and the others check in (--rendezvous); null without one. */
+  rendezvous: RendezvousAddress | null;
+  /** How long the rendezvous may take in all before a shard gives up, naming who is missing. */
+  rendezvousTimeoutMs: number;
+  /** Where the finished run's folder is copied (--upload s3://bucket/prefix); null: it stays here only. */
+  upload: S3Location | null;
 }
 
 export const DEFAULT_START_TOLERANCE_S = 1;
+export const DEFAULT_RENDEZVOUS_TIMEOUT_S = 180;
 
 function wholeNumber(what: string, text: string): number {
   if (!/^\d+$/.test(text.trim())) throw new UsageError(`${what}: expected a whole number ≥ 0, got "${text}"`);
@@ -80,12 +89,36 @@ export function parseShardOptions(raw: Record<string, unknown>, env: Record<stri
   const shard = parseShard(raw.shard, env);
   if (workers > 1 && shard !== null) throw new UsageError(`--workers ${workers} with a shard (${shard.index}/${shard.count}): a shard runs in one process; split into more shards instead`);
   if (workers > 1 && raw.startAt !== undefined) throw new UsageError("--workers sets its workers' start barrier itself: drop --start-at");
+  const rendezvous = parseRendezvous(raw.rendezvous);
+  if (rendezvous !== null) {
+    if (shard === null) throw new UsageError("--rendezvous: only a shard meets the others there: give --shard K/N (or JOB_COMPLETION_INDEX / LLMBENCH_SHARD_INDEX with LLMBENCH_SHARD_COUNT)");
+    if (raw.startAt !== undefined) throw new UsageError("--rendezvous and --start-at: shard 0 announces the start at the rendezvous; give one of them");
+  }
   return {
     workers,
     shard,
+    rendezvous,
+    upload: parseUpload(raw.upload, env),
+    rendezvousTimeoutMs: flag.positiveSeconds("--rendezvous-timeout", raw.rendezvousTimeout, DEFAULT_RENDEZVOUS_TIMEOUT_S) * 1000,
     startAtMs: parseStartAt(raw.startAt),
     startToleranceMs: flag.nonNegativeSeconds("--start-tolerance", raw.startTolerance, DEFAULT_START_TOLERANCE_S)! * 1000,
   };
+}
+
+export function parseUpload(raw: unknown, env: Record<string, string | undefined>): S3Location | null {
+  if (raw === undefined || raw === null || raw === "") return null;
+  const location = parseS3Url(String(raw));
+  if (typeof location === "string") throw new UsageError(`--upload: ${location}`);
+  const missing = missingCredentials(env);
+  if (missing) throw new UsageError(`--upload ${String(raw)}: ${missing}`);
+  return location;
+}
+
+export function parseRendezvous(raw: unknown): RendezvousAddress | null {
+  if (raw === undefined || raw === null || raw === "") return null;
+  const address = parseRendezvousAddress(String(raw));
+  if (typeof address === "string") throw new UsageError(`--rendezvous: ${address}`);
+  return address;
 }
 
 /** A shard must have something to run: at least one user, one request of the budget and one slot of the cap. */

@@ -1,8 +1,12 @@
 /**
  * The Kubernetes objects of a sharded point: an Indexed Job whose pod K runs `llmbench run` as
- * shard K of N, a headless Service naming the pods (the address a rendezvous will use), and a
- * ConfigMap holding the run's settings. Plain objects: the caller writes them as YAML.
+ * shard K of N, a headless Service naming the pods (pod 0 is the rendezvous: <name>-0.<name>), and a
+ * ConfigMap holding the run's settings. Plain objects typed by the Kubernetes API's own types
+ * (kubernetes-models, types only: nothing of it is in the executable); the caller writes them as YAML.
  */
+import type { IConfigMap } from "kubernetes-models/v1/ConfigMap";
+import type { IService } from "kubernetes-models/v1/Service";
+import type { IJob } from "kubernetes-models/batch/v1/Job";
 
 export interface ManifestSpec {
   name: string;
@@ -15,17 +19,26 @@ export interface ManifestSpec {
   runArgs: string[];
   /** A PersistentVolumeClaim the results go to (ReadWriteMany across nodes); an emptyDir when null. */
   resultsClaim: string | null;
+  /** Each pod copies its folder to <upload>/shard-K/ at the end (s3://bucket/prefix), with credentials from this Secret. */
+  upload: { url: string; secret: string } | null;
+  /** Meet at pod 0 for the start (--rendezvous through the headless Service); false when the run's flags bring --start-at. */
+  rendezvous: boolean;
 }
 
 export const RESULTS_MOUNT = "/results";
 export const RENDEZVOUS_PORT = 7700;
 
-type K8sObject = Record<string, unknown>;
+type K8sObject = IConfigMap | IService | IJob;
 
-export function shardManifest(spec: ManifestSpec): K8sObject[] {
+/** Pod K of an Indexed Job is named <job>-K; with the Job's subdomain it resolves as <job>-K.<service>. */
+export function rendezvousAddress(name: string): string {
+  return `${name}-0.${name}:${RENDEZVOUS_PORT}`;
+}
+
+export function shardManifest(spec: ManifestSpec): [IConfigMap, IService, IJob] {
   const metadata = (name: string) => ({ name, ...(spec.namespace ? { namespace: spec.namespace } : {}), labels: { "app.kubernetes.io/name": "llmbench", "app.kubernetes.io/instance": spec.name } });
   const configName = `${spec.name}-config`;
-  const configMap = {
+  const configMap: IConfigMap = {
     apiVersion: "v1",
     kind: "ConfigMap",
     metadata: metadata(configName),
@@ -34,17 +47,19 @@ export function shardManifest(spec: ManifestSpec): K8sObject[] {
       "run-args.json": JSON.stringify(spec.runArgs),
     },
   };
-  const service = {
+  const service: IService = {
     apiVersion: "v1",
     kind: "Service",
     metadata: metadata(spec.name),
     spec: {
       clusterIP: "None",
+      // the pods' names resolve before they are ready: the shards look up pod 0 while starting
+      publishNotReadyAddresses: true,
       selector: { "batch.kubernetes.io/job-name": spec.name },
       ports: [{ name: "rendezvous", port: RENDEZVOUS_PORT, protocol: "TCP" }],
     },
   };
-  const job = {
+  const job: IJob = {
     apiVersion: "batch/v1",
     kind: "Job",
     metadata: metadata(spec.name),
@@ -65,11 +80,21 @@ export function shardManifest(spec: ManifestSpec): K8sObject[] {
               image: spec.image,
               command: [spec.binary],
               // $(VAR) is expanded by Kubernetes from the env below; no shell needed in the image
-              args: ["run", ...spec.runArgs, "--no-progress", "--result-dir", `${RESULTS_MOUNT}/${spec.name}/shard-$(LLMBENCH_SHARD_INDEX)`],
+              args: [
+                "run",
+                ...spec.runArgs,
+                ...(spec.rendezvous ? ["--rendezvous", rendezvousAddress(spec.name)] : []),
+                ...(spec.upload ? ["--upload", spec.upload.url] : []),
+                "--no-progress",
+                "--result-dir",
+                `${RESULTS_MOUNT}/${spec.name}/shard-$(LLMBENCH_SHARD_INDEX)`,
+              ],
               env: [
                 { name: "LLMBENCH_SHARD_INDEX", valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } },
                 { name: "LLMBENCH_SHARD_COUNT", valueFrom: { configMapKeyRef: { name: configName, key: "LLMBENCH_SHARD_COUNT" } } },
               ],
+              // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_REGION, LLMBENCH_S3_ENDPOINT) from a Secret, never from the manifest
+              ...(spec.upload ? { envFrom: [{ secretRef: { name: spec.upload.secret } }] } : {}),
               ports: [{ name: "rendezvous", containerPort: RENDEZVOUS_PORT }],
               volumeMounts: [
                 { name: "results", mountPath: RESULTS_MOUNT },

@@ -14,20 +14,39 @@ import { statsOf, type RequestStats } from "../metrics/request-stats.ts";
 import type { RequestRecord } from "../records/record.ts";
 import type { PointLabels } from "../report/seed-columns.ts";
 import { summarizePoint, summaryObject, type PointSummary, type SummaryInputs } from "../runner/point-summary.ts";
+import { checkThresholds, type Threshold, type ThresholdResult } from "../report/thresholds.ts";
 import { checkShardSet, describeLeftOut, readShardFolders, type ShardFolder, type ShardSet } from "./shard-set.ts";
 
 export interface MergeResult {
   set: ShardSet;
   point: PointSummary;
   leftOut: string | null;
+  /** Spread of the shards' actual starts on shard 0's clock (each corrected by its clock offset). */
   startSpreadMs: number | null;
+  /** The clock offsets (shard index → ms, this shard's clock minus shard 0's) the timeline was corrected with; empty without a rendezvous. */
+  clockOffsetsMs: Record<number, number>;
   outDir: string;
   /** Shard 0's server gauges, when it is among the merged shards. */
   gauges: { status: string; gauges: SummaryInputs["gauges"] } | undefined;
+  /** Every merged request's stats (timestamps on shard 0's clock). */
+  requests: RequestStats[];
+  /** The thresholds checked against the merged row (none unless asked for). */
+  thresholds: ThresholdResult[];
 }
 
-export async function mergeShards(dirs: string[], options: { outDir: string; allowPartial: boolean }): Promise<MergeResult> {
-  const set = checkShardSet(readShardFolders(dirs), options.allowPartial);
+export interface MergeOptions {
+  outDir: string;
+  allowPartial: boolean;
+  /** Shards that were interrupted count as finished (a sweep's point cut short by Ctrl-C keeps what it measured). */
+  acceptInterrupted?: boolean;
+  /** Extra keys for the merged summary.json (a sweep's run and point). */
+  context?: Record<string, unknown>;
+  /** Checked against the merged row and listed in summary.json. */
+  thresholds?: readonly Threshold[];
+}
+
+export async function mergeShards(dirs: string[], options: MergeOptions): Promise<MergeResult> {
+  const set = checkShardSet(readShardFolders(dirs), options.allowPartial, options.acceptInterrupted ?? false);
   const requests: RequestStats[] = [];
   for (const folder of set.included) await readRecords(folder, requests);
 
@@ -45,8 +64,11 @@ export async function mergeShards(dirs: string[], options: { outDir: string; all
     prefixCache: gauges?.prefix_cache ?? null,
   };
   const point = summarizePoint(requests, inputs);
-  const starts = set.included.map((folder) => folder.file.actual_start_ms).filter((at): at is number => at !== null);
+  const thresholds = checkThresholds(options.thresholds ?? [], point.row);
+  const starts = set.included.map((folder) => folder.file.actual_start_ms === null ? null : folder.file.actual_start_ms - offsetOf(folder)).filter((at): at is number => at !== null);
   const startSpreadMs = starts.length > 0 ? Math.max(...starts) - Math.min(...starts) : null;
+  const clockOffsetsMs: Record<number, number> = {};
+  for (const folder of set.included) if (folder.file.clock) clockOffsetsMs[folder.file.shard.index] = folder.file.clock.offset_ms;
   const leftOut = describeLeftOut(set);
   const numTurns = (template.workload as { turns?: number } | undefined)?.turns ?? (template.per_turn ? 2 : 1);
   const context: Record<string, unknown> = {};
@@ -60,27 +82,32 @@ export async function mergeShards(dirs: string[], options: { outDir: string; all
       numTurns,
       serverGauges: gauges ?? { status: "not merged: shard 0 (the one that reads /metrics) is not among the merged shards", gauges: {} },
       rest: {
+        ...(thresholds.length > 0 ? { thresholds, thresholds_ok: thresholds.every((t) => t.ok) } : {}),
         ...context,
+        ...options.context,
         host: [...new Set(set.included.map((folder) => folder.file.host))].join(","),
         merged: {
           plan_hash: set.planHash,
           shard_count: set.count,
-          shards: set.included.map((folder) => ({ index: folder.file.shard.index, dir: folder.dir, host: folder.file.host, records: folder.file.counts.records, planned_start_ms: folder.file.planned_start_ms, actual_start_ms: folder.file.actual_start_ms })),
+          shards: set.included.map((folder) => ({ index: folder.file.shard.index, dir: folder.dir, host: folder.file.host, records: folder.file.counts.records, planned_start_ms: folder.file.planned_start_ms, actual_start_ms: folder.file.actual_start_ms, clock_offset_ms: folder.file.clock?.offset_ms ?? null, clock_rtt_ms: folder.file.clock?.rtt_ms ?? null })),
+          // timestamps of each shard were moved onto shard 0's clock by its offset before the timeline was built
+          clock_offsets_ms: clockOffsetsMs,
           start_spread_ms: startSpreadMs,
           partial: leftOut !== null,
           ...(leftOut !== null ? { left_out: leftOut, missing: set.missing, unfinished: set.unfinished.map((folder) => folder.file.shard.index) } : {}),
         },
-        interrupted: false,
+        interrupted: set.included.some((folder) => folder.file.exit_reason === "interrupted"),
       },
     }),
     [point.row],
   );
-  return { set, point, leftOut, startSpreadMs, outDir: options.outDir, gauges };
+  return { set, point, leftOut, startSpreadMs, clockOffsetsMs, outDir: options.outDir, gauges, requests, thresholds };
 }
 
 async function readRecords(folder: ShardFolder, into: RequestStats[]): Promise<void> {
   const path = join(folder.dir, "requests.jsonl");
   const index = folder.file.shard.index;
+  const offset = offsetOf(folder);
   let stream;
   try {
     stream = createReadStream(path, { encoding: "utf8" });
@@ -100,7 +127,12 @@ async function readRecords(folder: ShardFolder, into: RequestStats[]): Promise<v
       throw new UsageError(`merge: ${path} line ${line}: not a JSON record`);
     }
     if (record.shard !== index) throw new UsageError(`merge: ${path} line ${line}: a record of shard ${String(record.shard)} in the folder of shard ${index}/${folder.file.shard.count}`);
-    into.push(statsOf(record));
+    const stats = statsOf(record);
+    if (offset !== 0) {
+      stats.sendMs -= offset;
+      stats.doneMs -= offset;
+    }
+    into.push(stats);
     count++;
   }
   if (count !== folder.file.counts.records) {
@@ -135,9 +167,14 @@ function steadyWindow(folders: ShardFolder[]): [number, number] {
   for (const folder of folders) {
     const window = folder.file.steady_window_ms;
     if (!window) continue;
-    from = Math.max(from, window[0]);
-    to = Math.min(to, window[1]);
+    from = Math.max(from, window[0] - offsetOf(folder));
+    to = Math.min(to, window[1] - offsetOf(folder));
   }
   if (!Number.isFinite(from) || !Number.isFinite(to)) return [0, 0];
   return [from, to];
+}
+
+/** The shard's clock minus shard 0's, as measured at the rendezvous (0 without one). */
+function offsetOf(folder: ShardFolder): number {
+  return folder.file.clock?.offset_ms ?? 0;
 }

@@ -22,7 +22,8 @@ export interface ShardSet {
 }
 
 /** Pure: checks shard files read from folders; throws a UsageError naming every problem. */
-export function checkShardSet(folders: ShardFolder[], allowPartial: boolean): ShardSet {
+export function checkShardSet(folders: ShardFolder[], allowPartial: boolean, acceptInterrupted = false): ShardSet {
+  const finished = (folder: ShardFolder) => folder.file.exit_reason === "completed" || (acceptInterrupted && folder.file.exit_reason === "interrupted");
   if (folders.length === 0) throw new UsageError("merge: give the shards' result folders");
   const problems: string[] = [];
   const byHash = new Map<string, ShardFolder[]>();
@@ -52,7 +53,7 @@ export function checkShardSet(folders: ShardFolder[], allowPartial: boolean): Sh
 
   const missing: number[] = [];
   for (let index = 0; index < count; index++) if (!byIndex.has(index)) missing.push(index);
-  const unfinished = folders.filter((folder) => folder.file.exit_reason !== "completed").sort(byShardIndex);
+  const unfinished = folders.filter((folder) => !finished(folder)).sort(byShardIndex);
   if (!allowPartial && (missing.length > 0 || unfinished.length > 0)) {
     const lines = [
       ...missing.map((index) => `shard ${index}/${count} is missing (no folder given)`),
@@ -60,7 +61,7 @@ export function checkShardSet(folders: ShardFolder[], allowPartial: boolean): Sh
     ];
     throw new UsageError(`merge: incomplete point:\n  ${lines.join("\n  ")}\n(--allow-partial merges the complete shards and records what is missing)`);
   }
-  const included = folders.filter((folder) => folder.file.exit_reason === "completed").sort(byShardIndex);
+  const included = folders.filter(finished).sort(byShardIndex);
   if (included.length === 0) throw new UsageError(`merge: no shard completed: ${folders.map(label).join(", ")}`);
   return { count, planHash: folders[0]!.file.plan_hash, included, missing, unfinished };
 }

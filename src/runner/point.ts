@@ -58,6 +58,9 @@ export interface PointRunOptions {
   beforeStart?: () => Promise<void>;
   /** Extra keys written into every record (a shard's `shard`). */
   recordTags?: Record<string, unknown>;
+  /** Per request sent and finished, beside the live panel (a worker passes them to its parent's panel). */
+  onRequestSent?: () => void;
+  onRequestFinished?: (stats: RequestStats) => void;
   /** Called once the summary files are written (a shard's shard.json). */
   onFinished?: (outcome: { requests: RequestStats[]; timing: LoopTiming; interrupted: boolean }) => void;
 }
@@ -98,9 +101,13 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
       sampler: target.sampler,
       shape: spec,
       interrupt: options.interrupt,
-      onSent: () => progress.onSent(),
+      onSent: () => {
+        progress.onSent();
+        options.onRequestSent?.();
+      },
       onRecord: (record, stats) => {
         progress.onFinished(stats);
+        options.onRequestFinished?.(stats);
         requestsFile.write(tags ? { ...record, ...tags } : record);
       },
     });

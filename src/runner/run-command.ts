@@ -1,4 +1,6 @@
+import { existsSync } from "node:fs";
 import { hostname } from "node:os";
+import { uploadFolder, UPLOAD_FAILED_EXIT_CODE, type S3Location } from "../archive/s3-upload.ts";
 import { join } from "node:path";
 import pc from "picocolors";
 import { assertWritableDir, defaultResultDir, ensureDir, writeFileAtomic } from "../archive/result-files.ts";
@@ -16,9 +18,11 @@ import { loadTrace } from "../dataset/trace.ts";
 import { executePoint, type PointResult } from "./point.ts";
 import { repeatRuns, type RepeatedRuns } from "./repeat-runs.ts";
 import { recordRunInHistory } from "./run-history.ts";
-import { LATE_START_EXIT_CODE, LateStart, ShardSession } from "./shard-session.ts";
+import { LATE_START_EXIT_CODE, LateStart, ShardRefused, ShardSession } from "./shard-session.ts";
 import { checkReachable, loadTarget, type Target } from "./target.ts";
 import { runWorkers } from "./workers.ts";
+import { ProgressRelay } from "./progress-relay.ts";
+import type { RequestStats } from "../metrics/request-stats.ts";
 
 /** `llmbench run`: one point against a running server. Returns the process exit code. */
 export async function runCommand(options: RunOptions): Promise<number> {
@@ -35,13 +39,20 @@ export async function runCommand(options: RunOptions): Promise<number> {
 
 async function runAgainst(target: Target, options: RunOptions): Promise<number> {
   const dir = options.resultDir ?? defaultResultDir("result", options.backend, options.model);
+  const exitCode = await measure(target, options, dir);
+  return options.upload ? uploadResults(dir, options.upload, exitCode) : exitCode;
+}
+
+async function measure(target: Target, options: RunOptions, dir: string): Promise<number> {
   const startedAt = new Date();
   assertWritableDir(dir, options.resultDir === null ? "the result folder (--result-dir)" : "--result-dir");
   if (options.workers > 1) {
     await checkReachable(target.backend, options);
     const load = options.requestRate === null ? `${options.numClients} clients` : `${options.requestRate} requests/s`;
-    return runWorkers(options.workers, dir, process.argv.slice(process.argv.indexOf("run")), `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`, (point, code) =>
-      recordRunInHistory(options, dir, startedAt, { ...point, interrupted: false }, code),
+    return runWorkers(
+      options.workers, dir, process.argv.slice(process.argv.indexOf("run")), `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`,
+      { enabled: options.progress, title: load, budget: options.numRequests, stopTimeS: options.stopTimeS },
+      (point, code) => recordRunInHistory(options, dir, startedAt, { ...point, interrupted: false }, code),
     );
   }
   const shard = shardSessionOf(dir, options);
@@ -70,6 +81,8 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
   let result;
   let repeats: RepeatedRuns | null = null;
   const pointOptions = shard && options.shard!.index !== 0 ? { ...options, serverGauges: false } : options;
+  // a worker of run --workers: its requests go to the parent's live panel
+  const relay = shard ? ProgressRelay.forParent() : null;
   const runOnce = (runTarget: Target, runDir: string) =>
     executePoint(runTarget, pointOptions, {
       dir: runDir,
@@ -87,9 +100,10 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
         ? {
             beforeStart: async () => {
               shard.begin();
-              await shard.barrier(interrupt.signal);
+              await shard.barrier(interrupt.signal, (line) => console.error(pc.dim(line)));
             },
             recordTags: { shard: options.shard!.index },
+            ...(relay ? { onRequestSent: () => relay.onSent(), onRequestFinished: (stats: RequestStats) => relay.onFinished(stats) } : {}),
             onFinished: (outcome) => shard.recordOutcome(outcome),
           }
         : {}),
@@ -99,14 +113,15 @@ async function runAgainst(target: Target, options: RunOptions): Promise<number> 
     shard?.end(result.interrupted ? "interrupted" : "completed");
     if (options.numRuns > 1) repeats = await repeatRuns(options, dir, result, (runDir) => runFresh(options, runDir, runOnce), interrupt.signal);
   } catch (error) {
-    if (shard && error instanceof LateStart) {
-      shard.end("late");
+    if (shard && error instanceof ShardRefused) {
+      shard.end(error.exitReason);
       console.error(pc.red(`llmbench: ${error.message}`));
-      return LATE_START_EXIT_CODE;
+      return error.exitCode;
     }
     shard?.end("failed");
     throw error;
   } finally {
+    relay?.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
@@ -157,6 +172,19 @@ function runExitCode(result: PointResult, repeats: RepeatedRuns | null, interrup
   return result.thresholds.every((threshold) => threshold.ok) ? 0 : 3;
 }
 
+/** The folder goes to S3 whatever the run's outcome (a late or failed shard's shard.json says why); a failed upload is exit code 5. */
+async function uploadResults(dir: string, location: S3Location, exitCode: number): Promise<number> {
+  if (!existsSync(dir)) return exitCode;
+  try {
+    const uploaded = await uploadFolder(dir, location);
+    console.log(pc.dim(`  uploaded ${uploaded.files} files (${(uploaded.bytes / 1e6).toFixed(1)} MB) to ${uploaded.url}`));
+    return exitCode;
+  } catch (error) {
+    console.error(pc.red(`llmbench: --upload: ${(error as Error).message} (the results are kept in ${dir})`));
+    return exitCode === 0 ? UPLOAD_FAILED_EXIT_CODE : exitCode;
+  }
+}
+
 /** The shard's session when this run is one shard of a point: its plan is the workload every shard must share. */
 function shardSessionOf(dir: string, options: RunOptions): ShardSession | null {
   if (!options.shard) return null;
@@ -164,6 +192,7 @@ function shardSessionOf(dir: string, options: RunOptions): ShardSession | null {
     shard: options.shard,
     startAtMs: options.startAtMs,
     startToleranceMs: options.startToleranceMs,
+    rendezvous: options.rendezvous ? { address: options.rendezvous, timeoutMs: options.rendezvousTimeoutMs } : null,
     plan: {
       backend: options.backend,
       model: options.model,

@@ -9,9 +9,11 @@ import { mergeShards } from "../merge/merge-point.ts";
 import { formatSummary } from "../report/console-summary.ts";
 import { llmbenchCommand } from "../server/self-command.ts";
 import type { PointSummary } from "./point-summary.ts";
+import { LiveProgress, type ProgressOptions } from "../report/progress.ts";
+import { feedProgress, PROGRESS_IPC_ENV, type ProgressBatch } from "./progress-relay.ts";
 
 /** Flags of the parent that the workers get in their own form, or not at all. */
-const DROPPED_WITH_VALUE = new Set(["--workers", "--result-dir", "--start-at", "--start-tolerance", "--shard"]);
+const DROPPED_WITH_VALUE = new Set(["--workers", "--result-dir", "--start-at", "--start-tolerance", "--shard", "--upload"]);
 const DROPPED_ALONE = new Set(["--no-progress"]);
 
 /** How long the workers get to start up before the barrier, and how late one may be. */
@@ -36,15 +38,25 @@ export function workerArgs(parentArgs: readonly string[], worker: { index: numbe
 
 /** `onMerged` gets the merged point and the exit code once it is written (the run's history entry). */
 export async function runWorkers(
-  count: number, dir: string, parentArgs: readonly string[], title: string, onMerged?: (point: PointSummary, exitCode: number) => void,
+  count: number, dir: string, parentArgs: readonly string[], title: string, panel: ProgressOptions, onMerged?: (point: PointSummary, exitCode: number) => void,
 ): Promise<number> {
   const startAtMs = Date.now() + START_DELAY_MS;
   const dirs = Array.from({ length: count }, (_, index) => join(dir, "workers", `worker-${index}`));
+  // one live panel for all: the workers relay their requests' compact stats over IPC
+  let progress: LiveProgress | null = null;
+  const panelTimer = setTimeout(() => {
+    progress = new LiveProgress({ ...panel, title: `${panel.title}, ${count} workers` });
+    progress.start();
+  }, Math.max(0, startAtMs - Date.now()));
   const children = dirs.map((workerDir, index) =>
     Bun.spawn([...llmbenchCommand(), ...workerArgs(parentArgs, { index, count, dir: workerDir, startAtMs })], {
       stdout: "ignore",
       stderr: "inherit",
-      env: process.env,
+      env: { ...process.env, [PROGRESS_IPC_ENV]: "1" },
+      ipc: (message: ProgressBatch) => {
+        if (message.type === "progress" && progress) feedProgress(progress, message);
+      },
+      serialization: "advanced",
     }),
   );
   // Ctrl-C reaches the workers through the terminal's process group; a SIGTERM to this process is passed on
@@ -57,6 +69,8 @@ export async function runWorkers(
   try {
     codes = await Promise.all(children.map((child) => child.exited));
   } finally {
+    clearTimeout(panelTimer);
+    (progress as LiveProgress | null)?.stop();
     process.off("SIGTERM", onTerm);
   }
   const failed = codes.map((code, index) => ({ code, index })).filter((worker) => worker.code !== 0);

@@ -12,7 +12,8 @@ import { describeSkipped } from "../dataset/skipped.ts";
 import { describePoint, formatPointLine, formatSweepTable } from "../report/sweep-console.ts";
 import { writeRunReportQuietly } from "../report/write-report.ts";
 import { formatThresholds } from "../report/thresholds.ts";
-import { executePoint, type PointResult, type PointSpec } from "../runner/point.ts";
+import { executePoint, type PointResult, type PointRunOptions, type PointSpec } from "../runner/point.ts";
+import { executePointInWorkers, workersFor } from "../runner/point-workers.ts";
 import type { ResolvedSearch } from "../config/search-config.ts";
 import { formatSearchResult } from "../report/search-console.ts";
 import { runCapacitySearch } from "./search-runner.ts";
@@ -33,6 +34,8 @@ export interface SweepOptions {
   progress: boolean;
   /** llmbench's own argv, for run.json. */
   command: string[];
+  /** Worker processes each point runs in as shards (--workers; 1 or absent: this process). */
+  workers?: number;
 }
 
 const HEALTH_BETWEEN_POINTS_MS = 10_000;
@@ -136,6 +139,7 @@ class Sweep {
       pc.bold(`llmbench sweep — ${config.backend}, ${config.model.tag} (${modelDescription(config)}), ${points.length} point${points.length === 1 ? "" : "s"}: ${points.map(describePoint).join(", ")}`),
     );
     console.log(`  run folder  ${displayPath(this.folder.dir)}`);
+    if ((this.options.workers ?? 1) > 1) console.log(`  workers     ${this.options.workers} processes per point (fewer when a point has fewer users), merged per point`);
     let failure: string | null = null;
     try {
       if (await this.startServer()) await (config.sweep.search ? this.runSearch(config.sweep.search) : this.runPoints());
@@ -217,7 +221,9 @@ class Sweep {
 
   private async runOutcome(outcome: PointOutcome, spec: PointSpec): Promise<PointResult> {
     const signal = AbortSignal.any([this.interrupt.signal, this.serverGone.signal]);
-    const result = await executePoint(this.target, spec, {
+    const workers = workersFor(spec, this.options.workers ?? 1);
+    const run = (options: PointRunOptions) => (workers > 1 ? executePointInWorkers(workers, { ...targetSpecFor(this.config), baseUrl: this.session?.url ?? this.plan.url }, spec, options) : executePoint(this.target, spec, options));
+    const result = await run({
       dir: join(this.folder.dir, outcome.folder),
       labels: pointLabelsFor(this.config, outcome.point),
       progress: this.options.progress,

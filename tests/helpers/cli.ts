@@ -16,8 +16,9 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
-  const child = Bun.spawn(llmbenchArgv(...args), {
+/** `prefix` runs llmbench under another program (e.g. faketime -f +5s). */
+export async function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number; prefix?: string[] } = {}): Promise<CliResult> {
+  const child = Bun.spawn([...(options.prefix ?? []), ...llmbenchArgv(...args)], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: "1", ...options.env },
     stdout: "pipe",
