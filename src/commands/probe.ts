@@ -1,7 +1,7 @@
 import type { CAC } from "cac";
 import pc from "picocolors";
 import { BACKEND_NAMES, createBackend } from "../backends/registry.ts";
-import { describeApiKey, readApiKey } from "../config/backend-flags.ts";
+import { describeApiKey, readApiKey } from "../common/api-key.ts";
 import { parseProbeOptions } from "../config/probe-options.ts";
 import type { RawFlags } from "../config/run-options.ts";
 import { formatProbeEvent, formatProbeResult, formatReadiness } from "../report/probe-report.ts";

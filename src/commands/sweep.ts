@@ -2,7 +2,7 @@ import type { CAC } from "cac";
 import { loadBenchConfig } from "../config/load-config.ts";
 import type { RawFlags } from "../config/run-options.ts";
 import { parseSweepFlags } from "../config/sweep-flags.ts";
-import { UsageError } from "../config/usage-error.ts";
+import { UsageError } from "../common/usage-error.ts";
 import { sweepPreflight } from "../doctor/doctor.ts";
 import { runSweep } from "../sweep/run-sweep.ts";
 

@@ -176,4 +176,4 @@ export type LaunchInput = Omit<ResolvedBenchConfig, "launch">;
 
 export const DEFAULT_READY_TIMEOUT_S = 600;
 export const DEFAULT_STOP_GRACE_S = 10;
-export const DEFAULT_RAMP_UP_PER_CLIENT_S = 0.1;
+export { DEFAULT_RAMP_UP_PER_CLIENT_S } from "./run-settings.ts";

@@ -1,4 +1,4 @@
-import { UsageError } from "./usage-error.ts";
+import { UsageError } from "../common/usage-error.ts";
 import { registerSecret } from "../records/scrub.ts";
 import { CSV_COLUMNS } from "../report/csv.ts";
 import type { Threshold } from "../report/thresholds.ts";

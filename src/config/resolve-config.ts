@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { TOKENIZER_NAMES, type TokenizerName } from "../dataset/tokenizer.ts";
-import { llmbenchCommand } from "../server/self-command.ts";
+import { llmbenchCommand } from "../common/self-command.ts";
 import {
   DEFAULT_RAMP_UP_PER_CLIENT_S,
   DEFAULT_READY_TIMEOUT_S,
@@ -12,9 +12,9 @@ import {
   type SweepPoint,
 } from "./bench-config.ts";
 import { checkNumber, describeValue, FieldProblems, FieldReader, isPlainObject, join } from "./field-checks.ts";
-import { DEFAULT_DRAIN_TIMEOUT_S, DEFAULT_REQUEST_TIMEOUT_S } from "./run-options.ts";
+import { DEFAULT_DRAIN_TIMEOUT_S, DEFAULT_REQUEST_TIMEOUT_S } from "./run-settings.ts";
 import { readSearch } from "./search-config.ts";
-import { UsageError } from "./usage-error.ts";
+import { UsageError } from "../common/usage-error.ts";
 import { parseExtraBody, parseHeaders, parsePercentiles, parseThresholds } from "./knob-flags.ts";
 
 const TOP_FIELDS = ["backend", "model", "servers", "dataset", "sweep", "output"] as const;

@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
 import { isPlainObject } from "./field-checks.ts";
 import * as flag from "./flag-values.ts";
-import type { RawFlags } from "./run-options.ts";
-import { UsageError } from "./usage-error.ts";
+import type { RawFlags } from "./flag-values.ts";
+import { UsageError } from "../common/usage-error.ts";
 import { parseExtraBody, parseHeaders, parsePercentiles, parseThresholds } from "./knob-flags.ts";
 import { parseSlo } from "../sweep/slo.ts";
 

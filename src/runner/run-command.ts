@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import pc from "picocolors";
 import { assertWritableDir, defaultResultDir, ensureDir, writeFileAtomic } from "../archive/result-files.ts";
-import { describeApiKey } from "../config/backend-flags.ts";
+import { describeApiKey } from "../common/api-key.ts";
 import type { RunOptions } from "../config/run-options.ts";
 import { describeSkipped } from "../dataset/skipped.ts";
 import { formatSummary } from "../report/console-summary.ts";
@@ -10,9 +10,9 @@ import { writeRunReportQuietly } from "../report/write-report.ts";
 import { VERSION } from "../version.ts";
 import { formatThresholds } from "../report/thresholds.ts";
 import { vllmResult, vllmResultFilename } from "../report/vllm-result.ts";
-import { StopReason } from "../workload/closed-loop.ts";
+import { StopReason } from "../common/stop-reason.ts";
 import { formatRepeats } from "../report/repeat-console.ts";
-import { loadTrace } from "../dataset/trace.ts";
+import { loadTrace, type LoadedTrace } from "../dataset/trace.ts";
 import { executePoint, type PointResult } from "./point.ts";
 import { repeatRuns, type RepeatedRuns } from "./repeat-runs.ts";
 import { LATE_START_EXIT_CODE, LateStart, ShardSession } from "./shard-session.ts";
@@ -32,7 +32,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
   }
 }
 
-async function runAgainst(target: Target, options: RunOptions): Promise<number> {
+async function runAgainst(target: Target, options: RunOptions & { trace: LoadedTrace | null }): Promise<number> {
   const dir = options.resultDir ?? defaultResultDir("result", options.backend, options.model);
   const startedAt = new Date();
   assertWritableDir(dir, options.resultDir === null ? "the result folder (--result-dir)" : "--result-dir");

@@ -1,44 +1,17 @@
 import type { Backend } from "../backends/backend.ts";
 import { createBackend } from "../backends/registry.ts";
 import { describeNetworkError } from "../backends/transport/http.ts";
-import { readApiKey } from "../config/backend-flags.ts";
-import { UsageError } from "../config/usage-error.ts";
+import { readApiKey } from "../common/api-key.ts";
+import { UsageError } from "../common/usage-error.ts";
 import type { DatasetSource } from "../dataset/conversation.ts";
 import { openDatasetFile } from "../dataset/file-dataset.ts";
 import { ConversationSampler } from "../dataset/sampler.ts";
 import { syntheticDataset } from "../dataset/synthetic.ts";
 import { loadTokenizer, type Tokenizer } from "../dataset/tokenizer.ts";
+import type { TargetSettings } from "../config/run-settings.ts";
 
 /** What a benchmark is aimed at and with which data: shared by every point of a run or sweep. */
-export interface TargetSpec {
-  backend: string;
-  baseUrl: string;
-  model: string;
-  /** Name of the environment variable holding the API key (null: none); the key is read here and kept nowhere else. */
-  apiKeyEnv: string | null;
-  insecure: boolean;
-  /** "synthetic" for generated prompts; otherwise prompts come from datasetPath. */
-  dataset: "file" | "synthetic" | "trace";
-  datasetPath: string | null;
-  /** A built-in encoding name or a path to a tokenizer.json. */
-  tokenizer: string;
-  /** A fixed output length; with a synthetic dataset, the mean output length. */
-  /** ppl's message set (default v2). */
-  pplProto?: "v1" | "v2";
-  /** Count `<think>…</think>` in the content as thinking (--think-tags). */
-  thinkTags?: boolean;
-  outputLen: number | undefined;
-  systemPromptPath: string | null;
-  minInputLen: number | null;
-  maxInputLen: number | null;
-  maxTotalLen: number | null;
-  synthetic: { inputLen: number; inputLenStd: number; outputLenStd: number; prefixLen: number; rangeRatio?: number } | null;
-  /** Merged into every HTTP request body (--extra-body, sampling flags). */
-  extraBody?: Record<string, unknown> | null;
-  /** Sent with every HTTP request (--header). */
-  headers?: Record<string, string>;
-  seed: number;
-}
+export type TargetSpec = TargetSettings;
 
 export interface Target {
   backend: Backend;

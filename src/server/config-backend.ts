@@ -1,7 +1,7 @@
 import type { Backend } from "../backends/backend.ts";
 import { createBackend } from "../backends/registry.ts";
 import type { ResolvedBenchConfig } from "../config/bench-config.ts";
-import { readApiKey } from "../config/backend-flags.ts";
+import { readApiKey } from "../common/api-key.ts";
 
 /** The config's backend aimed at `url`, for health checks (the key is read from the environment, never stored). */
 export function backendForConfig(config: ResolvedBenchConfig, url: string): Backend {

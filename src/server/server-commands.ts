@@ -4,7 +4,7 @@ import pc from "picocolors";
 import { describeNetworkError } from "../backends/transport/http.ts";
 import type { ResolvedBenchConfig } from "../config/bench-config.ts";
 import { UsageError } from "../config/usage-error.ts";
-import { StopReason } from "../workload/closed-loop.ts";
+import { StopReason } from "../common/stop-reason.ts";
 import { backendForConfig } from "./config-backend.ts";
 import {
   isRecordedServerRunning,

@@ -7,7 +7,7 @@ import { createRunFolder, updateLatestLink, type RunFolder } from "../archive/ru
 import { newRunInfo, writeRunInfo, type RunInfo } from "../archive/run-info.ts";
 import { writeSweepSummary, type PointOutcome } from "../archive/sweep-summary.ts";
 import type { ResolvedBenchConfig } from "../config/bench-config.ts";
-import { UsageError } from "../config/usage-error.ts";
+import { UsageError } from "../common/usage-error.ts";
 import { describeSkipped } from "../dataset/skipped.ts";
 import { describePoint, formatPointLine, formatSweepTable } from "../report/sweep-console.ts";
 import { writeRunReportQuietly } from "../report/write-report.ts";
@@ -25,7 +25,7 @@ import { formatArgv, redactArgv } from "../server/redact.ts";
 import { answersWithin } from "../server/readiness.ts";
 import { bringUp, planServer, type ServerPlan } from "../server/server-plan.ts";
 import { ServerStartError, type ServerLoss, type ServerSession } from "../server/server-session.ts";
-import { StopReason } from "../workload/closed-loop.ts";
+import { StopReason } from "../common/stop-reason.ts";
 import { resolvedConfigForArchive } from "./archived-config.ts";
 import { pointFolderName, pointKey, pointLabelsFor, pointSpecFor, targetSpecFor, unsupportedSettings } from "./point-spec.ts";
 
