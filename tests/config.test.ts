@@ -5,7 +5,7 @@ import { loadBenchConfig, loadConfigModule } from "../src/config/load-config.ts"
 import { resolveConfig } from "../src/config/resolve-config.ts";
 import { applyOverrides, parseSweepFlags } from "../src/config/sweep-flags.ts";
 import { UsageError } from "../src/config/usage-error.ts";
-import { pointSpecFor, targetSpecFor, unsupportedSettings } from "../src/sweep/point-spec.ts";
+import { settingsForPoint, targetSpecFor } from "../src/sweep/point-spec.ts";
 import { resolvedConfigForArchive } from "../src/sweep/archived-config.ts";
 import { DATASET, runCli, tempDir } from "./helpers/cli.ts";
 
@@ -68,8 +68,9 @@ describe("resolving a config", () => {
 
   test("a gRPC host:port URL and an already-running server are accepted", () => {
     const raw = validConfig();
-    raw.servers.vllm = { url: "127.0.0.1:23333", launch: "already-running" };
-    const config = resolveConfig(raw, CONFIG_PATH, ["vllm"]);
+    raw.backend = "ppl";
+    raw.servers = { ppl: { url: "127.0.0.1:23333", launch: "already-running" } };
+    const config = resolveConfig(raw, CONFIG_PATH, ["ppl"]);
     expect(config.launch).toBeNull();
     expect(config.server.url).toBe("127.0.0.1:23333");
   });
@@ -83,16 +84,18 @@ describe("resolving a config", () => {
     raw.servers.vllm.launch.readyTimeoutS = -1;
     raw.dataset.tokenizer = "llama";
     raw.sweep.clients = [1, -4];
-    raw.sweep.stopTime = 3;
-    expect(problemsOf(raw)).toEqual([
+    raw.sweep.stopTimeSeconds = 3;
+    raw.sweep.drainTimeout = 3;
+    const problems = problemsOf(raw);
+    expect(problems.find((line) => line.startsWith("sweep.stopTimeSeconds"))).toStartWith("sweep.stopTimeSeconds: unknown field (did you mean stopTimeS?); known fields: clients, rates, inputLens, outputLens, points,");
+    expect(problems.filter((line) => !line.startsWith("sweep.stopTimeSeconds"))).toEqual([
       'backend: expected one of the backends this llmbench speaks (vllm), got "ppl"',
       'model.sizeB: expected a number > 0, got "7"',
       "model.tp: expected a positive integer, got 0",
       'servers.vllm.url: expected an http(s):// URL or host:port, got "localhost"',
       "servers.vllm.launch.readyTimeoutS: expected a number > 0, got -1",
       'servers.ppl: is required: backend is "ppl", so servers.ppl must say how to reach it',
-      'dataset.tokenizer: expected one of cl100k_base, o200k_base, got "llama"',
-      "sweep.stopTime: unknown field (did you mean stopTimeS?); known fields: clients, rates, numRequests, stopTimeS, rampUpS, drainTimeoutS, requestTimeoutS, seed, turns, metricPercentiles, thresholds, search",
+      `dataset.tokenizer: expected one of cl100k_base, o200k_base, or a path to a model's tokenizer.json, got "llama"`,
       "sweep.clients[1]: expected a positive integer, got -4",
     ]);
   });
@@ -142,7 +145,7 @@ describe("flags override the config for one run", () => {
     const raw = validConfig();
     const overrides = parseSweepFlags({ clients: "2,8", numRequests: "50", stopTime: 7.5, outputDir: "elsewhere" });
     const config = resolveConfig(applyOverrides(raw, overrides), CONFIG_PATH, ["vllm"]);
-    expect(config.sweep.points.map((p) => (p.kind === "clients" ? p.clients : p.rate))).toEqual([2, 8]);
+    expect(config.sweep.points.map((p) => (p.kind === "clients" ? p.clients : p.kind === "rate" ? p.rate : null))).toEqual([2, 8]);
     expect(config.sweep.numRequests).toBe(50);
     expect(config.sweep.stopTimeS).toBe(7.5);
     expect(config.outputDir).toBe(join(process.cwd(), "elsewhere"));
@@ -153,19 +156,20 @@ describe("flags override the config for one run", () => {
     expect(() => parseSweepFlags({ clients: "1,x" })).toThrow('--clients: expected a positive integer, got "x"');
     expect(() => parseSweepFlags({ clients: "1,,4" })).toThrow("--clients: expected a comma-separated list such as 1,4,16");
     expect(() => parseSweepFlags({ clients: "1", rates: "2" })).toThrow("give --clients or --rates, not both");
-    expect(() => parseSweepFlags({ numRequests: "0" })).toThrow("--num-requests: expected a positive integer, got 0");
+    // a run setting's flag is read with the config, by run's parser, and named as typed
+    expect(() => resolveConfig(applyOverrides(validConfig(), parseSweepFlags({ numRequests: "0" })), CONFIG_PATH, ["vllm"])).toThrow("--num-requests: expected a positive integer, got 0");
   });
 });
 
 describe("the config meets the point runner", () => {
-  test("a client-count point becomes the PointSpec executePoint runs", () => {
+  test("a client-count point's settings are run's, with run's defaults", () => {
     const config = resolveConfig(validConfig(), CONFIG_PATH, ["vllm"]);
-    expect(pointSpecFor(config, config.sweep.points[1]!)).toEqual({
+    expect(settingsForPoint(config, config.sweep.points[1]!, 1)).toMatchObject({
       numClients: 5, rampUpTimeS: 0.5, requestRate: null, burstiness: 1, maxConcurrency: null, stopTimeS: 300, numRequests: 1024,
       drainTimeoutS: 60, requestTimeoutS: 600, seed: 0, numTurns: 1, thinkTimeS: 0, warmupRequests: 0, goodput: null, serverGauges: true,
-      percentiles: [], thresholds: [],
+      percentiles: [], thresholds: [], backend: "vllm", baseUrl: "http://127.0.0.1:8000", model: "/models/llama-2-7b-hf", datasetPath: DATASET,
+      tokenizer: "cl100k_base", pplProto: "v2", numRuns: 1, traceFile: null, saveResult: null, modelSize: "7", tp: 2, mode: "fp16", apiKeyEnv: "OPENAI_API_KEY",
     });
-    expect(unsupportedSettings(config)).toEqual([]);
   });
 
   test("rate points, turns and the system prompt reach the point runner; turns with rates are refused by field", () => {
@@ -174,15 +178,13 @@ describe("the config meets the point runner", () => {
     raw.dataset.systemPrompt = { enabled: true, path: DATASET };
     const config = resolveConfig(raw, CONFIG_PATH, ["vllm"]);
     expect(config.sweep.points).toEqual([{ kind: "rate", rate: 1 }, { kind: "rate", rate: 2.5 }]);
-    expect(pointSpecFor(config, config.sweep.points[1]!)).toMatchObject({ requestRate: 2.5, rampUpTimeS: 0, numTurns: 1 });
+    expect(settingsForPoint(config, config.sweep.points[1]!, 1)).toMatchObject({ requestRate: 2.5, rampUpTimeS: 0, numTurns: 1 });
     expect(targetSpecFor(config).systemPromptPath).toBe(DATASET);
-    expect(unsupportedSettings(config)).toEqual([]);
     raw.sweep = { rates: [1], numRequests: 10, turns: 3 };
-    expect(unsupportedSettings(resolveConfig(raw, CONFIG_PATH, ["vllm"])).map((line) => line.split(":")[0])).toEqual(["sweep.turns"]);
+    expect(problemsOf(raw)).toEqual(["sweep.turns works with sweep.numClients (closed loop): conversations need users that wait for answers"]);
     raw.sweep = { clients: [2], numRequests: 10, turns: 3 };
     const turns = resolveConfig(raw, CONFIG_PATH, ["vllm"]);
-    expect(unsupportedSettings(turns)).toEqual([]);
-    expect(pointSpecFor(turns, turns.sweep.points[0]!).numTurns).toBe(3);
+    expect(settingsForPoint(turns, turns.sweep.points[0]!, 0).numTurns).toBe(3);
   });
 
   test("the archived config keeps the computed command but no secret", () => {

@@ -24,7 +24,8 @@ function requestRate(value: unknown): number | null {
   return flag.positiveNumber("--request-rate", value, 1);
 }
 
-export function parseRunOptions(input: RawFlags): RunOptions {
+/** `shards: false` (a sweep's points): the point runs whole, whatever the environment says of shards. */
+export function parseRunOptions(input: RawFlags, context: { shards?: boolean } = {}): RunOptions {
   const raw = translateVllmFlags(input);
   const trace = parseTraceFlags(raw);
   const rate = requestRate(raw.requestRate);
@@ -87,7 +88,7 @@ export function parseRunOptions(input: RawFlags): RunOptions {
   }
 
   // scale-out (issue 11): this process's shard of the point and its start barrier
-  const shardOptions = parseShardOptions(raw);
+  const shardOptions = context.shards === false ? parseShardOptions({}, {}) : parseShardOptions(raw);
   checkShardFits(shardOptions.shard ?? (shardOptions.workers > 1 ? { index: 0, count: shardOptions.workers } : null), { requestRate: rate, numClients, numRequests, maxConcurrency: flag.positiveInteger("--max-concurrency", raw.maxConcurrency, null) });
 
   return {

@@ -10,7 +10,7 @@ export function columnsOf(row: Row | undefined): readonly string[] {
 
 const COUNT_COLUMNS = new Set([
   "tp", "num_clients", "completed", "total_inlen", "total_outlen", "max_inlen", "max_outlen",
-  "failed", "server_total_inlen", "short_outputs", "max_concurrency",
+  "failed", "server_total_inlen", "short_outputs", "max_concurrency", "isl", "osl",
 ]);
 
 /** Counts as integers, every other number with three decimals as the seed wrote them; empty for unknown. */

@@ -36,6 +36,8 @@ export const EXTRA_COLUMNS: readonly string[] = [
   ...STAT_NAMES.map((stat) => `${stat}_ttft_content`),
   ...STAT_NAMES.map((stat) => `${stat}_thinking_time`),
   "total_reasoning_tokens", "avg_reasoning_tokens", "total_answer_tokens", "avg_answer_tokens", "no_answer",
+  // the point's input and output lengths as set (synthetic prompts, a fixed output length; a sweep's ISL × OSL grid)
+  "isl", "osl",
 ];
 
 /** The chosen percentiles (--metric-percentiles) that are not already seed columns: `p95_ttft`, `p99.9_itl`, … in metric order. */

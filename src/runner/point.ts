@@ -47,6 +47,8 @@ export interface PointRunOptions {
   context?: Record<string, unknown>;
   /** Called after warm-up, just before the clock starts (a shard's start barrier waits here). */
   beforeStart?: () => Promise<void>;
+  /** Columns of the point's own added to its row (a grid point's isl and osl). */
+  columns?: Row;
   /** Extra keys written into every record (a shard's `shard`). */
   recordTags?: Record<string, unknown>;
   /** Called once the summary files are written (a shard's shard.json). */
@@ -109,6 +111,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
     percentiles: spec.percentiles,
   };
   const point = summarizePoint(requests, inputs);
+  if (options.columns) point.row = { ...point.row, ...options.columns };
   const { summary, steady, perTurn, goodput: good, row } = point;
   const thresholds = checkThresholds(spec.thresholds ?? [], row);
   writeSummaryFiles(

@@ -1,7 +1,6 @@
 import type { Backend } from "../backends/backend.ts";
-import { createBackend } from "../backends/registry.ts";
 import { describeNetworkError } from "../backends/transport/http.ts";
-import { readApiKey } from "../common/api-key.ts";
+import { backendFor } from "./backend-for.ts";
 import { UsageError } from "../common/usage-error.ts";
 import type { DatasetSource } from "../dataset/conversation.ts";
 import { openDatasetFile } from "../dataset/file-dataset.ts";
@@ -46,16 +45,7 @@ export async function loadTarget(spec: TargetSpec): Promise<Target> {
     maxInputLen: spec.maxInputLen,
     maxTotalLen: spec.maxTotalLen,
   });
-  const backend = createBackend(spec.backend, {
-    baseUrl: spec.baseUrl,
-    model: spec.model,
-    apiKey: readApiKey(spec.apiKeyEnv),
-    insecure: spec.insecure,
-    pplProto: spec.pplProto,
-    thinkTags: spec.thinkTags,
-    extraBody: spec.extraBody ?? null,
-    headers: spec.headers ?? {},
-  });
+  const backend = backendFor(spec);
   return { backend, sampler, tokenizer, systemPromptTokens: systemPrompt === null ? null : tokenizer.count(systemPrompt) };
 }
 
@@ -108,7 +98,7 @@ export async function checkReachable(backend: Backend, spec: Pick<TargetSpec, "b
 export async function otherPplProtoAnswers(spec: Pick<TargetSpec, "backend" | "baseUrl" | "pplProto" | "apiKeyEnv" | "insecure" | "model">): Promise<"v1" | "v2" | null> {
   if (spec.backend !== "ppl") return null;
   const other = (spec.pplProto ?? "v2") === "v2" ? "v1" : "v2";
-  const backend = createBackend("ppl", { baseUrl: spec.baseUrl, model: spec.model, apiKey: readApiKey(spec.apiKeyEnv), insecure: spec.insecure, pplProto: other });
+  const backend = backendFor({ ...spec, backend: "ppl", pplProto: other });
   try {
     const { failure } = await checkReadiness(backend, 5000);
     return failure === null ? other : null;
