@@ -378,9 +378,6 @@ function readSweep(top: FieldReader, base: string): SweepFields | undefined {
   }
   const inputLens = sweep.has("inputLens") ? sweep.numberList("inputLens", "positive integer") : [undefined];
   const outputLens = sweep.has("outputLens") ? sweep.numberList("outputLens", "positive integer") : [undefined];
-  if (sweep.has("inputLens") && layer.flags.datasetPath !== undefined) {
-    problems.add(sweep.at("inputLens"), `a grid of input lengths sends synthetic prompts of those lengths: drop ${layer.fields.datasetPath}`);
-  }
 
   const numRequests = layer.flags.numRequests ?? layer.flags.numPrompts;
   if (numRequests === undefined && layer.flags.stopTime === undefined && layer.flags.trace === undefined && !listed?.some((entry) => ["numRequests", "numPrompts", "stopTime", "trace"].some((key) => entry.flags[key] !== undefined))) {

@@ -73,6 +73,18 @@ export function pointOfSettings(settings: RunSettings, lengths: { inputLen?: num
   return { ...base, ...lengths };
 }
 
+/**
+ * The config's dataset file (dataset.path) is every point's unless a point brings its own prompts
+ * (synthetic ones, a trace): then it is left out rather than refused, so that one config can
+ * sweep its dataset and an input-length grid.
+ */
+function withoutUnusedDataset(layer: SettingLayer): SettingLayer {
+  const ownPrompts = layer.flags.dataset === "synthetic" || layer.flags.datasetName === "random" || layer.flags.trace !== undefined;
+  if (!ownPrompts || layer.fields.datasetPath !== "dataset.path") return layer;
+  const { datasetPath: _path, ...flags } = layer.flags;
+  return { flags, fields: layer.fields };
+}
+
 /** Settings a grid axis or the command line must not also set: the axis decides them. */
 const AXIS_SETTINGS: Record<string, string> = { numClients: "clients", requestRate: "rates", inputLen: "inputLens", outputLen: "outputLens" };
 
@@ -104,7 +116,8 @@ export function resolvePoints(problems: FieldProblems, input: PointsInput): { po
     if (input.commandLine.flags[key] !== undefined && input.axes.includes(axis)) {
       problems.add(flagOf(key), `the config sweeps sweep.${axis}: give --${axis.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} to change the axis`);
     }
-    if (input.layer.flags[key] !== undefined && input.axes.includes(axis)) {
+    // the sweep's own value and its axis contradict each other; a section's default (dataset.outputLen) just gives way
+    if (input.layer.flags[key] !== undefined && input.layer.fields[key]?.startsWith("sweep.") && input.axes.includes(axis)) {
       problems.add(input.layer.fields[key]!, `sweep.${axis} sets it at each point: give one`);
     }
   }
@@ -114,7 +127,7 @@ export function resolvePoints(problems: FieldProblems, input: PointsInput): { po
   const seen = new Set<string>();
   const attempt = (layer: SettingLayer, where: string | null, point: (settings: RunSettings) => SweepPoint) => {
     try {
-      const resolved = settingsOf(layer, input.rename);
+      const resolved = settingsOf(withoutUnusedDataset(layer), input.rename);
       settings.push(resolved);
       points.push(point(resolved));
     } catch (error) {
