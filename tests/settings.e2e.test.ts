@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TruthEntry } from "../src/mock/truth-log.ts";
 import type { RequestRecord } from "../src/records/record.ts";
-import { DATASET, readJsonl, runCli, tempDir } from "./helpers/cli.ts";
+import { DATASET, readJsonl, runCli, startMock, tempDir } from "./helpers/cli.ts";
 
 /** A config in `dir` whose simulator (with a truth log) listens on a free port; `sweep` is the sweep section's source. */
 function writeConfig(dir: string, sweep: string, extra = ""): string {
@@ -204,5 +204,49 @@ describe("the sweep command line overrides the config with run's flag names", ()
     expect(named.exitCode).toBe(2);
     expect(named.stderr).toContain('sweep.warmupRequests: expected a non-negative integer, got "many"');
     expect(() => readdirSync(join(dir, "result"))).toThrow();
+  }, 60_000);
+});
+
+describe("--model is optional where the server leaves no doubt", () => {
+  test("an OpenAI server listing one model is asked about it; a protocol naming no model runs without one", async () => {
+    const dir = tempDir();
+    const truthPath = join(dir, "truth.jsonl");
+    const mock = await startMock(["--protocol", "vllm,tgi", "--ttft-ms", "5", "--itl-ms", "2", "--model", "only-model", "--truth-log", truthPath]);
+    try {
+      const vllm = await runCli(["run", "--backend", "vllm", "--base-url", mock.urls.vllm!, "--dataset-path", DATASET, "--num-requests", "3", "--output-len", "4", "--no-progress", "--result-dir", join(dir, "vllm")]);
+      expect(vllm.stderr).toBe("");
+      expect(vllm.exitCode).toBe(0);
+      expect(vllm.stdout).toContain("model only-model");
+      expect(readJson(join(dir, "vllm", "summary.json")).model).toBe("only-model");
+      const tgi = await runCli(["run", "--backend", "tgi", "--base-url", mock.urls.tgi!, "--dataset-path", DATASET, "--num-requests", "2", "--output-len", "4", "--no-progress", "--result-dir", join(dir, "tgi")]);
+      expect(tgi.exitCode).toBe(0);
+      expect(readJson(join(dir, "tgi", "summary.json")).completed).toBe(2);
+    } finally {
+      await mock.stop();
+    }
+    expect((await readJsonl<TruthEntry>(truthPath)).length).toBe(5);
+  }, 60_000);
+
+  test("a server listing several models: a clear error naming --model and the models, before any request", async () => {
+    let generations = 0;
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(request) {
+        const path = new URL(request.url).pathname;
+        if (path === "/v1/models") return Response.json({ object: "list", data: [{ id: "llama-8b" }, { id: "qwen-7b" }] });
+        if (path === "/health") return new Response(null, { status: 200 });
+        generations++;
+        return new Response("no", { status: 500 });
+      },
+    });
+    try {
+      const result = await runCli(["run", "--base-url", `http://127.0.0.1:${server.port}`, "--dataset-path", DATASET, "--num-requests", "2", "--no-progress", "--result-dir", join(tempDir(), "r")]);
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain(`--model is required: the server at http://127.0.0.1:${server.port} lists 2 models (llama-8b, qwen-7b): give --model NAME`);
+      expect(generations).toBe(0);
+    } finally {
+      server.stop(true);
+    }
   }, 60_000);
 });

@@ -10,7 +10,7 @@ import { runCommand } from "../runner/run-command.ts";
 export const SETTING_OPTIONS: [flag: string, description: string][] = [
   ["--backend <name>", `Server protocol: ${BACKEND_NAMES.join(", ")} (default vllm)`],
   ["--base-url <url>", "Server URL (ppl: host:port); default: the backend's usual local address"],
-  ["--model <name>", "Model name sent with each request"],
+  ["--model <name>", "Model name sent with each request (default: the server's only model, from GET /v1/models; none for protocols whose requests name no model)"],
   ["--dataset-path <file>", "Dataset: ShareGPT JSON, or JSONL of {prompt, output_len} or {messages}"],
   ["--dataset <kind>", "synthetic: generated prompts of --input-len tokens (no --dataset-path)"],
   ["--input-len <n>", "Synthetic: mean input tokens"],

@@ -99,7 +99,8 @@ export function parseRunOptions(input: RawFlags, context: { shards?: boolean } =
     percentiles: [...new Set([...chosenPercentiles, ...(saveResult?.percentiles ?? []), ...percentilesOfThresholds(thresholds)])],
     thresholds,
     saveResult,
-    model: flag.text("--model", raw.model),
+    // "": not given; the runner asks the server for its only model where the requests name one
+    model: raw.model === undefined ? "" : flag.text("--model", raw.model),
     dataset: trace ? "trace" : synthetic ? "synthetic" : "file",
     datasetPath: synthetic || trace ? null : flag.text("--dataset-path", raw.datasetPath),
     synthetic: synthetic

@@ -19,7 +19,7 @@ export interface TargetSettings {
   backend: string;
   /** An http(s) URL, or host:port for gRPC backends. */
   baseUrl: string;
-  /** The model name sent with each request. */
+  /** The model name sent with each request; "" when --model was not given (the server's only model, or none where the protocol names none). */
   model: string;
   /** Name of the environment variable holding the API key (null: none); the key itself is read where the backend is built. */
   apiKeyEnv: string | null;

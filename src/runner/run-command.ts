@@ -12,6 +12,7 @@ import { writeRunReportQuietly } from "../report/write-report.ts";
 import { VERSION } from "../version.ts";
 import { measurePoint, pointColumns, pointLabels, Targets, workloadOf, type MeasuredPoint, type PreparedPoint } from "./settings-point.ts";
 import { LATE_START_EXIT_CODE, LateStart, ShardSession } from "./shard-session.ts";
+import { resolveModel } from "./model-discovery.ts";
 import { checkReachable } from "./target.ts";
 import { runWorkers } from "./workers.ts";
 
@@ -19,7 +20,8 @@ import { runWorkers } from "./workers.ts";
  * `llmbench run`: one point against a running server, measured as a sweep measures each of its
  * points (settings-point.ts), with no server to launch. Returns the process exit code.
  */
-export async function runCommand(options: RunOptions): Promise<number> {
+export async function runCommand(input: RunOptions): Promise<number> {
+  const options: RunOptions = { ...input, model: await resolveModel(input) };
   const targets = new Targets();
   try {
     // A bad dataset, tokenizer or trace is a usage error before any request (prompts are built here, once).
@@ -31,13 +33,15 @@ export async function runCommand(options: RunOptions): Promise<number> {
 
 async function runAgainst(prepared: PreparedPoint, options: RunOptions): Promise<number> {
   const { target, trace } = prepared;
-  const dir = options.resultDir ?? defaultResultDir("result", options.backend, options.model);
+  // a protocol that names no model in its requests may run without one
+  const modelLabel = options.model || "(the server's)";
+  const dir = options.resultDir ?? defaultResultDir("result", options.backend, options.model || "default-model");
   const startedAt = new Date();
   assertWritableDir(dir, options.resultDir === null ? "the result folder (--result-dir)" : "--result-dir");
   if (options.workers > 1) {
     await checkReachable(target.backend, options);
     const load = options.requestRate === null ? `${options.numClients} clients` : `${options.requestRate} requests/s`;
-    return runWorkers(options.workers, dir, process.argv.slice(process.argv.indexOf("run")), `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`);
+    return runWorkers(options.workers, dir, process.argv.slice(process.argv.indexOf("run")), `llmbench run — ${options.backend} ${options.baseUrl}, model ${modelLabel}, ${load}`);
   }
   const shard = shardSessionOf(dir, options);
   if (shard) {
@@ -98,7 +102,7 @@ async function runAgainst(prepared: PreparedPoint, options: RunOptions): Promise
   const load = trace
     ? `trace ${trace.path} (${trace.requests.length} requests${options.traceFile!.speed !== 1 ? `, ×${options.traceFile!.speed} speed` : ""})`
     : options.requestRate === null ? `${options.numClients} clients` : rate;
-  const title = `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`;
+  const title = `llmbench run — ${options.backend} ${options.baseUrl}, model ${modelLabel}, ${load}`;
   console.log(formatSummary(title, result));
   const skipped = describeSkipped(target.sampler.skipped());
   if (skipped) console.log(pc.yellow(`  dataset    ${skipped}`));
