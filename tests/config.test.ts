@@ -299,3 +299,35 @@ export default defineConfig({
     expect(missing.stderr).toContain("no-such.config.ts: no such config file");
   });
 });
+
+describe("one settings model: run's flags as config fields", () => {
+  test("sweep-wide settings reach every point, a point's own win, the command line wins over both", () => {
+    const raw = validConfig();
+    raw.sweep = { numRequests: 20, warmupRequests: 4, goodput: { ttft: 200 }, points: [{ numClients: 2 }, { requestRate: 5, burstiness: 0.5, warmupRequests: 0 }] };
+    const config = resolveConfig(raw, CONFIG_PATH, ["vllm"]);
+    expect(config.sweep.points).toEqual([{ kind: "clients", clients: 2, rampUpS: 0.2 }, { kind: "rate", rate: 5 }]);
+    expect(config.settings.points.map((s) => [s.warmupRequests, s.burstiness, s.goodput?.ttft])).toEqual([[4, 1, 200], [0, 0.5, 200]]);
+    const overridden = resolveConfig(applyOverrides(raw, parseSweepFlags({ warmupRequests: "9", numPrompts: "7" })), CONFIG_PATH, ["vllm"]);
+    expect(overridden.settings.points.map((s) => [s.warmupRequests, s.numRequests])).toEqual([[9, 7], [9, 7]]);
+  });
+
+  test("input × output lengths × clients is a grid, in that order, of synthetic prompts", () => {
+    const raw = validConfig();
+    raw.sweep = { inputLens: [128, 1024], outputLens: [64], clients: [1, 8], numRequests: 10 };
+    const config = resolveConfig(raw, CONFIG_PATH, ["vllm"]);
+    expect(config.sweep.points.map((p) => `${p.inputLen}/${p.outputLen}/${p.kind === "clients" ? p.clients : "?"}`)).toEqual(["128/64/1", "128/64/8", "1024/64/1", "1024/64/8"]);
+    expect(config.settings.points.map((s) => [s.dataset, s.synthetic?.inputLen, s.outputLen, s.datasetPath])).toEqual([["synthetic", 128, 64, null], ["synthetic", 128, 64, null], ["synthetic", 1024, 64, null], ["synthetic", 1024, 64, null]]);
+  });
+
+  test("a setting under two names, a bad per-point value and an axis given twice are named by field", () => {
+    const raw = validConfig();
+    raw.sweep = { clients: [1], numRequests: 5, stopTimeS: 3, stopTime: 4 };
+    expect(problemsOf(raw)).toEqual(["sweep.stopTimeS: the same setting as sweep.stopTime: give one"]);
+    raw.sweep = { numRequests: 5, points: [{ numClients: 1 }, { numClients: 2, thinkTime: -1 }] };
+    expect(problemsOf(raw)).toEqual(["sweep.points[1].thinkTime: expected a number of seconds ≥ 0, got -1"]);
+    raw.sweep = { clients: [1, 2], numClients: 3, numRequests: 5 };
+    expect(problemsOf(raw)).toEqual(["sweep.numClients: sweep.clients sets it at each point: give one"]);
+    raw.sweep = { clients: [1], numRequests: 5, warmupRequest: 2 };
+    expect(problemsOf(raw)[0]).toStartWith("sweep.warmupRequest: unknown field (did you mean warmupRequests?)");
+  });
+});

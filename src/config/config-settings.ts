@@ -64,12 +64,27 @@ export function flagValue(field: string, value: unknown): { key: string; value: 
   return { key: field, value };
 }
 
+/** Flags that set one setting under two names (llmbench's and vLLM's): a later layer's replaces an earlier layer's other name. */
+const SAME_SETTING: string[][] = [
+  ["numRequests", "numPrompts"],
+  ["inputLen", "randomInputLen"],
+  ["outputLen", "randomOutputLen", "sharegptOutputLen"],
+  ["prefixLen", "randomPrefixLen"],
+  ["dataset", "datasetName"],
+];
+
 /** Layers merged in order, later ones winning; extraBody and headers are merged field by field, thresholds added up. */
 export function mergeLayers(...layers: SettingLayer[]): SettingLayer {
   const merged = emptyLayer();
   for (const layer of layers) {
     for (const [key, value] of Object.entries(layer.flags)) {
       if (value === undefined) continue;
+      for (const other of SAME_SETTING.find((names) => names.includes(key)) ?? []) {
+        if (other !== key && layer.flags[other] === undefined) {
+          delete merged.flags[other];
+          delete merged.fields[other];
+        }
+      }
       const before = merged.flags[key];
       if (key === "extraBody" && isObject(before) && isObject(value)) merged.flags[key] = { ...before, ...value };
       else if ((key === "header" || key === "threshold") && before !== undefined) merged.flags[key] = [before, value].flat();

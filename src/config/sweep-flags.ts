@@ -3,6 +3,7 @@ import { isPlainObject } from "./field-checks.ts";
 import * as flag from "./flag-values.ts";
 import type { RawFlags } from "./flag-values.ts";
 import { UsageError } from "../common/usage-error.ts";
+import { translateVllmFlags } from "./vllm-flags.ts";
 import { emptyLayer, flagOf, PATH_SETTINGS, SETTING_FIELDS, type SettingLayer } from "./config-settings.ts";
 import { parseSlo } from "../sweep/slo.ts";
 
@@ -37,8 +38,10 @@ export function parseSweepFlags(raw: RawFlags): SweepOverrides {
   if (search) overrides.search = search;
 
   const fields: NonNullable<SweepOverrides["fields"]> = {};
-  if (raw.backend !== undefined) fields.backend = flag.text("--backend", raw.backend);
-  if (raw.baseUrl !== undefined) fields.url = flag.text("--base-url", raw.baseUrl);
+  // vLLM's --host/--port and --endpoint say what --base-url and --backend say
+  const server = translateVllmFlags({ backend: raw.backend, baseUrl: raw.baseUrl, host: raw.host, port: raw.port, endpoint: raw.endpoint });
+  if (server.backend !== undefined) fields.backend = flag.text("--backend", server.backend);
+  if (server.baseUrl !== undefined) fields.url = flag.text("--base-url", server.baseUrl);
   if (raw.apiKeyEnv !== undefined) fields.apiKeyEnv = flag.text("--api-key-env", raw.apiKeyEnv);
   if (raw.insecure === true) fields.insecure = true;
   if (raw.model !== undefined) fields.name = flag.text("--model", raw.model);

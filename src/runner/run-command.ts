@@ -10,7 +10,7 @@ import { formatRepeats } from "../report/repeat-console.ts";
 import { formatThresholds } from "../report/thresholds.ts";
 import { writeRunReportQuietly } from "../report/write-report.ts";
 import { VERSION } from "../version.ts";
-import { measurePoint, pointColumns, pointLabels, Targets, workloadOf, type MeasuredPoint, type PreparedPoint } from "./settings-point.ts";
+import { measurePoint, pointLabels, Targets, workloadOf, type MeasuredPoint, type PreparedPoint } from "./settings-point.ts";
 import { LATE_START_EXIT_CODE, LateStart, ShardSession } from "./shard-session.ts";
 import { resolveModel } from "./model-discovery.ts";
 import { checkReachable } from "./target.ts";
@@ -66,7 +66,6 @@ async function runAgainst(prepared: PreparedPoint, options: RunOptions): Promise
       {
         dir,
         labels: pointLabels(options),
-        columns: pointColumns(options),
         progress: options.progress,
         interrupt: interrupt.signal,
         context: { backend: options.backend, model: options.model, base_url: options.baseUrl, api_key: describeApiKey(options.apiKeyEnv), llmbench: VERSION, host: hostname(), workload: workloadOf(options), ...shard?.context() },
