@@ -5,7 +5,7 @@ import { loadBenchConfig, loadConfigModule } from "../src/config/load-config.ts"
 import { resolveConfig } from "../src/config/resolve-config.ts";
 import { applyOverrides, parseSweepFlags } from "../src/config/sweep-flags.ts";
 import { UsageError } from "../src/config/usage-error.ts";
-import { pointSpecFor, targetSpecFor, unsupportedSettings } from "../src/sweep/point-spec.ts";
+import { settingsForPoint, targetSpecFor } from "../src/sweep/point-spec.ts";
 import { resolvedConfigForArchive } from "../src/sweep/archived-config.ts";
 import { DATASET, runCli, tempDir } from "./helpers/cli.ts";
 
@@ -68,8 +68,9 @@ describe("resolving a config", () => {
 
   test("a gRPC host:port URL and an already-running server are accepted", () => {
     const raw = validConfig();
-    raw.servers.vllm = { url: "127.0.0.1:23333", launch: "already-running" };
-    const config = resolveConfig(raw, CONFIG_PATH, ["vllm"]);
+    raw.backend = "ppl";
+    raw.servers = { ppl: { url: "127.0.0.1:23333", launch: "already-running" } };
+    const config = resolveConfig(raw, CONFIG_PATH, ["ppl"]);
     expect(config.launch).toBeNull();
     expect(config.server.url).toBe("127.0.0.1:23333");
   });
@@ -83,16 +84,18 @@ describe("resolving a config", () => {
     raw.servers.vllm.launch.readyTimeoutS = -1;
     raw.dataset.tokenizer = "llama";
     raw.sweep.clients = [1, -4];
-    raw.sweep.stopTime = 3;
-    expect(problemsOf(raw)).toEqual([
+    raw.sweep.stopTimeSeconds = 3;
+    raw.sweep.drainTimeout = 3;
+    const problems = problemsOf(raw);
+    expect(problems.find((line) => line.startsWith("sweep.stopTimeSeconds"))).toStartWith("sweep.stopTimeSeconds: unknown field (did you mean stopTimeS?); known fields: clients, rates, inputLens, outputLens, points,");
+    expect(problems.filter((line) => !line.startsWith("sweep.stopTimeSeconds"))).toEqual([
       'backend: expected one of the backends this llmbench speaks (vllm), got "ppl"',
       'model.sizeB: expected a number > 0, got "7"',
       "model.tp: expected a positive integer, got 0",
       'servers.vllm.url: expected an http(s):// URL or host:port, got "localhost"',
       "servers.vllm.launch.readyTimeoutS: expected a number > 0, got -1",
       'servers.ppl: is required: backend is "ppl", so servers.ppl must say how to reach it',
-      'dataset.tokenizer: expected one of cl100k_base, o200k_base, got "llama"',
-      "sweep.stopTime: unknown field (did you mean stopTimeS?); known fields: clients, rates, numRequests, stopTimeS, rampUpS, drainTimeoutS, requestTimeoutS, seed, turns, metricPercentiles, thresholds, search",
+      `dataset.tokenizer: expected one of cl100k_base, o200k_base, or a path to a model's tokenizer.json, got "llama"`,
       "sweep.clients[1]: expected a positive integer, got -4",
     ]);
   });
@@ -142,7 +145,7 @@ describe("flags override the config for one run", () => {
     const raw = validConfig();
     const overrides = parseSweepFlags({ clients: "2,8", numRequests: "50", stopTime: 7.5, outputDir: "elsewhere" });
     const config = resolveConfig(applyOverrides(raw, overrides), CONFIG_PATH, ["vllm"]);
-    expect(config.sweep.points.map((p) => (p.kind === "clients" ? p.clients : p.rate))).toEqual([2, 8]);
+    expect(config.sweep.points.map((p) => (p.kind === "clients" ? p.clients : p.kind === "rate" ? p.rate : null))).toEqual([2, 8]);
     expect(config.sweep.numRequests).toBe(50);
     expect(config.sweep.stopTimeS).toBe(7.5);
     expect(config.outputDir).toBe(join(process.cwd(), "elsewhere"));
@@ -153,19 +156,20 @@ describe("flags override the config for one run", () => {
     expect(() => parseSweepFlags({ clients: "1,x" })).toThrow('--clients: expected a positive integer, got "x"');
     expect(() => parseSweepFlags({ clients: "1,,4" })).toThrow("--clients: expected a comma-separated list such as 1,4,16");
     expect(() => parseSweepFlags({ clients: "1", rates: "2" })).toThrow("give --clients or --rates, not both");
-    expect(() => parseSweepFlags({ numRequests: "0" })).toThrow("--num-requests: expected a positive integer, got 0");
+    // a run setting's flag is read with the config, by run's parser, and named as typed
+    expect(() => resolveConfig(applyOverrides(validConfig(), parseSweepFlags({ numRequests: "0" })), CONFIG_PATH, ["vllm"])).toThrow("--num-requests: expected a positive integer, got 0");
   });
 });
 
 describe("the config meets the point runner", () => {
-  test("a client-count point becomes the PointSpec executePoint runs", () => {
+  test("a client-count point's settings are run's, with run's defaults", () => {
     const config = resolveConfig(validConfig(), CONFIG_PATH, ["vllm"]);
-    expect(pointSpecFor(config, config.sweep.points[1]!)).toEqual({
+    expect(settingsForPoint(config, config.sweep.points[1]!, 1)).toMatchObject({
       numClients: 5, rampUpTimeS: 0.5, requestRate: null, burstiness: 1, maxConcurrency: null, stopTimeS: 300, numRequests: 1024,
       drainTimeoutS: 60, requestTimeoutS: 600, seed: 0, numTurns: 1, thinkTimeS: 0, warmupRequests: 0, goodput: null, serverGauges: true,
-      percentiles: [], thresholds: [],
+      percentiles: [], thresholds: [], backend: "vllm", baseUrl: "http://127.0.0.1:8000", model: "/models/llama-2-7b-hf", datasetPath: DATASET,
+      tokenizer: "cl100k_base", pplProto: "v2", numRuns: 1, traceFile: null, saveResult: null, modelSize: "7", tp: 2, mode: "fp16", apiKeyEnv: "OPENAI_API_KEY",
     });
-    expect(unsupportedSettings(config)).toEqual([]);
   });
 
   test("rate points, turns and the system prompt reach the point runner; turns with rates are refused by field", () => {
@@ -174,15 +178,13 @@ describe("the config meets the point runner", () => {
     raw.dataset.systemPrompt = { enabled: true, path: DATASET };
     const config = resolveConfig(raw, CONFIG_PATH, ["vllm"]);
     expect(config.sweep.points).toEqual([{ kind: "rate", rate: 1 }, { kind: "rate", rate: 2.5 }]);
-    expect(pointSpecFor(config, config.sweep.points[1]!)).toMatchObject({ requestRate: 2.5, rampUpTimeS: 0, numTurns: 1 });
+    expect(settingsForPoint(config, config.sweep.points[1]!, 1)).toMatchObject({ requestRate: 2.5, rampUpTimeS: 0, numTurns: 1 });
     expect(targetSpecFor(config).systemPromptPath).toBe(DATASET);
-    expect(unsupportedSettings(config)).toEqual([]);
     raw.sweep = { rates: [1], numRequests: 10, turns: 3 };
-    expect(unsupportedSettings(resolveConfig(raw, CONFIG_PATH, ["vllm"])).map((line) => line.split(":")[0])).toEqual(["sweep.turns"]);
+    expect(problemsOf(raw)).toEqual(["sweep.turns works with sweep.numClients (closed loop): conversations need users that wait for answers"]);
     raw.sweep = { clients: [2], numRequests: 10, turns: 3 };
     const turns = resolveConfig(raw, CONFIG_PATH, ["vllm"]);
-    expect(unsupportedSettings(turns)).toEqual([]);
-    expect(pointSpecFor(turns, turns.sweep.points[0]!).numTurns).toBe(3);
+    expect(settingsForPoint(turns, turns.sweep.points[0]!, 0).numTurns).toBe(3);
   });
 
   test("the archived config keeps the computed command but no secret", () => {
@@ -295,5 +297,37 @@ export default defineConfig({
     const missing = await runCli(["sweep", "no-such.config.ts"]);
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toContain("no-such.config.ts: no such config file");
+  });
+});
+
+describe("one settings model: run's flags as config fields", () => {
+  test("sweep-wide settings reach every point, a point's own win, the command line wins over both", () => {
+    const raw = validConfig();
+    raw.sweep = { numRequests: 20, warmupRequests: 4, goodput: { ttft: 200 }, points: [{ numClients: 2 }, { requestRate: 5, burstiness: 0.5, warmupRequests: 0 }] };
+    const config = resolveConfig(raw, CONFIG_PATH, ["vllm"]);
+    expect(config.sweep.points).toEqual([{ kind: "clients", clients: 2, rampUpS: 0.2 }, { kind: "rate", rate: 5 }]);
+    expect(config.settings.points.map((s) => [s.warmupRequests, s.burstiness, s.goodput?.ttft])).toEqual([[4, 1, 200], [0, 0.5, 200]]);
+    const overridden = resolveConfig(applyOverrides(raw, parseSweepFlags({ warmupRequests: "9", numPrompts: "7" })), CONFIG_PATH, ["vllm"]);
+    expect(overridden.settings.points.map((s) => [s.warmupRequests, s.numRequests])).toEqual([[9, 7], [9, 7]]);
+  });
+
+  test("input × output lengths × clients is a grid, in that order, of synthetic prompts", () => {
+    const raw = validConfig();
+    raw.sweep = { inputLens: [128, 1024], outputLens: [64], clients: [1, 8], numRequests: 10 };
+    const config = resolveConfig(raw, CONFIG_PATH, ["vllm"]);
+    expect(config.sweep.points.map((p) => `${p.inputLen}/${p.outputLen}/${p.kind === "clients" ? p.clients : "?"}`)).toEqual(["128/64/1", "128/64/8", "1024/64/1", "1024/64/8"]);
+    expect(config.settings.points.map((s) => [s.dataset, s.synthetic?.inputLen, s.outputLen, s.datasetPath])).toEqual([["synthetic", 128, 64, null], ["synthetic", 128, 64, null], ["synthetic", 1024, 64, null], ["synthetic", 1024, 64, null]]);
+  });
+
+  test("a setting under two names, a bad per-point value and an axis given twice are named by field", () => {
+    const raw = validConfig();
+    raw.sweep = { clients: [1], numRequests: 5, stopTimeS: 3, stopTime: 4 };
+    expect(problemsOf(raw)).toEqual(["sweep.stopTimeS: the same setting as sweep.stopTime: give one"]);
+    raw.sweep = { numRequests: 5, points: [{ numClients: 1 }, { numClients: 2, thinkTime: -1 }] };
+    expect(problemsOf(raw)).toEqual(["sweep.points[1].thinkTime: expected a number of seconds ≥ 0, got -1"]);
+    raw.sweep = { clients: [1, 2], numClients: 3, numRequests: 5 };
+    expect(problemsOf(raw)).toEqual(["sweep.numClients: sweep.clients sets it at each point: give one"]);
+    raw.sweep = { clients: [1], numRequests: 5, warmupRequest: 2 };
+    expect(problemsOf(raw)[0]).toStartWith("sweep.warmupRequest: unknown field (did you mean warmupRequests?)");
   });
 });

@@ -15,9 +15,10 @@ const RUN_GROUPS: Groups = [
 ];
 
 const SWEEP_GROUPS: Groups = [
-  ["Points", ["--clients", "--rates", "--num-requests", "--num-prompts", "--stop-time", "--seed"]],
-  ["Server", ["--extra-body", "--header", "--temperature", "--top-p", "--top-k"]],
-  ["Output", ["--output-dir", "--metric-percentiles", "--threshold", "--no-progress"]],
+  ["Points", ["--clients", "--rates", "--input-lens", "--output-lens", "--find-max", "--slo", "--search-resolution"]],
+  // every run setting, over the config's field of the same name at every point
+  ...RUN_GROUPS.map(([title, options]): [string, string[]] => [`${title} (overrides the config)`, options.filter((option) => option !== "--result-dir" && option !== "--no-progress")]),
+  ["Output", ["--output-dir", "--no-doctor", "--no-progress"]],
 ];
 
 const GROUPS: Record<string, Groups> = { run: RUN_GROUPS, sweep: SWEEP_GROUPS };
@@ -33,6 +34,7 @@ const EXAMPLES: Record<string, string[]> = {
     "llmbench sweep bench.config.ts",
     "llmbench sweep examples/vllm.config.ts --clients 1,4,16 --num-requests 200",
     "llmbench sweep bench.config.ts --threshold 'p99_ttft<2000' --metric-percentiles 50,99,99.9",
+    "llmbench sweep bench.config.ts --input-lens 1024 --output-lens 1024 --clients 1,4,16,64,256 --warmup-requests 8",
   ],
   server: [
     "llmbench server start bench.config.ts    launch the config's server, wait until ready, leave it running",

@@ -1,7 +1,8 @@
 import type { CAC } from "cac";
 import pc from "picocolors";
-import { BACKEND_NAMES, createBackend } from "../backends/registry.ts";
-import { describeApiKey, readApiKey } from "../config/backend-flags.ts";
+import { BACKEND_NAMES } from "../backends/registry.ts";
+import { backendFor } from "../runner/backend-for.ts";
+import { describeApiKey } from "../common/api-key.ts";
 import { parseProbeOptions } from "../config/probe-options.ts";
 import type { RawFlags } from "../config/run-options.ts";
 import { formatProbeEvent, formatProbeResult, formatReadiness } from "../report/probe-report.ts";
@@ -23,14 +24,7 @@ export function registerProbe(cli: CAC): void {
     .option("--think-tags", "The model thinks inside <think>…</think> in its content (no reasoning parser): count that as thinking")
     .action(async (flags: RawFlags) => {
       const options = parseProbeOptions(flags);
-      const backend = createBackend(options.backend, {
-        baseUrl: options.baseUrl,
-        model: options.model,
-        apiKey: readApiKey(options.apiKeyEnv),
-        insecure: options.insecure,
-        pplProto: options.pplProto,
-        thinkTags: options.thinkTags,
-      });
+      const backend = backendFor(options);
       console.log(pc.bold(`llmbench probe — ${options.backend} ${options.baseUrl}, ${options.outputLen} tokens asked, API key ${describeApiKey(options.apiKeyEnv)}`));
       let tokensSoFar = 0;
       try {

@@ -3,31 +3,22 @@ import { loadBenchConfig } from "../config/load-config.ts";
 import type { RawFlags } from "../config/run-options.ts";
 import { parseWorkers } from "../config/shard-options.ts";
 import { parseSweepFlags } from "../config/sweep-flags.ts";
-import { UsageError } from "../config/usage-error.ts";
+import { UsageError } from "../common/usage-error.ts";
 import { sweepPreflight } from "../doctor/doctor.ts";
 import { runSweep } from "../sweep/run-sweep.ts";
+import { addSettingOptions } from "./run.ts";
 
 export function registerSweep(cli: CAC): void {
-  cli
-    .command("sweep [config]", "Launch the server, run every point of the config's sweep, stop the server, archive the run")
+  addSettingOptions(cli.command("sweep [config]", "Launch the server, run every point of the config's sweep, stop the server, archive the run"), "sweep")
     .option("--clients <list>", "Client counts to sweep instead of the config's, e.g. 1,4,16")
     .option("--rates <list>", "Request rates (req/s) to sweep instead of the config's")
-    .option("--num-requests <n>", "Request budget of each point")
-    .option("--stop-time <s>", "Seconds after which each point starts no new request")
+    .option("--input-lens <list>", "Input lengths (tokens) of synthetic prompts to sweep, e.g. 128,1024: a grid with --output-lens and the clients or rates")
+    .option("--output-lens <list>", "Output lengths (tokens) to sweep, e.g. 128,1024")
     .option("--find-max <axis>", "Capacity search instead of the listed points: the most clients, or highest rate, meeting --slo")
     .option("--slo <terms>", "SLOs of the capacity search, e.g. 'p99_ttft<=500,p99_tpot<=50' (ms)")
     .option("--search-resolution <n>", "Stop the search when the highest pass and lowest fail are this close (default 1 client, 0.5 req/s)")
     .option("--output-dir <dir>", "Root of the archive, instead of the config's (default result)")
     .option("--no-doctor", "Skip the host checks a sweep of 500+ connections runs first (llmbench doctor)")
-    .option("--num-prompts <n>", "vLLM's name of --num-requests")
-    .option("--seed <n>", "Seed of the per-user prompt sequences, instead of the config's")
-    .option("--metric-percentiles <list>", "Percentiles to report besides p90 and p99, e.g. 50,90,95,99,99.9 (sweep.metricPercentiles)")
-    .option("--threshold <expr>", "Pass/fail objective checked at every point, e.g. 'p99_ttft<2000' (repeatable; added to sweep.thresholds); any failure: exit code 3")
-    .option("--extra-body <json>", "JSON object merged into every request body (the server's extraBody)")
-    .option("--header <header>", "'Name: value' sent with every request (repeatable; the server's headers)")
-    .option("--temperature <t>", "Sampling temperature, written into the extra body")
-    .option("--top-p <p>", "Sampling top_p, written into the extra body")
-    .option("--top-k <k>", "Sampling top_k, written into the extra body")
     .option("--no-progress", "Turn off the live progress line (shown by default)")
     .option("--workers <n>", "Run each point as n shards in n processes of this executable (auto: one per core the client may use), merged per point")
     .action(async (configPath: string | undefined, flags: RawFlags) => {

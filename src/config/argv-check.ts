@@ -1,5 +1,5 @@
 import { nearestName } from "./field-checks.ts";
-import { UsageError } from "./usage-error.ts";
+import { UsageError } from "../common/usage-error.ts";
 
 /**
  * Checks the options of a command line against the ones its command declares, before the parser

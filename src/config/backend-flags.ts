@@ -1,8 +1,7 @@
 import { BACKEND_NAMES, backendDefinition } from "../backends/registry.ts";
-import { registerSecret } from "../records/scrub.ts";
 import * as flag from "./flag-values.ts";
-import type { RawFlags } from "./run-options.ts";
-import { UsageError } from "./usage-error.ts";
+import type { RawFlags } from "./flag-values.ts";
+import { UsageError } from "../common/usage-error.ts";
 
 /** The flags that pick and reach a server, shared by `run` and `probe`. */
 export interface BackendFlags {
@@ -47,18 +46,5 @@ export function parseBackendFlags(raw: RawFlags): BackendFlags {
   };
 }
 
-/**
- * The key itself, read from the environment only where a backend is built; null when none is
- * configured or set. Reading it registers it with the output scrubber.
- */
-export function readApiKey(apiKeyEnv: string | null): string | null {
-  const key = (apiKeyEnv && process.env[apiKeyEnv]) || null;
-  registerSecret(key);
-  return key;
-}
-
-/** What the resolved configuration shows of the key: where it comes from, never its value. */
-export function describeApiKey(apiKeyEnv: string | null): string {
-  if (apiKeyEnv === null) return "none";
-  return process.env[apiKeyEnv] ? `from $${apiKeyEnv} (redacted)` : `none ($${apiKeyEnv} is not set)`;
-}
+/** Moved to common/api-key.ts (the runner reads the key too); kept so existing imports work. */
+export { describeApiKey, readApiKey } from "../common/api-key.ts";

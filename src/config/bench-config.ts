@@ -6,6 +6,8 @@
  */
 import type { TokenizerName } from "../dataset/tokenizer.ts";
 import type { Threshold } from "../report/thresholds.ts";
+import type { SettingLayer } from "./config-settings.ts";
+import type { RunSettings } from "./run-settings.ts";
 import type { ResolvedSearch, SearchConfig } from "./search-config.ts";
 
 export interface BenchConfig {
@@ -74,39 +76,108 @@ export interface LaunchContext {
 }
 
 export interface DatasetConfig {
-  /** ShareGPT JSON or JSONL ({prompt, output_len} or {messages} per line); relative paths are relative to the config file. */
-  path: string;
-  /** Client tokenizer counting input tokens; default cl100k_base. */
-  tokenizer?: TokenizerName;
+  /** ShareGPT JSON or JSONL ({prompt, output_len} or {messages} per line); relative paths are relative to the config file. Not needed with synthetic prompts (sweep.dataset "synthetic", sweep.inputLens) or a trace. */
+  path?: string;
+  /** Client tokenizer counting input tokens: cl100k_base (default), o200k_base, or a path to a model's tokenizer.json. */
+  tokenizer?: TokenizerName | (string & {});
   /** Output tokens asked for by every request; default the dataset answer's length. */
   outputLen?: number;
   /** A shared system prompt before every request (the seed's ENABLE_SYSTEM_PROMPT / SYSTEM_PROMPT_PATH). */
   systemPrompt?: { enabled: boolean; path?: string };
 }
 
-export interface SweepConfig {
-  /** Closed-loop points: one per number of clients, in this order. Give this or `rates`. */
-  clients?: number[];
-  /** Open-loop points: one per request rate (requests/s), in this order. Give this or `clients`. */
-  rates?: number[];
-  /** Request budget of each point; a point ends at its budget or its stop time, whichever comes first. */
+/**
+ * The settings of a point, as `llmbench run` takes them: each is the run flag's name in camelCase
+ * (`--warmup-requests` → warmupRequests), with the same meaning and default. Given in `sweep`
+ * they apply to every point; in `sweep.points[i]` to that point; the same flag on the sweep
+ * command line overrides both. Durations are seconds, as the flags take them.
+ */
+export interface RunSettingsConfig {
+  /** "synthetic": generated prompts of inputLen tokens (no dataset.path). */
+  dataset?: "synthetic";
+  datasetPath?: string;
+  /** vLLM's names: "sharegpt" (datasetPath) or "random" (randomInputLen, randomOutputLen, …). */
+  datasetName?: "sharegpt" | "random";
+  inputLen?: number;
+  inputLenStd?: number;
+  outputLen?: number;
+  outputLenStd?: number;
+  prefixLen?: number;
+  randomInputLen?: number;
+  randomOutputLen?: number;
+  randomRangeRatio?: number;
+  randomPrefixLen?: number;
+  sharegptOutputLen?: number;
+  minInputLen?: number;
+  maxInputLen?: number;
+  maxTotalLen?: number;
+  systemPromptPath?: string;
+  tokenizer?: string;
   numRequests?: number;
-  /** Seconds after which a point starts no new request. */
-  stopTimeS?: number;
-  /** Seconds over which a point's clients start: a number, or a function of the client count; default clients × 0.1. */
-  rampUpS?: number | ((clients: number) => number);
-  /** Seconds requests in flight get to finish after the stop; default 60. */
-  drainTimeoutS?: number;
-  /** Per-request timeout in seconds; default 600. */
-  requestTimeoutS?: number;
-  /** Seed of the per-user prompt sequences; default 0. */
+  numPrompts?: number;
+  numClients?: number;
+  rampUpTime?: number;
+  /** Requests per second, or "inf". */
+  requestRate?: number | "inf";
+  burstiness?: number;
+  maxConcurrency?: number;
+  /** A JSONL trace replayed at its timestamps (relative to the config file). */
+  trace?: string;
+  traceSpeed?: number;
+  numRuns?: number;
+  numTurns?: number;
+  thinkTime?: number;
+  warmupRequests?: number;
+  /** SLOs in ms: "ttft:200,tpot:50" or { ttft: 200, tpot: 50 }. */
+  goodput?: string | Record<string, number>;
+  stopTime?: number;
+  drainTimeout?: number;
+  requestTimeout?: number;
   seed?: number;
-  /** User turns per conversation; default 1. */
-  turns?: number;
-  /** Percentiles reported besides p90 and p99 in every output, as `--metric-percentiles`: [50, 95, 99.9]. */
+  pplProto?: "v1" | "v2";
+  thinkTags?: boolean;
+  /** Merged into every request body (over the server's extraBody). */
+  extraBody?: Record<string, unknown>;
+  /** Sent with every request (over the server's headers). */
+  headers?: Record<string, string>;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  ignoreEos?: boolean;
+  /** Percentiles reported besides p90 and p99 in every output: [50, 95, 99.9]. */
   metricPercentiles?: number[];
-  /** Checked at every point, as `--threshold`: ["p99_ttft<2000", "success_rate>=0.99"]; any failure makes the exit code 3. */
+  /** Checked at every point: ["p99_ttft<2000", "success_rate>=0.99"]; any failure makes the exit code 3. */
   thresholds?: string[];
+  /** Write vLLM's result JSON in each point's folder. */
+  saveResult?: boolean;
+  saveDetailed?: boolean;
+  resultFilename?: string;
+  percentileMetrics?: string;
+  /** false: do not sample the server's /metrics gauges. */
+  serverMetrics?: boolean;
+}
+
+export interface SweepConfig extends RunSettingsConfig {
+  /** Closed-loop points: one per number of clients, in this order. */
+  clients?: number[];
+  /** Open-loop points: one per request rate (requests/s), in this order. */
+  rates?: number[];
+  /** Input lengths (tokens) of synthetic prompts: the sweep is the grid inputLens × outputLens × clients (or rates). */
+  inputLens?: number[];
+  /** Output lengths (tokens): an axis of the grid (with a dataset file: its prompts at each length). */
+  outputLens?: number[];
+  /** Points listed one by one, each with its own settings over the sweep's: [{ numClients: 1 }, { numClients: 64, warmupRequests: 32 }]. Instead of clients/rates. */
+  points?: (RunSettingsConfig & { rampUpS?: number })[];
+  /** Seconds after which a point starts no new request (= stopTime). */
+  stopTimeS?: number;
+  /** Seconds over which a point's clients start: a number, or a function of the client count; default clients × 0.1 (= rampUpTime). */
+  rampUpS?: number | ((clients: number) => number);
+  /** Seconds requests in flight get to finish after the stop; default 60 (= drainTimeout). */
+  drainTimeoutS?: number;
+  /** Per-request timeout in seconds; default 600 (= requestTimeout). */
+  requestTimeoutS?: number;
+  /** User turns per conversation; default 1 (= numTurns). */
+  turns?: number;
   /** A capacity search (the most clients or the highest rate meeting an SLO) instead of `clients`/`rates`. */
   search?: SearchConfig;
 }
@@ -116,8 +187,17 @@ export interface OutputConfig {
   dir?: string;
 }
 
+/** The lengths of a point of an input × output length grid (absent outside a grid). */
+export interface PointLengths {
+  inputLen?: number;
+  outputLen?: number;
+}
+
 /** One point of a sweep. */
-export type SweepPoint = { kind: "clients"; clients: number; rampUpS: number } | { kind: "rate"; rate: number };
+export type SweepPoint =
+  | ({ kind: "clients"; clients: number; rampUpS: number } & PointLengths)
+  | ({ kind: "rate"; rate: number } & PointLengths)
+  | ({ kind: "trace"; trace: string; speed: number } & PointLengths);
 
 export interface ResolvedLaunch {
   command: string[];
@@ -150,8 +230,9 @@ export interface ResolvedBenchConfig {
   /** Null when the server is "already-running". */
   launch: ResolvedLaunch | null;
   dataset: {
-    path: string;
-    tokenizer: TokenizerName;
+    /** null: synthetic prompts or a trace's. */
+    path: string | null;
+    tokenizer: string;
     outputLen: number | null;
     systemPrompt: { enabled: boolean; path: string | null };
   };
@@ -169,11 +250,17 @@ export interface ResolvedBenchConfig {
     search: ResolvedSearch | null;
   };
   outputDir: string;
+  /** Each point's settings, built by `run`'s parser, in sweep order (a capacity search's are built as it probes). */
+  settings: {
+    points: RunSettings[];
+    /** The settings every point starts from (config sections, sweep, command line), for points added at run time. */
+    layer: SettingLayer;
+  };
 }
 
 /** What a computed launch command is given: the resolved config, before its launch is known. */
-export type LaunchInput = Omit<ResolvedBenchConfig, "launch">;
+export type LaunchInput = Omit<ResolvedBenchConfig, "launch" | "settings">;
 
 export const DEFAULT_READY_TIMEOUT_S = 600;
 export const DEFAULT_STOP_GRACE_S = 10;
-export const DEFAULT_RAMP_UP_PER_CLIENT_S = 0.1;
+export { DEFAULT_RAMP_UP_PER_CLIENT_S } from "./run-settings.ts";

@@ -1,3 +1,5 @@
+import { UsageError } from "../common/usage-error.ts";
+
 /**
  * Reading the fields of a config object, collecting every problem (the field's path, what was
  * expected, what was there) instead of stopping at the first, so one run of llmbench lists them all.
@@ -199,4 +201,15 @@ export function checkNumber(problems: FieldProblems, path: string, value: unknow
     return undefined;
   }
   return value as number;
+}
+
+/** A knob read by the flags' own parser: its UsageError (which names the field) becomes one of the config's problems. */
+export function knob<T>(problems: FieldProblems, read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    problems.list.push(error.message);
+    return undefined;
+  }
 }

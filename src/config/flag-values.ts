@@ -1,4 +1,7 @@
-import { UsageError } from "./usage-error.ts";
+import { UsageError } from "../common/usage-error.ts";
+
+/** Flags as the parser gave them (camelCase keys). */
+export type RawFlags = Record<string, unknown>;
 
 /** Reading one flag's value, with an error that names the flag and what was expected. */
 

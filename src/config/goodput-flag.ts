@@ -1,5 +1,5 @@
 import type { GoodputSlo } from "../metrics/goodput.ts";
-import { UsageError } from "./usage-error.ts";
+import { UsageError } from "../common/usage-error.ts";
 
 const METRICS = ["ttft", "tpot", "e2e"] as const;
 

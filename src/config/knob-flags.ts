@@ -1,4 +1,4 @@
-import { UsageError } from "./usage-error.ts";
+import { UsageError } from "../common/usage-error.ts";
 import { registerSecret } from "../records/scrub.ts";
 import { CSV_COLUMNS } from "../report/csv.ts";
 import type { Threshold } from "../report/thresholds.ts";
@@ -94,7 +94,7 @@ export function parseHeaders(name: string, value: unknown): Record<string, strin
 }
 
 const OPERATORS = ["<=", ">=", "==", "<", ">"] as const;
-const NON_NUMERIC = new Set(["model_size(B)", "mode", "num_clients", "tp"]);
+const NON_NUMERIC = new Set(["model_size(B)", "mode", "num_clients", "tp", "isl", "osl"]);
 
 /** Names a threshold may test: the numeric columns of summary.csv, and any percentile such as p95_ttft. */
 export function isThresholdMetric(metric: string): boolean {

@@ -5,7 +5,7 @@ import type { ResolvedBenchConfig } from "./bench-config.ts";
 import * as publicApi from "./public.ts";
 import { resolveConfig } from "./resolve-config.ts";
 import { applyOverrides, type SweepOverrides } from "./sweep-flags.ts";
-import { UsageError } from "./usage-error.ts";
+import { UsageError } from "../common/usage-error.ts";
 
 let registered = false;
 

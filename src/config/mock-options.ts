@@ -1,4 +1,4 @@
-import { UsageError } from "./usage-error.ts";
+import { UsageError } from "../common/usage-error.ts";
 import { GRPC_FAULTS, parseFaultList, type FaultPlan } from "../mock/faults.ts";
 import type { MockFaults } from "../mock/generation.ts";
 import type { ConnectionBehaviour } from "../mock/http1.ts";
@@ -7,7 +7,7 @@ import { REASONING_FIELDS, type OutputShape } from "../mock/thinking.ts";
 import { DEFAULT_PREFIX_CACHE, type PrefixCacheSettings } from "../mock/prefix-cache.ts";
 import { DEFAULT_BATCHING, batchingTimingModel, fixedTimingModel, type TimingModel } from "../mock/timing.ts";
 import * as flag from "./flag-values.ts";
-import type { RawFlags } from "./run-options.ts";
+import type { RawFlags } from "./flag-values.ts";
 
 export interface MockOptions {
   host: string;

@@ -1,6 +1,6 @@
 import { parseBackendFlags, type BackendFlags } from "./backend-flags.ts";
 import * as flag from "./flag-values.ts";
-import type { RawFlags } from "./run-options.ts";
+import type { RawFlags } from "./flag-values.ts";
 
 /** Everything `llmbench probe` needs, validated. */
 export interface ProbeOptions extends BackendFlags {

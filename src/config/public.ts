@@ -16,7 +16,7 @@ export type {
   ServerConfig,
   SweepConfig,
 } from "./bench-config.ts";
-export { freePort } from "../server/free-port.ts";
+export { freePort } from "../common/free-port.ts";
 
 /** Returns the config unchanged: it is only there so that editors type-check it. */
 export function defineConfig(config: BenchConfig): BenchConfig {

@@ -1,21 +1,16 @@
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { TOKENIZER_NAMES, type TokenizerName } from "../dataset/tokenizer.ts";
-import { llmbenchCommand } from "../server/self-command.ts";
-import {
-  DEFAULT_RAMP_UP_PER_CLIENT_S,
-  DEFAULT_READY_TIMEOUT_S,
-  DEFAULT_STOP_GRACE_S,
-  type LaunchInput,
-  type ResolvedBenchConfig,
-  type ResolvedLaunch,
-  type SweepPoint,
-} from "./bench-config.ts";
-import { checkNumber, describeValue, FieldProblems, FieldReader, isPlainObject, join } from "./field-checks.ts";
-import { DEFAULT_DRAIN_TIMEOUT_S, DEFAULT_REQUEST_TIMEOUT_S } from "./run-options.ts";
-import { readSearch } from "./search-config.ts";
-import { UsageError } from "./usage-error.ts";
-import { parseExtraBody, parseHeaders, parsePercentiles, parseThresholds } from "./knob-flags.ts";
+import { llmbenchCommand } from "../common/self-command.ts";
+import { UsageError } from "../common/usage-error.ts";
+import { TOKENIZER_NAMES } from "../dataset/tokenizer.ts";
+import { DEFAULT_READY_TIMEOUT_S, DEFAULT_STOP_GRACE_S, type LaunchInput, type ResolvedBenchConfig, type ResolvedLaunch, type SweepPoint } from "./bench-config.ts";
+import { emptyLayer, mergeLayers, type SettingLayer } from "./config-settings.ts";
+import { describeValue, FieldProblems, FieldReader, isPlainObject, join, knob } from "./field-checks.ts";
+import { parseExtraBody, parseHeaders } from "./knob-flags.ts";
+import { searchRampUpS } from "./search-config.ts";
+import { commandLineSettings } from "./sweep-flags.ts";
+import { resolvePoints } from "./sweep-points.ts";
+import { readSweep } from "./sweep-section.ts";
 
 const TOP_FIELDS = ["backend", "model", "servers", "dataset", "sweep", "output"] as const;
 const MODEL_FIELDS = ["tag", "sizeB", "tp", "mode", "path", "tokenizerPath", "name"] as const;
@@ -23,7 +18,6 @@ const SERVER_FIELDS = ["url", "launch", "apiKeyEnv", "insecure", "extraBody", "h
 const LAUNCH_FIELDS = ["command", "env", "cwd", "readyTimeoutS", "stopGraceS"] as const;
 const DATASET_FIELDS = ["path", "tokenizer", "outputLen", "systemPrompt"] as const;
 const SYSTEM_PROMPT_FIELDS = ["enabled", "path"] as const;
-const SWEEP_FIELDS = ["clients", "rates", "numRequests", "stopTimeS", "rampUpS", "drainTimeoutS", "requestTimeoutS", "seed", "turns", "metricPercentiles", "thresholds", "search"] as const;
 const OUTPUT_FIELDS = ["dir"] as const;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -51,24 +45,79 @@ export function resolveConfig(raw: unknown, configPath: string, knownBackends: r
   const model = readModel(top);
   const server = readServers(top, backend);
   const dataset = readDataset(top, base);
-  const sweep = readSweep(top);
+  const sweep = readSweep(top, base);
   const output = top.section("output", false);
   output?.known(OUTPUT_FIELDS);
   const outputDir = resolve(base, output?.text("dir", "result") ?? "result");
 
   if (problems.list.length > 0 || !backend || !model || !server || !dataset || !sweep) throw fail();
+  const sections = sectionLayer(backend, model, server, dataset);
+  for (const key of Object.keys(sections.flags)) {
+    if (sweep.layer.flags[key] !== undefined && key !== "extraBody" && key !== "header") problems.add(sweep.layer.fields[key]!, `the same setting as ${sections.fields[key]}: give one`);
+  }
+  const layer = mergeLayers(sections, sweep.layer);
+  const commandLine = commandLineSettings(raw);
+  const rename = (key: string) => RENAMED[key] ?? (key === "baseUrl" ? `servers.${backend}.url` : null);
+  const resolved = problems.list.length > 0 ? undefined : resolvePoints(problems, { grid: sweep.grid, listed: sweep.listed, layer, commandLine, axes: sweep.axes, rename });
+  let first = resolved?.settings[0];
+  if (resolved && sweep.search) {
+    const start: SweepPoint = sweep.search.find === "clients" ? { kind: "clients", clients: sweep.search.start, rampUpS: searchRampUpS(sweep.search, sweep.search.start) } : { kind: "rate", rate: sweep.search.start };
+    first = resolvePoints(problems, { grid: [{ load: start }], listed: null, layer, commandLine, axes: [], rename })?.settings[0];
+  }
+  if (problems.list.length > 0 || !resolved || !first) throw fail();
+  // A config names the key's variable with its default; unset, no key is sent (run's --api-key-env must be set).
+  for (const settings of resolved.settings) settings.apiKeyEnv = server.apiKeyEnv;
+  first.apiKeyEnv = server.apiKeyEnv;
   const input: LaunchInput = {
     configPath,
     backend,
     model,
     server: { url: server.url, apiKeyEnv: server.apiKeyEnv, insecure: server.insecure, extraBody: server.extraBody, headers: server.headers },
-    dataset,
-    sweep,
+    dataset: { ...dataset, path: first.datasetPath, tokenizer: first.tokenizer },
+    sweep: {
+      points: resolved.points,
+      numRequests: first.numRequests,
+      stopTimeS: first.stopTimeS,
+      drainTimeoutS: first.drainTimeoutS,
+      requestTimeoutS: first.requestTimeoutS,
+      seed: first.seed,
+      turns: first.numTurns,
+      metricPercentiles: sweep.metricPercentiles,
+      thresholds: first.thresholds,
+      search: sweep.search,
+    },
     outputDir,
   };
   const launch = server.launch && resolveLaunch(problems, server.launch, input, base);
   if (problems.list.length > 0 || launch === undefined) throw fail();
-  return { ...input, launch };
+  return { ...input, launch, settings: { points: resolved.settings, layer: mergeLayers(layer, commandLine) } };
+}
+
+/** Run settings not given anywhere are named, in errors, as the config field that sets them. */
+const RENAMED: Record<string, string> = { datasetPath: "dataset.path", tokenizer: "dataset.tokenizer", model: "model.name", tp: "model.tp", mode: "model.mode" };
+
+/** The run settings the config's sections give: the server, the model's name and labels, the dataset. */
+function sectionLayer(backend: string, model: ResolvedBenchConfig["model"], server: ServerFields, dataset: DatasetFields): SettingLayer {
+  const layer = emptyLayer();
+  const set = (key: string, value: unknown, field: string) => {
+    if (value === undefined || value === null) return;
+    layer.flags[key] = value;
+    layer.fields[key] = field;
+  };
+  set("backend", backend, "backend");
+  set("baseUrl", server.url, `servers.${backend}.url`);
+  set("insecure", server.insecure || undefined, `servers.${backend}.insecure`);
+  set("extraBody", server.extraBody, `servers.${backend}.extraBody`);
+  set("header", Object.entries(server.headers).map(([name, value]) => `${name}: ${value}`), `servers.${backend}.headers`);
+  set("model", model.name, "model.name");
+  set("modelSize", model.sizeB === null ? model.tag : String(model.sizeB), "model.sizeB");
+  set("tp", model.tp, "model.tp");
+  set("mode", model.mode || undefined, "model.mode");
+  set("datasetPath", dataset.path, "dataset.path");
+  set("tokenizer", dataset.tokenizer, "dataset.tokenizer");
+  set("outputLen", dataset.outputLen, "dataset.outputLen");
+  set("systemPromptPath", dataset.systemPrompt.enabled ? dataset.systemPrompt.path : null, "dataset.systemPrompt.path");
+  return layer;
 }
 
 function readModel(top: FieldReader): ResolvedBenchConfig["model"] | undefined {
@@ -140,17 +189,6 @@ function readServer(entry: FieldReader): ServerFields | undefined {
   return { url: url.replace(/\/+$/, ""), apiKeyEnv, insecure, launch, extraBody, headers };
 }
 
-/** A knob read by the flags' own parser: its UsageError (which names the field) becomes one of the config's problems. */
-function knob<T>(problems: FieldProblems, read: () => T): T | undefined {
-  try {
-    return read();
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    problems.list.push(error.message);
-    return undefined;
-  }
-}
-
 function isServerUrl(url: string): boolean {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
     try {
@@ -220,23 +258,32 @@ export function hostAndPort(url: string): { host: string; port: number | null } 
   return { host: url.slice(0, at).replace(/^\[|\]$/g, ""), port: Number(url.slice(at + 1)) };
 }
 
-function readDataset(top: FieldReader, base: string): ResolvedBenchConfig["dataset"] | undefined {
-  const dataset = top.section("dataset", true);
-  if (!dataset) return undefined;
-  dataset.known(DATASET_FIELDS);
-  const path = dataset.text("path");
-  const tokenizer = dataset.text("tokenizer", "cl100k_base");
-  if (tokenizer !== undefined && !(TOKENIZER_NAMES as readonly string[]).includes(tokenizer)) {
-    dataset.problems.expected(dataset.at("tokenizer"), `one of ${TOKENIZER_NAMES.join(", ")}`, tokenizer);
-  }
-  const outputLen = dataset.number("outputLen", "positive integer", null);
-  const systemPrompt = readSystemPrompt(dataset, base);
-  if (path !== undefined && !existsSync(resolve(base, path))) dataset.problems.add(dataset.at("path"), `no such file: ${resolve(base, path)}`);
-  if (path === undefined || outputLen === undefined || systemPrompt === undefined) return undefined;
-  return { path: resolve(base, path), tokenizer: tokenizer as TokenizerName, outputLen, systemPrompt };
+interface DatasetFields {
+  path: string | null;
+  tokenizer: string | null;
+  outputLen: number | null;
+  systemPrompt: { enabled: boolean; path: string | null };
 }
 
-function readSystemPrompt(dataset: FieldReader, base: string): ResolvedBenchConfig["dataset"]["systemPrompt"] | undefined {
+function readDataset(top: FieldReader, base: string): DatasetFields | undefined {
+  const dataset = top.section("dataset", false);
+  if (!dataset) return top.has("dataset") ? undefined : { path: null, tokenizer: null, outputLen: null, systemPrompt: { enabled: false, path: null } };
+  dataset.known(DATASET_FIELDS);
+  const path = dataset.optionalText("path");
+  const tokenizer = dataset.optionalText("tokenizer");
+  const isFile = tokenizer !== null && tokenizer !== undefined && /[/\\.]/.test(tokenizer);
+  if (tokenizer && !isFile && !(TOKENIZER_NAMES as readonly string[]).includes(tokenizer)) {
+    dataset.problems.expected(dataset.at("tokenizer"), `one of ${TOKENIZER_NAMES.join(", ")}, or a path to a model's tokenizer.json`, tokenizer);
+  }
+  if (isFile && !existsSync(resolve(base, tokenizer))) dataset.problems.add(dataset.at("tokenizer"), `no such file: ${resolve(base, tokenizer)}`);
+  const outputLen = dataset.number("outputLen", "positive integer", null);
+  const systemPrompt = readSystemPrompt(dataset, base);
+  if (path && !existsSync(resolve(base, path))) dataset.problems.add(dataset.at("path"), `no such file: ${resolve(base, path)}`);
+  if (path === undefined || tokenizer === undefined || outputLen === undefined || systemPrompt === undefined) return undefined;
+  return { path: path === null ? null : resolve(base, path), tokenizer: isFile ? resolve(base, tokenizer) : tokenizer, outputLen, systemPrompt };
+}
+
+function readSystemPrompt(dataset: FieldReader, base: string): DatasetFields["systemPrompt"] | undefined {
   const section = dataset.section("systemPrompt", false);
   if (!section) return dataset.has("systemPrompt") ? undefined : { enabled: false, path: null };
   section.known(SYSTEM_PROMPT_FIELDS);
@@ -255,76 +302,3 @@ function readSystemPrompt(dataset: FieldReader, base: string): ResolvedBenchConf
   return { enabled, path };
 }
 
-function readSweep(top: FieldReader): ResolvedBenchConfig["sweep"] | undefined {
-  const sweep = top.section("sweep", true);
-  if (!sweep) return undefined;
-  sweep.known(SWEEP_FIELDS);
-  const problems = sweep.problems;
-  let points: SweepPoint[] | undefined;
-  const search = readSearch(sweep);
-  if (sweep.has("search") && (sweep.has("clients") || sweep.has("rates"))) {
-    problems.add("sweep", "give search (a capacity search) or clients/rates (a list of points), not both");
-  } else if (sweep.has("search")) {
-    points = [];
-  } else if (sweep.has("clients") && sweep.has("rates")) {
-    problems.add("sweep", "give clients (client counts) or rates (request rates), not both");
-  } else if (sweep.has("rates")) {
-    points = sweep.numberList("rates", "positive number")?.map((rate) => ({ kind: "rate", rate }));
-  } else if (sweep.has("clients")) {
-    const rampUp = readRampUp(sweep);
-    const counts = sweep.numberList("clients", "positive integer");
-    if (counts && rampUp) {
-      points = [];
-      for (const clients of counts) {
-        const rampUpS = rampUp(clients);
-        if (rampUpS !== undefined) points.push({ kind: "clients", clients, rampUpS });
-      }
-      if (points.length !== counts.length) points = undefined;
-    }
-  } else {
-    problems.add("sweep", "give clients (a list of client counts, e.g. [1, 4, 16]) or rates (a list of request rates)");
-  }
-  const numRequests = sweep.number("numRequests", "positive integer", null);
-  const stopTimeS = sweep.number("stopTimeS", "positive number", null);
-  if (numRequests === null && stopTimeS === null) {
-    problems.add("sweep", "give numRequests or stopTimeS (or both): each point needs a request budget or a duration");
-  }
-  const drainTimeoutS = sweep.number("drainTimeoutS", "non-negative number", DEFAULT_DRAIN_TIMEOUT_S);
-  const requestTimeoutS = sweep.number("requestTimeoutS", "positive number", DEFAULT_REQUEST_TIMEOUT_S);
-  const seed = sweep.number("seed", "non-negative integer", 0);
-  const turns = sweep.number("turns", "positive integer", 1);
-  const rawPercentiles = sweep.object.metricPercentiles;
-  if (rawPercentiles !== undefined && !Array.isArray(rawPercentiles)) problems.expected(sweep.at("metricPercentiles"), "a list of percentiles such as [50, 95, 99.9]", rawPercentiles);
-  const metricPercentiles = Array.isArray(rawPercentiles) ? knob(problems, () => parsePercentiles(sweep.at("metricPercentiles"), rawPercentiles)) : [];
-  const rawThresholds = sweep.object.thresholds;
-  if (rawThresholds !== undefined && (!Array.isArray(rawThresholds) || rawThresholds.some((t) => typeof t !== "string"))) {
-    problems.expected(sweep.at("thresholds"), `a list of strings such as ["p99_ttft<2000", "success_rate>=0.99"]`, rawThresholds);
-  }
-  const thresholds = Array.isArray(rawThresholds) ? knob(problems, () => parseThresholds(sweep.at("thresholds"), rawThresholds.filter((t) => typeof t === "string"))) : [];
-  if (search === undefined || !points || numRequests === undefined || stopTimeS === undefined || drainTimeoutS == null || requestTimeoutS == null || seed == null || turns == null) {
-    return undefined;
-  }
-  if (metricPercentiles === undefined || thresholds === undefined) return undefined;
-  return { points, numRequests, stopTimeS, drainTimeoutS, requestTimeoutS, seed, turns, metricPercentiles, thresholds, search };
-}
-
-/** The ramp-up of a point with `clients` users: fixed, computed by the config, or clients × 0.1 s. */
-function readRampUp(sweep: FieldReader): ((clients: number) => number | undefined) | undefined {
-  const value = sweep.object.rampUpS;
-  const path = sweep.at("rampUpS");
-  if (value === undefined) return (clients) => clients * DEFAULT_RAMP_UP_PER_CLIENT_S;
-  if (typeof value === "function") {
-    return (clients) => {
-      let result: unknown;
-      try {
-        result = value(clients);
-      } catch (error) {
-        sweep.problems.add(path, `the function threw for ${clients} clients: ${(error as Error)?.message ?? String(error)}`);
-        return undefined;
-      }
-      return checkNumber(sweep.problems, `${path}(${clients})`, result, "non-negative number");
-    };
-  }
-  const fixed = checkNumber(sweep.problems, path, value, "non-negative number");
-  return fixed === undefined ? undefined : () => fixed;
-}

@@ -1,54 +1,22 @@
-import { parseBackendFlags, type BackendFlags } from "./backend-flags.ts";
-import { UsageError } from "./usage-error.ts";
+import { parseBackendFlags } from "./backend-flags.ts";
+import { UsageError } from "../common/usage-error.ts";
 import { TOKENIZER_NAMES } from "../dataset/tokenizer.ts";
-import type { PointSpec } from "../runner/point.ts";
-import type { TargetSpec } from "../runner/target.ts";
 import * as flag from "./flag-values.ts";
 import { parseGoodput } from "./goodput-flag.ts";
-import { parseExtraBody, parseHeaders, parsePercentileMetrics, parsePercentiles, parseThresholds, percentilesOfThresholds, type VllmMetric } from "./knob-flags.ts";
+import { parseExtraBody, parseHeaders, parsePercentileMetrics, parsePercentiles, parseThresholds, percentilesOfThresholds } from "./knob-flags.ts";
 import { translateVllmFlags } from "./vllm-flags.ts";
-import type { Threshold } from "../report/thresholds.ts";
-
-/** --save-result: a JSON file with vLLM's result keys. */
-export interface SaveResult {
-  /** Folder of the file; null: the run's result folder. */
-  dir: string | null;
-  /** null: vLLM's name, {backend}-{rate}qps[-concurrency{k}]-{model}-{date}.json. */
-  filename: string | null;
-  /** Per-request lists too (ttfts, itls, input_lens, output_lens, errors). */
-  detailed: boolean;
-  /** The metrics given statistics (vLLM's --percentile-metrics). */
-  metrics: VllmMetric[];
-  /** The percentiles given (vLLM's --metric-percentiles, default 99). */
-  percentiles: number[];
-}
+import { DEFAULT_DRAIN_TIMEOUT_S, DEFAULT_REQUEST_TIMEOUT_S, type RunSettings, type SaveResult } from "./run-settings.ts";
+import type { RawFlags } from "./flag-values.ts";
 
 /** Sampling fields sent by the OpenAI backends (vLLM's --temperature, --top-p, --top-k). */
 const SAMPLING_FLAGS = [["temperature", "--temperature", "temperature"], ["topP", "--top-p", "top_p"], ["topK", "--top-k", "top_k"]] as const;
 const SAMPLING_BACKENDS = ["vllm", "openai-chat"];
-import { checkShardFits, parseShardOptions, type ShardOptions } from "./shard-options.ts";
+import { checkShardFits, parseShardOptions } from "./shard-options.ts";
 
-/** Everything one `llmbench run` needs, validated. */
-export interface RunOptions extends TargetSpec, PointSpec, BackendFlags, Omit<ShardOptions, "shard"> {
-  pplProto: "v1" | "v2";
-  resultDir: string | null;
-  modelSize: string;
-  tp: number;
-  mode: string;
-  progress: boolean;
-  thresholds: Threshold[];
-  saveResult: SaveResult | null;
-  /** --trace: replay this JSONL of timed requests instead of clients or a rate; --trace-speed scales its time. */
-  traceFile: { path: string; speed: number } | null;
-  /** --num-runs: the point is run this many times (fresh connections, the same prompts), with 95 % intervals across runs. */
-  numRuns: number;
-}
-
-export const DEFAULT_REQUEST_TIMEOUT_S = 600;
-export const DEFAULT_DRAIN_TIMEOUT_S = 60;
-
-/** Flags as cac parsed them (camelCase keys). */
-export type RawFlags = Record<string, unknown>;
+/** Everything one `llmbench run` needs, validated (the name `run` has always used for its settings). */
+export type RunOptions = RunSettings;
+export type { RawFlags, SaveResult };
+export { DEFAULT_DRAIN_TIMEOUT_S, DEFAULT_REQUEST_TIMEOUT_S };
 
 function requestRate(value: unknown): number | null {
   if (value === undefined || value === null || value === "") return null;
@@ -56,7 +24,8 @@ function requestRate(value: unknown): number | null {
   return flag.positiveNumber("--request-rate", value, 1);
 }
 
-export function parseRunOptions(input: RawFlags): RunOptions {
+/** `shards: false` (a sweep's points): the point runs whole, whatever the environment says of shards. */
+export function parseRunOptions(input: RawFlags, context: { shards?: boolean } = {}): RunOptions {
   const raw = translateVllmFlags(input);
   const trace = parseTraceFlags(raw);
   const rate = requestRate(raw.requestRate);
@@ -119,7 +88,7 @@ export function parseRunOptions(input: RawFlags): RunOptions {
   }
 
   // scale-out (issue 11): this process's shard of the point and its start barrier
-  const shardOptions = parseShardOptions(raw);
+  const shardOptions = context.shards === false ? parseShardOptions({}, {}) : parseShardOptions(raw);
   checkShardFits(shardOptions.shard ?? (shardOptions.workers > 1 ? { index: 0, count: shardOptions.workers } : null), { requestRate: rate, numClients, numRequests, maxConcurrency: flag.positiveInteger("--max-concurrency", raw.maxConcurrency, null) });
 
   return {
@@ -130,7 +99,8 @@ export function parseRunOptions(input: RawFlags): RunOptions {
     percentiles: [...new Set([...chosenPercentiles, ...(saveResult?.percentiles ?? []), ...percentilesOfThresholds(thresholds)])],
     thresholds,
     saveResult,
-    model: flag.text("--model", raw.model),
+    // "": not given; the runner asks the server for its only model where the requests name one
+    model: raw.model === undefined ? "" : flag.text("--model", raw.model),
     dataset: trace ? "trace" : synthetic ? "synthetic" : "file",
     datasetPath: synthetic || trace ? null : flag.text("--dataset-path", raw.datasetPath),
     synthetic: synthetic

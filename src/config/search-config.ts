@@ -1,7 +1,7 @@
 /** `sweep.search` of a config (and `--find-max`, `--slo`, `--search-resolution`): a capacity search instead of a list of points. */
 import type { SearchAxis } from "../sweep/capacity-search.ts";
 import { parseSlo, type SloTerm } from "../sweep/slo.ts";
-import { DEFAULT_RAMP_UP_PER_CLIENT_S } from "./bench-config.ts";
+import { DEFAULT_RAMP_UP_PER_CLIENT_S } from "./run-settings.ts";
 import { checkNumber, type FieldReader } from "./field-checks.ts";
 
 export interface SearchConfig {

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from "node:os";
 import { missingCredentials, parseS3Url, type S3Location } from "../archive/s3-upload.ts";
-import { parseRendezvousAddress, type RendezvousAddress } from "../runner/rendezvous.ts";
+import { parseRendezvousAddress, type RendezvousAddress } from "./rendezvous-address.ts";
 import type { Shard } from "../workload/shards.ts";
 import * as flag from "./flag-values.ts";
 import { UsageError } from "./usage-error.ts";

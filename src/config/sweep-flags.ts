@@ -1,58 +1,65 @@
 import { resolve } from "node:path";
 import { isPlainObject } from "./field-checks.ts";
 import * as flag from "./flag-values.ts";
-import type { RawFlags } from "./run-options.ts";
-import { UsageError } from "./usage-error.ts";
-import { parseExtraBody, parseHeaders, parsePercentiles, parseThresholds } from "./knob-flags.ts";
+import type { RawFlags } from "./flag-values.ts";
+import { UsageError } from "../common/usage-error.ts";
+import { translateVllmFlags } from "./vllm-flags.ts";
+import { emptyLayer, flagOf, PATH_SETTINGS, SETTING_FIELDS, type SettingLayer } from "./config-settings.ts";
 import { parseSlo } from "../sweep/slo.ts";
 
 /** Flags that change a config for one run without editing it. */
 export interface SweepOverrides {
   clients?: number[];
   rates?: number[];
-  numRequests?: number;
-  stopTimeS?: number;
+  inputLens?: number[];
+  outputLens?: number[];
   /** Absolute: relative to where llmbench was started, not to the config. */
   outputDir?: string;
-  seed?: number;
-  metricPercentiles?: number[];
-  /** As typed (`p99_ttft<2000`): the config's checker reads them with the config's own. */
-  thresholds?: string[];
-  /** --extra-body, with --temperature/--top-p/--top-k written in. */
-  extraBody?: Record<string, unknown>;
-  headers?: Record<string, string>;
   /** --find-max, --slo, --search-resolution: written into sweep.search. */
   search?: { find?: string; slo?: string; resolution?: number };
+  /** Config fields a run flag names: --backend, --base-url (the server's url), --model (model.name), --tp, --mode, --api-key-env, --insecure. */
+  fields?: { backend?: string; url?: string; apiKeyEnv?: string; insecure?: boolean; name?: string; tp?: number; mode?: string; sizeB?: number };
+  /** Every other run flag given: the point settings, over the config's at every point. */
+  settings?: SettingLayer;
 }
 
-const SAMPLING = [["temperature", "--temperature", "temperature"], ["topP", "--top-p", "top_p"], ["topK", "--top-k", "top_k"]] as const;
+/** Run flags the sweep command line takes for the settings of every point (the config's fields of the same names). */
+const SETTING_FLAG_KEYS = [...SETTING_FIELDS.filter((field) => field !== "thresholds" && field !== "headers"), "threshold", "header"];
 
 export function parseSweepFlags(raw: RawFlags): SweepOverrides {
   const overrides: SweepOverrides = {};
   if (raw.clients !== undefined && raw.rates !== undefined) throw new UsageError("give --clients or --rates, not both");
   if (raw.clients !== undefined) overrides.clients = numberList("--clients", raw.clients, (name, item) => flag.positiveInteger(name, item));
   if (raw.rates !== undefined) overrides.rates = numberList("--rates", raw.rates, (name, item) => flag.positiveNumber(name, item, 0));
-  if (raw.numRequests !== undefined && raw.numPrompts !== undefined) throw new UsageError("--num-requests and --num-prompts (vLLM's name) are one setting: give one");
-  const budget = raw.numRequests ?? raw.numPrompts;
-  if (budget !== undefined) overrides.numRequests = flag.positiveInteger(raw.numRequests !== undefined ? "--num-requests" : "--num-prompts", budget);
-  if (raw.seed !== undefined) overrides.seed = flag.nonNegativeInteger("--seed", raw.seed, 0);
-  if (raw.metricPercentiles !== undefined) overrides.metricPercentiles = parsePercentiles("--metric-percentiles", raw.metricPercentiles);
-  if (raw.threshold !== undefined) {
-    parseThresholds("--threshold", raw.threshold); // named by its flag when wrong
-    overrides.thresholds = [raw.threshold].flat().map(String);
-  }
-  let extraBody = parseExtraBody("--extra-body", raw.extraBody) ?? undefined;
-  for (const [key, name, field] of SAMPLING) {
-    if (raw[key] === undefined) continue;
-    const value = key === "topK" ? flag.positiveInteger(name, raw[key]) : flag.nonNegativeNumber(name, raw[key], 0);
-    extraBody = { ...extraBody, [field]: value };
-  }
-  if (extraBody !== undefined) overrides.extraBody = extraBody;
-  if (raw.header !== undefined) overrides.headers = parseHeaders("--header", raw.header);
-  if (raw.stopTime !== undefined) overrides.stopTimeS = flag.positiveSeconds("--stop-time", raw.stopTime, 0);
+  if (raw.inputLens !== undefined) overrides.inputLens = numberList("--input-lens", raw.inputLens, (name, item) => flag.positiveInteger(name, item));
+  if (raw.outputLens !== undefined) overrides.outputLens = numberList("--output-lens", raw.outputLens, (name, item) => flag.positiveInteger(name, item));
   if (raw.outputDir !== undefined) overrides.outputDir = resolve(flag.text("--output-dir", raw.outputDir));
   const search = parseSearchFlags(raw);
   if (search) overrides.search = search;
+
+  const fields: NonNullable<SweepOverrides["fields"]> = {};
+  // vLLM's --host/--port and --endpoint say what --base-url and --backend say
+  const server = translateVllmFlags({ backend: raw.backend, baseUrl: raw.baseUrl, host: raw.host, port: raw.port, endpoint: raw.endpoint });
+  if (server.backend !== undefined) fields.backend = flag.text("--backend", server.backend);
+  if (server.baseUrl !== undefined) fields.url = flag.text("--base-url", server.baseUrl);
+  if (raw.apiKeyEnv !== undefined) fields.apiKeyEnv = flag.text("--api-key-env", raw.apiKeyEnv);
+  if (raw.insecure === true) fields.insecure = true;
+  if (raw.model !== undefined) fields.name = flag.text("--model", raw.model);
+  if (raw.tp !== undefined) fields.tp = flag.positiveInteger("--tp", raw.tp);
+  if (raw.mode !== undefined) fields.mode = flag.text("--mode", raw.mode);
+  if (raw.modelSize !== undefined) fields.sizeB = flag.positiveNumber("--model-size", raw.modelSize, 0);
+  if (Object.keys(fields).length > 0) overrides.fields = fields;
+
+  const given: RawFlags = { ...raw, numClients: raw.numClients ?? raw.numThreads, stopTime: raw.stopTime ?? raw.threadStopTime };
+  const settings = emptyLayer();
+  for (const key of SETTING_FLAG_KEYS) {
+    let value = given[key];
+    if (value === undefined || (key === "serverMetrics" && value !== false)) continue; // cac sets --no-x's x to true unless given
+    if ((PATH_SETTINGS as readonly string[]).includes(key) && typeof value === "string") value = resolve(value);
+    settings.flags[key] = value;
+    settings.fields[key] = flagOf(key);
+  }
+  if (Object.keys(settings.flags).length > 0) overrides.settings = settings;
   return overrides;
 }
 
@@ -82,41 +89,57 @@ function numberList(name: string, value: unknown, parse: (name: string, item: st
   return items.map((item) => parse(name, item));
 }
 
+const COMMAND_LINE = Symbol("llmbench sweep command line settings");
+
+/** The run settings the sweep command line gave, as applyOverrides attached them to the config. */
+export function commandLineSettings(config: unknown): SettingLayer {
+  return (isPlainObject(config) && (config as { [COMMAND_LINE]?: SettingLayer })[COMMAND_LINE]) || emptyLayer();
+}
+
 /** The config's default export with the overrides written in, before it is validated. */
 export function applyOverrides(config: unknown, overrides: SweepOverrides): unknown {
   if (!isPlainObject(config)) return config;
   const result: Record<string, unknown> = { ...config };
   if (isPlainObject(config.sweep)) {
     const sweep: Record<string, unknown> = { ...config.sweep };
-    if (overrides.clients) {
-      sweep.clients = overrides.clients;
-      delete sweep.rates;
-    }
-    if (overrides.rates) {
-      sweep.rates = overrides.rates;
+    if (overrides.clients || overrides.rates) {
       delete sweep.clients;
+      delete sweep.rates;
+      delete sweep.points;
+      if (overrides.clients) sweep.clients = overrides.clients;
+      if (overrides.rates) sweep.rates = overrides.rates;
     }
-    if (overrides.numRequests !== undefined) sweep.numRequests = overrides.numRequests;
-    if (overrides.stopTimeS !== undefined) sweep.stopTimeS = overrides.stopTimeS;
-    if (overrides.seed !== undefined) sweep.seed = overrides.seed;
-    if (overrides.metricPercentiles !== undefined) sweep.metricPercentiles = overrides.metricPercentiles;
-    if (overrides.thresholds !== undefined) sweep.thresholds = [...(Array.isArray(sweep.thresholds) ? sweep.thresholds : []), ...overrides.thresholds];
+    if (overrides.inputLens) sweep.inputLens = overrides.inputLens;
+    if (overrides.outputLens) sweep.outputLens = overrides.outputLens;
     if (overrides.search) {
       sweep.search = { ...(isPlainObject(config.sweep.search) ? config.sweep.search : {}), ...overrides.search };
       if (overrides.search.find !== undefined) {
         delete sweep.clients;
         delete sweep.rates;
+        delete sweep.points;
       }
     }
     result.sweep = sweep;
   }
-  const backend = typeof config.backend === "string" ? config.backend : null;
-  if ((overrides.extraBody || overrides.headers) && backend !== null && isPlainObject(config.servers) && isPlainObject(config.servers[backend])) {
+  const fields = overrides.fields ?? {};
+  if (fields.backend !== undefined) result.backend = fields.backend;
+  const backend = typeof result.backend === "string" ? result.backend : null;
+  if ((fields.url !== undefined || fields.apiKeyEnv !== undefined || fields.insecure) && backend !== null && isPlainObject(config.servers) && isPlainObject(config.servers[backend])) {
     const server: Record<string, unknown> = { ...config.servers[backend] };
-    if (overrides.extraBody) server.extraBody = { ...(isPlainObject(server.extraBody) ? server.extraBody : {}), ...overrides.extraBody };
-    if (overrides.headers) server.headers = { ...(isPlainObject(server.headers) ? server.headers : {}), ...overrides.headers };
+    if (fields.url !== undefined) server.url = fields.url;
+    if (fields.apiKeyEnv !== undefined) server.apiKeyEnv = fields.apiKeyEnv;
+    if (fields.insecure) server.insecure = true;
     result.servers = { ...config.servers, [backend]: server };
   }
+  if ((fields.name ?? fields.tp ?? fields.mode ?? fields.sizeB) !== undefined && isPlainObject(config.model)) {
+    const model: Record<string, unknown> = { ...config.model };
+    if (fields.name !== undefined) model.name = fields.name;
+    if (fields.tp !== undefined) model.tp = fields.tp;
+    if (fields.mode !== undefined) model.mode = fields.mode;
+    if (fields.sizeB !== undefined) model.sizeB = fields.sizeB;
+    result.model = model;
+  }
   if (overrides.outputDir !== undefined) result.output = { ...(isPlainObject(config.output) ? config.output : {}), dir: overrides.outputDir };
+  if (overrides.settings) Object.defineProperty(result, COMMAND_LINE, { value: overrides.settings, enumerable: false });
   return result;
 }

@@ -1,4 +1,2 @@
-/** A problem with the user's input (flags, files, config): reported plainly, exit code 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+/** Moved to common/ (both config and the code it configures throw it); kept so existing imports work. */
+export { UsageError } from "../common/usage-error.ts";

@@ -1,6 +1,6 @@
-import type { RawFlags } from "./run-options.ts";
+import type { RawFlags } from "./flag-values.ts";
 import * as flag from "./flag-values.ts";
-import { UsageError } from "./usage-error.ts";
+import { UsageError } from "../common/usage-error.ts";
 
 /**
  * `vllm bench serve`'s flags, translated into llmbench's own with the same meaning, so that a

@@ -1,5 +1,5 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
-import { UsageError } from "../config/usage-error.ts";
+import { UsageError } from "../common/usage-error.ts";
 import type { Conversation, DatasetSource } from "./conversation.ts";
 import { conversationOf } from "./entry-shapes.ts";
 import { firstSignificantByte, indexJsonArray, indexJsonLines, JsonFramingError, readRange, type EntryIndex } from "./json-index.ts";

@@ -1,5 +1,5 @@
 import { promptText, type ChatMessage } from "../backends/backend.ts";
-import { UsageError } from "../config/usage-error.ts";
+import { UsageError } from "../common/usage-error.ts";
 import type { DatasetSource } from "./conversation.ts";
 import { seededRandom } from "./prng.ts";
 import type { Tokenizer } from "./tokenizer.ts";

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { UsageError } from "../config/usage-error.ts";
+import { UsageError } from "../common/usage-error.ts";
 
 /**
  * The client-side tokenizer that counts input tokens. The fixed encodings make runs against

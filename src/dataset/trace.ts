@@ -8,7 +8,7 @@
  * their prompts' leading blocks, word for word. Other fields are ignored.
  */
 import { readFileSync } from "node:fs";
-import { UsageError } from "../config/usage-error.ts";
+import { UsageError } from "../common/usage-error.ts";
 import { seededRandom } from "./prng.ts";
 import { textOfExactLength } from "./synthetic.ts";
 import type { Tokenizer } from "./tokenizer.ts";

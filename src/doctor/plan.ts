@@ -37,6 +37,7 @@ export interface DoctorPlan {
 /** Concurrent requests of one point: its clients, or for a rate its expected requests in flight. */
 export function pointConcurrency(point: SweepPoint, numRequests: number | null): number {
   if (point.kind === "clients") return point.clients;
+  if (point.kind === "trace") return Math.min(numRequests ?? 1, 1); // a trace's concurrency is its own: at least one
   const inFlight = point.rate === Infinity ? Infinity : Math.ceil(point.rate * ASSUMED_REQUEST_S);
   return Math.min(inFlight, numRequests ?? Infinity);
 }
@@ -49,7 +50,7 @@ export function planFromConfig(config: ResolvedBenchConfig): DoctorPlan {
     const concurrency = pointConcurrency(point, sweep.numRequests);
     if (concurrency > peak || peakPoint === null) {
       peak = concurrency;
-      peakPoint = point.kind === "clients" ? `clients=${point.clients}` : `rate=${point.rate} (≈${concurrency} in flight)`;
+      peakPoint = point.kind === "clients" ? `clients=${point.clients}` : point.kind === "rate" ? `rate=${point.rate} (≈${concurrency} in flight)` : `trace ${point.trace}`;
     }
   }
   const perPoint = sweep.points.map((point) => pointRequests(point, sweep.numRequests, sweep.stopTimeS));

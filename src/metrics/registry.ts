@@ -185,6 +185,9 @@ export const METRICS: readonly Metric[] = [
   // prefix caching: the server's hit rate over the point (its /metrics counters, else its gauge), and the cached tokens its usage reported
   scalar({ name: "prefix_cache_hit_rate", label: "prefix cache hits", unit: "fraction", digits: 3, higherIsBetter: true, key: true, repeat: true, value: ({ prefixCache, gauges }) => prefixCache?.hit_rate ?? gauges.prefix_cache_hit_rate?.mean ?? null }),
   scalar({ name: "total_cached_tokens", label: "cached prompt tokens", unit: "tokens", digits: 0, format: "integer", value: ({ summary }) => summary.total_cached_tokens }),
+  // the point's input and output lengths as set, in a sweep's rows (its ISL × OSL axes, synthetic prompts, a fixed output length): the sweep writes them as the point's columns
+  scalar({ name: "isl", label: "input len", unit: "tokens", digits: 0, format: "integer", value: () => null }),
+  scalar({ name: "osl", label: "output len", unit: "tokens", digits: 0, format: "integer", value: () => null }),
   // (new metrics: add them above this line)
 ];
 

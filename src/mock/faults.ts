@@ -1,4 +1,4 @@
-import type { StreamFormat, TokenSink } from "./generation.ts";
+import type { StreamFormat, TokenSink } from "./stream-types.ts";
 import type { StreamWriter } from "./http-stream.ts";
 import type { TruthEntry } from "./truth-log.ts";
 

@@ -4,6 +4,9 @@ import { streamingResponse } from "./http-stream.ts";
 import type { PrefixCache } from "./prefix-cache.ts";
 import type { Sequence, TimingModel } from "./timing.ts";
 import { epochMs, type TruthEntry, type TruthLog } from "./truth-log.ts";
+import type { StreamFormat, TokenSink } from "./stream-types.ts";
+
+export type { StreamFormat, TokenSink };
 
 const WORDS = [" the", " model", " answers", " with", " simulated", " tokens", " at", " a", " steady", " pace", ",", " and", " then", " some", " more", "."];
 
@@ -95,18 +98,6 @@ export function flatTokenText(parts: OutputParts, index: number, total: number):
   }
 }
 
-/** Where one generation's tokens go: an HTTP stream or a gRPC call. */
-export interface TokenSink {
-  /** Writes one event carrying `texts` (tokens `first` … first+texts.length−1); false when the client has gone. */
-  write(texts: string[], first: number, finished: boolean): boolean;
-  /** Writes the protocol's error report (a fault). */
-  fail(message: string): void;
-  /** The generation is over (finished, failed or cancelled): end the response. */
-  end(status: TruthEntry["status"]): void;
-  /** What the truth log should say beyond the timings (a fault that struck this request). */
-  truth?(): Partial<TruthEntry>;
-}
-
 /**
  * Runs one generation: the timing model says when tokens are ready, the sink writes them in the
  * protocol's form, every write time goes to the truth log, and --fail-after-tokens turns the
@@ -166,17 +157,6 @@ export function runGeneration(context: MockContext, prompt: string, outputTokens
   };
   context.timing.admit(sequence);
   return () => end("cancelled");
-}
-
-export interface StreamFormat {
-  /** Bytes written as soon as the request arrives, before any token (vLLM's chat role chunk). */
-  prelude?: string;
-  /** The bytes of one event carrying `texts` (tokens first … first+texts.length−1); `finished` on the last. */
-  tokens(texts: string[], first: number, finished: boolean): string;
-  /** Bytes after the last token event (usage, [DONE]), if any. */
-  end(): string;
-  /** The protocol's mid-stream error report (and whatever ends the stream after it). */
-  error(message: string): string;
 }
 
 /** Streams one generation over HTTP in `format`; the headers go out at once, the body as tokens are ready. */

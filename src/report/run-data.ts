@@ -189,7 +189,7 @@ export function labelOf(key: string): string {
 }
 
 function xOf(key: string): number | null {
-  const value = Number(key.split("=")[1]);
+  const value = Number.parseFloat(key.split("=")[1] ?? ""); // "clients=4,isl=1024" is at 4 clients
   return Number.isFinite(value) ? value : null;
 }
 

@@ -4,9 +4,12 @@ import type { SweepPoint } from "../config/bench-config.ts";
 import { briefColumns, presentColumns } from "./metric-views.ts";
 import { cell, formatTable } from "./text-table.ts";
 
-/** "4 clients" / "2.5 req/s": how a point is named on the console. */
+/** "4 clients" / "2.5 req/s" / "1024 in, 128 out, 4 clients": how a point is named on the console. */
 export function describePoint(point: SweepPoint): string {
-  return point.kind === "clients" ? `${point.clients} client${point.clients === 1 ? "" : "s"}` : `${point.rate} req/s`;
+  const load =
+    point.kind === "clients" ? `${point.clients} client${point.clients === 1 ? "" : "s"}` : point.kind === "rate" ? `${point.rate} req/s` : `trace ${point.trace.split("/").pop()}${point.speed === 1 ? "" : ` ×${point.speed}`}`;
+  const lengths = [point.inputLen === undefined ? null : `${point.inputLen} in`, point.outputLen === undefined ? null : `${point.outputLen} out`].filter(Boolean);
+  return lengths.length > 0 ? `${lengths.join(", ")}, ${load}` : load;
 }
 
 /** One line when a point is over: how many requests, throughput, the main latencies. */

@@ -103,7 +103,8 @@ export async function executePointInWorkers(count: number, targetSpec: TargetSpe
   const interrupted = options.interrupt?.aborted ?? false;
   const merged = await mergeShards(dirs, { outDir: options.dir, allowPartial: false, acceptInterrupted: interrupted, context: options.context, thresholds: spec.thresholds });
   const gauges = merged.gauges ? { status: merged.gauges.status, gauges: merged.gauges.gauges } : { status: "off", gauges: {} };
-  return { ...merged.point, gauges: gauges as PointResult["gauges"], interrupted, requests: merged.requests, thresholds: merged.thresholds };
+  const row = options.columns ? { ...merged.point.row, ...options.columns } : merged.point.row;
+  return { ...merged.point, row, gauges: gauges as PointResult["gauges"], interrupted, requests: merged.requests, thresholds: merged.thresholds };
 }
 
 function missing(count: number, ready: Set<number>): string {

@@ -1,10 +1,11 @@
 import { join } from "node:path";
 import { ensureDir, writeSummaryFiles } from "../archive/result-files.ts";
-import type { Goodput, GoodputSlo } from "../metrics/goodput.ts";
+import type { Goodput } from "../metrics/goodput.ts";
 import type { TurnStats } from "../metrics/per-turn.ts";
 import type { RequestStats } from "../metrics/request-stats.ts";
 import type { Summary } from "../metrics/summarize.ts";
-import { checkThresholds, type Threshold, type ThresholdResult } from "../report/thresholds.ts";
+import { checkThresholds, type ThresholdResult } from "../report/thresholds.ts";
+import type { PointSettings } from "../config/run-settings.ts";
 import { JsonlWriter } from "../records/jsonl-writer.ts";
 import { LiveProgress } from "../report/progress.ts";
 import type { PointLabels, Row } from "../report/seed-columns.ts";
@@ -15,18 +16,8 @@ import { GaugeSampler, type GaugeReport } from "./gauge-sampler.ts";
 import { runPoint, type LoadShape } from "./run-point.ts";
 import type { Target } from "./target.ts";
 
-/** How one point loads the server: shared by `run` (one point) and `sweep` (many). */
-export interface PointSpec extends LoadShape {
-  /** Requests sent before measuring, with their own prompts, and not counted. */
-  warmupRequests: number;
-  goodput: GoodputSlo | null;
-  /** Sample the server's load gauges (its Prometheus /metrics) while the point runs. */
-  serverGauges: boolean;
-  /** Percentiles computed besides p90 and p99 (--metric-percentiles). */
-  percentiles?: readonly number[];
-  /** Checked against the point's summary row; listed in summary.json. */
-  thresholds?: readonly Threshold[];
-}
+/** How one point loads the server and what is measured: shared by `run` (one point) and `sweep` (many). */
+export interface PointSpec extends PointSettings, LoadShape {}
 
 export interface PointResult {
   summary: Summary;
@@ -56,6 +47,8 @@ export interface PointRunOptions {
   context?: Record<string, unknown>;
   /** Called after warm-up, just before the clock starts (a shard's start barrier waits here). */
   beforeStart?: () => Promise<void>;
+  /** Columns of the point's own added to its row (a grid point's isl and osl). */
+  columns?: Row;
   /** Extra keys written into every record (a shard's `shard`). */
   recordTags?: Record<string, unknown>;
   /** Per request sent and finished, beside the live panel (a worker passes them to its parent's panel). */
@@ -128,6 +121,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
     percentiles: spec.percentiles,
   };
   const point = summarizePoint(requests, inputs);
+  if (options.columns) point.row = { ...point.row, ...options.columns };
   const { summary, steady, perTurn, goodput: good, row } = point;
   const thresholds = checkThresholds(spec.thresholds ?? [], row);
   writeSummaryFiles(

@@ -8,7 +8,10 @@
  * The clocks are the ones the records use (performance.timeOrigin + performance.now()), so the
  * offsets correct exactly the timestamps `llmbench merge` lines up.
  */
+import type { RendezvousAddress } from "../config/rendezvous-address.ts";
 import type { Shard } from "../workload/shards.ts";
+
+export { parseRendezvousAddress, type RendezvousAddress } from "../config/rendezvous-address.ts";
 
 /** The rendezvous failed (a shard missing, a different plan, shard 0 unreachable): the shard measures nothing. */
 export class RendezvousFailed extends Error {}
@@ -16,10 +19,6 @@ export class RendezvousFailed extends Error {}
 /** Exit code of a shard whose rendezvous failed. */
 export const RENDEZVOUS_FAILED_EXIT_CODE = 4;
 
-export interface RendezvousAddress {
-  host: string;
-  port: number;
-}
 
 export interface RendezvousSpec {
   address: RendezvousAddress;
@@ -61,17 +60,7 @@ const VERDICT_GRACE_MS = 3000;
 
 export const wallClock = (): number => performance.timeOrigin + performance.now();
 
-/** "host:port" (an IPv6 host in brackets), as given to --rendezvous. */
-export function parseRendezvousAddress(text: string): RendezvousAddress | string {
-  const match = /^\s*(?:\[([0-9a-fA-F:.]+)\]|([^\s:\[\]]+)):(\d{1,5})\s*$/.exec(text);
-  if (!match) return `expected host:port (e.g. llmbench-0.llmbench:7700 or 127.0.0.1:7700), got "${text}"`;
-  const port = Number(match[3]);
-  if (port < 1 || port > 65535) return `port ${port} is not in 1 … 65535`;
-  return { host: match[1] ?? match[2]!, port };
-}
-
-/**
- * The offset from ping samples: for each, this clock at send (t0) and receipt (t1) and shard 0's
+/** "host:port" (an IPv6 host in brackets), as given to --rendezvous. * and receipt (t1) and shard 0's
  * clock in between (s); the sample with the least round trip bounds the error best, by half its RTT.
  */
 export function offsetFromPings(samples: { t0: number; s: number; t1: number }[]): ClockOffset {

@@ -1,56 +1,60 @@
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
-import { uploadFolder, UPLOAD_FAILED_EXIT_CODE, type S3Location } from "../archive/s3-upload.ts";
-import { join } from "node:path";
 import pc from "picocolors";
-import { assertWritableDir, defaultResultDir, ensureDir, writeFileAtomic } from "../archive/result-files.ts";
-import { describeApiKey } from "../config/backend-flags.ts";
+import { assertWritableDir, defaultResultDir, ensureDir } from "../archive/result-files.ts";
+import { uploadFolder, UPLOAD_FAILED_EXIT_CODE, type S3Location } from "../archive/s3-upload.ts";
+import { describeApiKey } from "../common/api-key.ts";
+import { Interrupt } from "../common/interrupt.ts";
 import type { RunOptions } from "../config/run-options.ts";
 import { describeSkipped } from "../dataset/skipped.ts";
+import type { RequestStats } from "../metrics/request-stats.ts";
 import { formatSummary } from "../report/console-summary.ts";
+import { formatRepeats } from "../report/repeat-console.ts";
+import { formatThresholds } from "../report/thresholds.ts";
 import { writeRunReportQuietly } from "../report/write-report.ts";
 import { VERSION } from "../version.ts";
-import { formatThresholds } from "../report/thresholds.ts";
-import { vllmResult, vllmResultFilename } from "../report/vllm-result.ts";
-import { StopReason } from "../workload/closed-loop.ts";
-import { formatRepeats } from "../report/repeat-console.ts";
-import { loadTrace } from "../dataset/trace.ts";
-import { executePoint, type PointResult } from "./point.ts";
-import { repeatRuns, type RepeatedRuns } from "./repeat-runs.ts";
-import { recordRunInHistory } from "./run-history.ts";
-import { LATE_START_EXIT_CODE, LateStart, ShardRefused, ShardSession } from "./shard-session.ts";
-import { checkReachable, loadTarget, type Target } from "./target.ts";
-import { runWorkers } from "./workers.ts";
+import type { PointResult } from "./point.ts";
 import { ProgressRelay } from "./progress-relay.ts";
-import type { RequestStats } from "../metrics/request-stats.ts";
+import type { RepeatedRuns } from "./repeat-runs.ts";
+import { recordRunInHistory } from "./run-history.ts";
+import { measurePoint, pointLabels, Targets, workloadOf, type MeasuredPoint, type PreparedPoint } from "./settings-point.ts";
+import { LATE_START_EXIT_CODE, LateStart, ShardRefused, ShardSession } from "./shard-session.ts";
+import { resolveModel } from "./model-discovery.ts";
+import { checkReachable } from "./target.ts";
+import { runWorkers } from "./workers.ts";
 
-/** `llmbench run`: one point against a running server. Returns the process exit code. */
-export async function runCommand(options: RunOptions): Promise<number> {
-  const target = await loadTarget(options);
+/**
+ * `llmbench run`: one point against a running server, measured as a sweep measures each of its
+ * points (settings-point.ts), with no server to launch. Returns the process exit code.
+ */
+export async function runCommand(input: RunOptions): Promise<number> {
+  const options: RunOptions = { ...input, model: await resolveModel(input) };
+  const targets = new Targets();
   try {
-    const { traceFile } = options;
-    // A bad trace is a usage error before any request (its prompts are built here, once).
-    const trace = traceFile ? loadTrace(traceFile.path, target.tokenizer, { speed: traceFile.speed, outputLen: options.outputLen, seed: options.seed }) : null;
-    return await runAgainst(target, { ...options, trace });
+    // A bad dataset, tokenizer or trace is a usage error before any request (prompts are built here, once).
+    return await runAgainst(await targets.prepare(options), options);
   } finally {
-    target.backend.close?.();
+    await targets.close();
   }
 }
 
-async function runAgainst(target: Target, options: RunOptions): Promise<number> {
-  const dir = options.resultDir ?? defaultResultDir("result", options.backend, options.model);
-  const exitCode = await measure(target, options, dir);
+async function runAgainst(prepared: PreparedPoint, options: RunOptions): Promise<number> {
+  const dir = options.resultDir ?? defaultResultDir("result", options.backend, options.model || "default-model");
+  const exitCode = await measure(prepared, options, dir);
   return options.upload ? uploadResults(dir, options.upload, exitCode) : exitCode;
 }
 
-async function measure(target: Target, options: RunOptions, dir: string): Promise<number> {
+async function measure(prepared: PreparedPoint, options: RunOptions, dir: string): Promise<number> {
+  const { target, trace } = prepared;
+  // a protocol that names no model in its requests may run without one
+  const modelLabel = options.model || "(the server's)";
   const startedAt = new Date();
   assertWritableDir(dir, options.resultDir === null ? "the result folder (--result-dir)" : "--result-dir");
   if (options.workers > 1) {
     await checkReachable(target.backend, options);
     const load = options.requestRate === null ? `${options.numClients} clients` : `${options.requestRate} requests/s`;
     return runWorkers(
-      options.workers, dir, process.argv.slice(process.argv.indexOf("run")), `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`,
+      options.workers, dir, process.argv.slice(process.argv.indexOf("run")), `llmbench run — ${options.backend} ${options.baseUrl}, model ${modelLabel}, ${load}`,
       { enabled: options.progress, title: load, budget: options.numRequests, stopTimeS: options.stopTimeS },
       (point, code) => recordRunInHistory(options, dir, startedAt, { ...point, interrupted: false }, code),
     );
@@ -69,49 +73,35 @@ async function measure(target: Target, options: RunOptions, dir: string): Promis
   }
   await checkReachable(target.backend, options);
 
-  const interrupt = new AbortController();
-  let interruptExitCode = 130;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupt.signal.aborted) process.exit(interruptExitCode);
-    interruptExitCode = signal === "SIGTERM" ? 143 : 130;
-    interrupt.abort(new StopReason(signal === "SIGTERM" ? "interrupted (SIGTERM)" : "interrupted (Ctrl-C)"));
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  let result;
-  let repeats: RepeatedRuns | null = null;
-  const pointOptions = shard && options.shard!.index !== 0 ? { ...options, serverGauges: false } : options;
+  const interrupt = new Interrupt().start();
+  let measured: MeasuredPoint;
+  const point = shard && options.shard!.index !== 0 ? { ...prepared, settings: { ...options, serverGauges: false } } : prepared;
   // a worker of run --workers: its requests go to the parent's live panel
   const relay = shard ? ProgressRelay.forParent() : null;
-  const runOnce = (runTarget: Target, runDir: string) =>
-    executePoint(runTarget, pointOptions, {
-      dir: runDir,
-      labels: {
-        modelSize: options.modelSize,
-        tp: options.tp,
-        numClients: options.requestRate === null && !options.trace ? options.numClients : "",
-        mode: options.mode,
-        requestRate: options.requestRate,
-      },
-      progress: options.progress,
-      interrupt: interrupt.signal,
-      context: { backend: options.backend, model: options.model, base_url: options.baseUrl, api_key: describeApiKey(options.apiKeyEnv), llmbench: VERSION, host: hostname(), workload: workloadOfOptions(options), ...shard?.context() },
-      ...(shard
-        ? {
-            beforeStart: async () => {
-              shard.begin();
-              await shard.barrier(interrupt.signal, (line) => console.error(pc.dim(line)));
-            },
-            recordTags: { shard: options.shard!.index },
-            ...(relay ? { onRequestSent: () => relay.onSent(), onRequestFinished: (stats: RequestStats) => relay.onFinished(stats) } : {}),
-            onFinished: (outcome) => shard.recordOutcome(outcome),
-          }
-        : {}),
-    });
   try {
-    result = await runOnce(target, dir);
-    shard?.end(result.interrupted ? "interrupted" : "completed");
-    if (options.numRuns > 1) repeats = await repeatRuns(options, dir, result, (runDir) => runFresh(options, runDir, runOnce), interrupt.signal);
+    measured = await measurePoint(
+      point,
+      {
+        dir,
+        labels: pointLabels(options),
+        progress: options.progress,
+        interrupt: interrupt.signal,
+        context: { backend: options.backend, model: options.model, base_url: options.baseUrl, api_key: describeApiKey(options.apiKeyEnv), llmbench: VERSION, host: hostname(), workload: workloadOf(options), ...shard?.context() },
+        ...(shard
+          ? {
+              beforeStart: async () => {
+                shard.begin();
+                await shard.barrier(interrupt.signal, (line) => console.error(pc.dim(line)));
+              },
+              recordTags: { shard: options.shard!.index },
+              ...(relay ? { onRequestSent: () => relay.onSent(), onRequestFinished: (stats: RequestStats) => relay.onFinished(stats) } : {}),
+              onFinished: (outcome) => shard.recordOutcome(outcome),
+            }
+          : {}),
+      },
+      startedAt,
+    );
+    shard?.end(measured.result.interrupted ? "interrupted" : "completed");
   } catch (error) {
     if (shard && error instanceof ShardRefused) {
       shard.end(error.exitReason);
@@ -122,51 +112,30 @@ async function measure(target: Target, options: RunOptions, dir: string): Promis
     throw error;
   } finally {
     relay?.stop();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    interrupt.stop();
   }
+  const { result, repeats, savedResult } = measured;
   writeRunReportQuietly(dir);
 
   const rate = `${options.requestRate === Infinity ? "inf" : options.requestRate} requests/s${options.maxConcurrency === null ? "" : ` (at most ${options.maxConcurrency} in flight)`}`;
-  const load = options.trace
-    ? `trace ${options.trace.path} (${options.trace.requests.length} requests${options.traceFile!.speed !== 1 ? `, ×${options.traceFile!.speed} speed` : ""})`
+  const load = trace
+    ? `trace ${trace.path} (${trace.requests.length} requests${options.traceFile!.speed !== 1 ? `, ×${options.traceFile!.speed} speed` : ""})`
     : options.requestRate === null ? `${options.numClients} clients` : rate;
-  const title = `llmbench run — ${options.backend} ${options.baseUrl}, model ${options.model}, ${load}`;
+  const title = `llmbench run — ${options.backend} ${options.baseUrl}, model ${modelLabel}, ${load}`;
   console.log(formatSummary(title, result));
   const skipped = describeSkipped(target.sampler.skipped());
   if (skipped) console.log(pc.yellow(`  dataset    ${skipped}`));
   for (const line of formatThresholds(result.thresholds)) console.log(line.includes("FAILED") ? pc.red(line) : line);
-  if (options.saveResult) {
-    const save = options.saveResult;
-    const input = {
-      summary: result.summary,
-      requests: result.requests,
-      goodput: result.goodput,
-      backend: options.backend,
-      model: options.model,
-      tokenizer: options.tokenizer,
-      numPrompts: options.numRequests,
-      requestRate: options.requestRate,
-      burstiness: options.burstiness,
-      maxConcurrency: options.maxConcurrency,
-      metrics: save.metrics,
-      percentiles: save.percentiles,
-      detailed: save.detailed,
-      date: startedAt,
-    };
-    const file = join(save.dir ?? dir, save.filename ?? vllmResultFilename(input, options.numClients));
-    writeFileAtomic(file, JSON.stringify(vllmResult(input), null, 2) + "\n");
-    console.log(pc.dim(`  vLLM-format result in ${file}`));
-  }
+  if (savedResult) console.log(pc.dim(`  vLLM-format result in ${savedResult}`));
   if (repeats) console.log(formatRepeats(repeats));
   console.log(pc.dim(`  results in ${dir}`));
-  const exitCode = runExitCode(result, repeats, interrupt.signal.aborted ? interruptExitCode : null);
+  const exitCode = runExitCode(result, repeats, result.interrupted || interrupt.aborted ? interrupt.exitCode : null);
   recordRunInHistory(options, dir, startedAt, result, exitCode);
   return exitCode;
 }
 
 function runExitCode(result: PointResult, repeats: RepeatedRuns | null, interruptExitCode: number | null): number {
-  if (result.interrupted || interruptExitCode !== null) return interruptExitCode ?? 130;
+  if (interruptExitCode !== null) return interruptExitCode;
   const everyRunCompleted = result.summary.completed > 0 && (repeats?.runs.every((run) => run.completed > 0) ?? true);
   if (!everyRunCompleted) return 1;
   return result.thresholds.every((threshold) => threshold.ok) ? 0 : 3;
@@ -201,42 +170,9 @@ function shardSessionOf(dir: string, options: RunOptions): ShardSession | null {
       request_timeout_s: options.requestTimeoutS,
       drain_timeout_s: options.drainTimeoutS,
       goodput: options.goodput,
-      ...workloadOfOptions(options),
+      ...workloadOf(options),
     },
     load: options,
   });
 }
 
-/** What this run asked of the server, for `llmbench report` to check that compared runs match. */
-function workloadOfOptions(options: RunOptions): Record<string, unknown> {
-  return {
-    dataset: options.dataset === "synthetic" ? "synthetic" : options.datasetPath,
-    synthetic: options.synthetic,
-    tokenizer: options.tokenizer,
-    output_len: options.outputLen ?? null,
-    system_prompt: options.systemPromptPath,
-    min_input_len: options.minInputLen,
-    max_input_len: options.maxInputLen,
-    max_total_len: options.maxTotalLen,
-    num_requests: options.numRequests,
-    stop_time_s: options.stopTimeS,
-    ramp_up_s: options.requestRate === null ? options.rampUpTimeS : null,
-    burstiness: options.requestRate === null ? null : options.burstiness,
-    max_concurrency: options.maxConcurrency,
-    turns: options.numTurns,
-    // Left unset (null) at their defaults, as a sweep, which has neither, leaves them.
-    think_time_s: options.thinkTimeS || null,
-    seed: options.seed,
-    warmup_requests: options.warmupRequests || null,
-  };
-}
-
-/** A repeated run with a target of its own: new connections, the same prompts (same seed and dataset). */
-async function runFresh(options: RunOptions, dir: string, runOnce: (target: Target, dir: string) => Promise<PointResult>): Promise<PointResult> {
-  const target = await loadTarget(options);
-  try {
-    return await runOnce(target, dir);
-  } finally {
-    target.backend.close?.();
-  }
-}

@@ -35,8 +35,8 @@ export function recordRunInHistory(options: RunOptions, dir: string, startedAt: 
   const place = historyPlaceOf(dir, options.resultDir !== null);
   if (!place) return;
   const { status, reason } = runStatusOf(result, exitCode);
-  const rate = options.trace ? null : options.requestRate;
-  const key = options.trace ? "trace" : rate === null ? `clients=${options.numClients}` : `rate=${rate}`;
+  const rate = options.traceFile ? null : options.requestRate;
+  const key = options.traceFile ? "trace" : rate === null ? `clients=${options.numClients}` : `rate=${rate}`;
   let history: RunHistory | null = null;
   try {
     history = RunHistory.open(place.root, { create: true })!;
@@ -62,7 +62,7 @@ export function recordRunInHistory(options: RunOptions, dir: string, startedAt: 
       {
         index: 0,
         key,
-        numClients: rate === null && !options.trace ? options.numClients : null,
+        numClients: rate === null && !options.traceFile ? options.numClients : null,
         requestRate: rate,
         status: result.interrupted ? "cut short" : "done",
         reason: result.interrupted ? reason : null,

@@ -5,31 +5,15 @@ import type { RequestRecord } from "../records/record.ts";
 import { statsOf, type RequestStats } from "../metrics/request-stats.ts";
 import { runClosedLoop } from "../workload/closed-loop.ts";
 import { runOpenLoop } from "../workload/open-loop.ts";
-import { closedLoopShare, shareOf, type Shard } from "../workload/shards.ts";
+import { closedLoopShare, shareOf } from "../workload/shards.ts";
+import type { LoadSettings } from "../config/run-settings.ts";
 import type { LoopTiming } from "../workload/timing.ts";
 import { measureRequest, unsentRecord, type RequestIdentity } from "./measure-request.ts";
 import type { LoadedTrace } from "../dataset/trace.ts";
 import { replayTrace } from "./trace-point.ts";
 
-/** How a point loads the server. */
-export interface LoadShape {
-  numClients: number;
-  rampUpTimeS: number;
-  /** Requests per second (Infinity: all at once); null for closed-loop clients. */
-  requestRate: number | null;
-  burstiness: number;
-  maxConcurrency: number | null;
-  stopTimeS: number | null;
-  numRequests: number | null;
-  drainTimeoutS: number;
-  requestTimeoutS: number;
-  seed: number;
-  /** Turns per conversation (closed loop); each turn sends the history with the server's real answers. */
-  numTurns: number;
-  /** Mean of the exponential pause between turns, in seconds (0: none). */
-  thinkTimeS: number;
-  /** This process's shard of the point (null or absent: the whole point). */
-  shard?: Shard | null;
+/** How a point loads the server: its settings, and (for a trace replay) the loaded trace. */
+export interface LoadShape extends LoadSettings {
   /** Replay this trace (each request at its offset) instead of clients or a rate. */
   trace?: LoadedTrace | null;
 }

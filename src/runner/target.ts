@@ -1,44 +1,16 @@
 import type { Backend } from "../backends/backend.ts";
-import { createBackend } from "../backends/registry.ts";
 import { describeNetworkError } from "../backends/transport/http.ts";
-import { readApiKey } from "../config/backend-flags.ts";
-import { UsageError } from "../config/usage-error.ts";
+import { backendFor } from "./backend-for.ts";
+import { UsageError } from "../common/usage-error.ts";
 import type { DatasetSource } from "../dataset/conversation.ts";
 import { openDatasetFile } from "../dataset/file-dataset.ts";
 import { ConversationSampler } from "../dataset/sampler.ts";
 import { syntheticDataset } from "../dataset/synthetic.ts";
 import { loadTokenizer, type Tokenizer } from "../dataset/tokenizer.ts";
+import type { TargetSettings } from "../config/run-settings.ts";
 
 /** What a benchmark is aimed at and with which data: shared by every point of a run or sweep. */
-export interface TargetSpec {
-  backend: string;
-  baseUrl: string;
-  model: string;
-  /** Name of the environment variable holding the API key (null: none); the key is read here and kept nowhere else. */
-  apiKeyEnv: string | null;
-  insecure: boolean;
-  /** "synthetic" for generated prompts; otherwise prompts come from datasetPath. */
-  dataset: "file" | "synthetic" | "trace";
-  datasetPath: string | null;
-  /** A built-in encoding name or a path to a tokenizer.json. */
-  tokenizer: string;
-  /** A fixed output length; with a synthetic dataset, the mean output length. */
-  /** ppl's message set (default v2). */
-  pplProto?: "v1" | "v2";
-  /** Count `<think>…</think>` in the content as thinking (--think-tags). */
-  thinkTags?: boolean;
-  outputLen: number | undefined;
-  systemPromptPath: string | null;
-  minInputLen: number | null;
-  maxInputLen: number | null;
-  maxTotalLen: number | null;
-  synthetic: { inputLen: number; inputLenStd: number; outputLenStd: number; prefixLen: number; rangeRatio?: number } | null;
-  /** Merged into every HTTP request body (--extra-body, sampling flags). */
-  extraBody?: Record<string, unknown> | null;
-  /** Sent with every HTTP request (--header). */
-  headers?: Record<string, string>;
-  seed: number;
-}
+export type TargetSpec = TargetSettings;
 
 export interface Target {
   backend: Backend;
@@ -73,16 +45,7 @@ export async function loadTarget(spec: TargetSpec): Promise<Target> {
     maxInputLen: spec.maxInputLen,
     maxTotalLen: spec.maxTotalLen,
   });
-  const backend = createBackend(spec.backend, {
-    baseUrl: spec.baseUrl,
-    model: spec.model,
-    apiKey: readApiKey(spec.apiKeyEnv),
-    insecure: spec.insecure,
-    pplProto: spec.pplProto,
-    thinkTags: spec.thinkTags,
-    extraBody: spec.extraBody ?? null,
-    headers: spec.headers ?? {},
-  });
+  const backend = backendFor(spec);
   return { backend, sampler, tokenizer, systemPromptTokens: systemPrompt === null ? null : tokenizer.count(systemPrompt) };
 }
 
@@ -135,7 +98,7 @@ export async function checkReachable(backend: Backend, spec: Pick<TargetSpec, "b
 export async function otherPplProtoAnswers(spec: Pick<TargetSpec, "backend" | "baseUrl" | "pplProto" | "apiKeyEnv" | "insecure" | "model">): Promise<"v1" | "v2" | null> {
   if (spec.backend !== "ppl") return null;
   const other = (spec.pplProto ?? "v2") === "v2" ? "v1" : "v2";
-  const backend = createBackend("ppl", { baseUrl: spec.baseUrl, model: spec.model, apiKey: readApiKey(spec.apiKeyEnv), insecure: spec.insecure, pplProto: other });
+  const backend = backendFor({ ...spec, backend: "ppl", pplProto: other });
   try {
     const { failure } = await checkReadiness(backend, 5000);
     return failure === null ? other : null;

@@ -11,7 +11,7 @@ import type { RequestRecord } from "../records/record.ts";
 import { runOpenLoop } from "../workload/open-loop.ts";
 import type { LoopTiming } from "../workload/timing.ts";
 import { unsentRecord, type RequestIdentity } from "./measure-request.ts";
-import type { LoadShape } from "./run-point.ts";
+import type { LoadSettings } from "../config/run-settings.ts";
 
 export type SendTurn = (
   identity: RequestIdentity,
@@ -29,7 +29,7 @@ interface Session {
 
 export async function replayTrace(
   trace: LoadedTrace,
-  shape: LoadShape,
+  shape: LoadSettings,
   sampler: ConversationSampler,
   sendTurn: SendTurn,
   keep: (record: RequestRecord) => void,

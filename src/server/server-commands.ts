@@ -4,8 +4,9 @@ import pc from "picocolors";
 import { describeNetworkError } from "../backends/transport/http.ts";
 import type { ResolvedBenchConfig } from "../config/bench-config.ts";
 import { UsageError } from "../config/usage-error.ts";
-import { StopReason } from "../workload/closed-loop.ts";
-import { backendForConfig } from "./config-backend.ts";
+import { Interrupt } from "../common/interrupt.ts";
+import { baseSettings } from "../config/sweep-points.ts";
+import { backendFor } from "../runner/backend-for.ts";
 import {
   isRecordedServerRunning,
   processStartTicks,
@@ -17,7 +18,7 @@ import {
 } from "./pid-file.ts";
 import { assertProgramExists } from "./launch.ts";
 import { assertPortFree } from "./port-holder.ts";
-import { stopProcessGroup } from "./process-group.ts";
+import { killProcessGroup, stopProcessGroup } from "./process-group.ts";
 import { redactArgv } from "./redact.ts";
 import { bringUp, planServer } from "./server-plan.ts";
 import { ServerStartError } from "./server-session.ts";
@@ -47,16 +48,16 @@ export async function serverStart(config: ResolvedBenchConfig): Promise<number> 
   await assertPortFree(plan.url, `servers.${config.backend}.url`);
   const logPath = serverLogPath(config.outputDir, config.backend);
   mkdirSync(dirname(logPath), { recursive: true });
-  const interrupt = new AbortController();
-  const onSignal = () => interrupt.abort(new StopReason("interrupted"));
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  let launchedPid: number | null = null;
+  // a second Ctrl-C exits at once: the server being started goes with it
+  const interrupt = new Interrupt({ onSecond: () => launchedPid !== null && killProcessGroup(launchedPid) }).start();
   try {
     const { session, waitedS, detach } = await bringUp(plan, {
-      backend: backendForConfig(config, plan.url),
+      backend: backendFor({ ...baseSettings(config), baseUrl: plan.url }),
       logPath,
       commandField: `servers.${config.backend}.launch.command`,
       signal: interrupt.signal,
+      onLaunched: (pid) => (launchedPid = pid),
     });
     const pid = session.pid!;
     writeServerRecord(recordPath, {
@@ -75,7 +76,7 @@ export async function serverStart(config: ResolvedBenchConfig): Promise<number> 
     console.error(pc.dim(`  ready after ${waitedS.toFixed(1)} s at ${session.url}; log ${logPath}; llmbench server stop ${config.configPath} stops it`));
     return 0;
   } catch (error) {
-    if (interrupt.signal.aborted) {
+    if (interrupt.aborted) {
       console.error(pc.yellow("interrupted: the server was stopped"));
       return 130;
     }
@@ -83,8 +84,7 @@ export async function serverStart(config: ResolvedBenchConfig): Promise<number> 
     console.error(pc.red(`llmbench: the server did not start: ${error.message}`));
     return 1;
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    interrupt.stop();
   }
 }
 
@@ -136,7 +136,7 @@ export async function serverStatus(config: ResolvedBenchConfig): Promise<number>
 /** Null when one health check answers as ready, else why not. */
 async function checkReady(config: ResolvedBenchConfig, url: string): Promise<string | null> {
   try {
-    await backendForConfig(config, url).checkHealth(AbortSignal.timeout(STATUS_HEALTH_TIMEOUT_S * 1000));
+    await backendFor({ ...baseSettings(config), baseUrl: url }).checkHealth(AbortSignal.timeout(STATUS_HEALTH_TIMEOUT_S * 1000));
     return null;
   } catch (error) {
     return (error as Error)?.name === "TimeoutError" ? `no answer within ${STATUS_HEALTH_TIMEOUT_S} s` : describeNetworkError(error);

@@ -1,85 +1,34 @@
 /**
- * The one place where the config meets the point runner: the TargetSpec shared by every point,
- * and the PointSpec of each point.
+ * Where the config meets the point runner: each point's settings (built when the config was
+ * resolved, or for a capacity search's probe now, by the same parser) and how the point is named.
  */
+import { basename } from "node:path";
 import type { ResolvedBenchConfig, SweepPoint } from "../config/bench-config.ts";
-import type { PointLabels } from "../report/seed-columns.ts";
-import type { PointSpec } from "../runner/point.ts";
-import type { TargetSpec } from "../runner/target.ts";
-import { percentilesOfThresholds } from "../config/knob-flags.ts";
+import type { RunSettings } from "../config/run-settings.ts";
+import { baseSettings } from "../config/sweep-points.ts";
 
-/** Settings of the config that cannot run together, each named by its field, with why. */
-export function unsupportedSettings(config: ResolvedBenchConfig): string[] {
-  const problems: string[] = [];
-  if (config.sweep.turns !== 1 && config.sweep.points.some((point) => point.kind === "rate")) {
-    problems.push("sweep.turns: multi-turn conversations need closed-loop clients (sweep.clients), not request rates");
-  }
-  return problems;
+export { baseSettings, settingsForPoint } from "../config/sweep-points.ts";
+
+/** The settings of the sweep's first point, as the target spec (what `run` calls them): kept for the doctor's dataset check. */
+export function targetSpecFor(config: ResolvedBenchConfig): RunSettings {
+  return baseSettings(config);
 }
 
-export function targetSpecFor(config: ResolvedBenchConfig): TargetSpec {
-  return {
-    backend: config.backend,
-    baseUrl: config.server.url,
-    model: config.model.name,
-    apiKeyEnv: config.server.apiKeyEnv,
-    insecure: config.server.insecure,
-    dataset: "file",
-    datasetPath: config.dataset.path,
-    tokenizer: config.dataset.tokenizer,
-    outputLen: config.dataset.outputLen ?? undefined,
-    systemPromptPath: config.dataset.systemPrompt.enabled ? config.dataset.systemPrompt.path : null,
-    minInputLen: null,
-    maxInputLen: null,
-    maxTotalLen: null,
-    synthetic: null,
-    seed: config.sweep.seed,
-    extraBody: config.server.extraBody,
-    headers: config.server.headers,
-  };
+/** A grid point's lengths after its load: "_isl-1024_osl-128" in a folder name, ",isl=1024,osl=128" in a key. */
+function lengthsOf(point: SweepPoint, separator: "_" | ","): string {
+  const equals = separator === "_" ? "-" : "=";
+  return [point.inputLen === undefined ? "" : `${separator}isl${equals}${point.inputLen}`, point.outputLen === undefined ? "" : `${separator}osl${equals}${point.outputLen}`].join("");
 }
 
-export function pointSpecFor(config: ResolvedBenchConfig, point: SweepPoint): PointSpec {
-  const { sweep } = config;
-  return {
-    numClients: point.kind === "clients" ? point.clients : 1,
-    rampUpTimeS: point.kind === "clients" ? point.rampUpS : 0,
-    requestRate: point.kind === "rate" ? point.rate : null,
-    burstiness: 1,
-    maxConcurrency: null,
-    stopTimeS: sweep.stopTimeS,
-    numRequests: sweep.numRequests,
-    drainTimeoutS: sweep.drainTimeoutS,
-    requestTimeoutS: sweep.requestTimeoutS,
-    seed: sweep.seed,
-    numTurns: sweep.turns,
-    thinkTimeS: 0,
-    warmupRequests: 0,
-    goodput: null,
-    serverGauges: true,
-    percentiles: [...new Set([...sweep.metricPercentiles, ...percentilesOfThresholds(sweep.thresholds)])],
-    thresholds: sweep.thresholds,
-  };
-}
-
-/** The first columns of the point's CSV row (and request_rate for a rate point). */
-export function pointLabelsFor(config: ResolvedBenchConfig, point: SweepPoint): PointLabels {
-  return {
-    modelSize: config.model.sizeB === null ? config.model.tag : String(config.model.sizeB),
-    tp: config.model.tp,
-    numClients: point.kind === "clients" ? point.clients : "",
-    mode: config.model.mode,
-    requestRate: point.kind === "rate" ? point.rate : null,
-  };
-}
-
-/** "01_clients-4" / "02_rate-2.5": the point's folder in the run folder, in sweep order. */
+/** "01_clients-4" / "02_rate-2.5" / "03_clients-4_isl-1024_osl-128": the point's folder in the run folder, in sweep order. */
 export function pointFolderName(index: number, count: number, point: SweepPoint): string {
   const number = String(index + 1).padStart(Math.max(2, String(count).length), "0");
-  return point.kind === "clients" ? `${number}_clients-${point.clients}` : `${number}_rate-${point.rate}`;
+  const load = point.kind === "clients" ? `clients-${point.clients}` : point.kind === "rate" ? `rate-${point.rate}` : `trace-${basename(point.trace).replace(/\.[^.]*$/, "")}-x${point.speed}`;
+  return `${number}_${load}${lengthsOf(point, "_")}`;
 }
 
-/** "clients=4" / "rate=2.5": how points of two runs are matched by `compare`. */
+/** "clients=4" / "rate=2.5" / "clients=4,isl=1024,osl=128": how points of two runs are matched by `compare` (the load first: reports read its number). */
 export function pointKey(point: SweepPoint): string {
-  return point.kind === "clients" ? `clients=${point.clients}` : `rate=${point.rate}`;
+  const load = point.kind === "clients" ? `clients=${point.clients}` : point.kind === "rate" ? `rate=${point.rate}` : `trace=${basename(point.trace)}@${point.speed}`;
+  return `${load}${lengthsOf(point, ",")}`;
 }

@@ -26,7 +26,9 @@ export interface ClosedLoopPlan {
  */
 export type SendRequest = (user: number, seq: number, cancel: AbortSignal) => Promise<number | void>;
 
-export class StopReason extends Error {}
+import { StopReason } from "../common/stop-reason.ts";
+
+export { StopReason };
 
 /** Stopping: no new request after it, and in-flight requests cancelled after the drain timeout. */
 export class StopControl {

@@ -38,6 +38,7 @@ export const LEGACY_EXTRA_COLUMNS: readonly string[] = [
   ...STAT_NAMES.map((stat) => `${stat}_thinking_time`),
   "total_reasoning_tokens", "avg_reasoning_tokens", "total_answer_tokens", "avg_answer_tokens", "no_answer",
   "prefix_cache_hit_rate", "total_cached_tokens",
+  "isl", "osl",
 ];
 
 export const LEGACY_CSV_COLUMNS: readonly string[] = [...LEGACY_SEED_COLUMNS, ...LEGACY_EXTRA_COLUMNS];
@@ -111,6 +112,8 @@ export function legacySummaryRow(summary: Summary, labels: LegacyLabels, good: G
   row.no_answer = summary.no_answer;
   row.prefix_cache_hit_rate = gauges.prefix_cache_hit_rate?.mean ?? null;
   row.total_cached_tokens = summary.total_cached_tokens;
+  row.isl = null;
+  row.osl = null;
   for (const { column, metric, label } of chosen) row[column] = summary[metric]?.percentiles?.[label] ?? null;
   return row;
 }
@@ -122,7 +125,7 @@ export function legacyColumnsOf(row: LegacyRow | undefined): readonly string[] {
 
 const COUNT_COLUMNS = new Set([
   "tp", "num_clients", "completed", "total_inlen", "total_outlen", "max_inlen", "max_outlen",
-  "failed", "server_total_inlen", "short_outputs", "max_concurrency", "total_cached_tokens",
+  "failed", "server_total_inlen", "short_outputs", "max_concurrency", "total_cached_tokens", "isl", "osl",
 ]);
 
 export function legacyFormatCell(column: string, value: string | number | null | undefined): string {

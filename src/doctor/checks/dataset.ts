@@ -32,7 +32,7 @@ export async function checkDataset(config: ResolvedBenchConfig): Promise<Dataset
       finding: {
         check: "dataset",
         status: "ok",
-        detail: `${config.dataset.path} and tokenizer ${config.dataset.tokenizer} load (${seconds} s); ${SAMPLED} conversations drawn, ${meanOutputLen} output tokens asked per request on average`,
+        detail: `${config.dataset.path ?? "synthetic prompts"} and tokenizer ${config.dataset.tokenizer} load (${seconds} s); ${SAMPLED} conversations drawn, ${meanOutputLen} output tokens asked per request on average`,
         fix: null,
       },
       meanOutputLen,
