@@ -80,7 +80,7 @@ let steady = false;
 let draining = false;
 
 const server = http2.createServer();
-server.on("stream", (stream) => {
+server.on("stream", (stream: http2.ServerHttp2Stream) => {
   const parts: Buffer[] = [];
   stream.on("data", (chunk: Buffer) => parts.push(chunk));
   stream.on("error", () => {});

@@ -412,7 +412,7 @@ export function decodeBatchedResponse(buf: Uint8Array, start: number, end: numbe
       continue;
     }
     expectWireType(tag, 2);
-    const responseEnd = reader.pos + reader.length();
+    const responseEnd = reader.length() + reader.pos; // length() first: it moves pos
     const response: DecodedResponse = { status: "PROCESSING", id: 0, generated: "", tokens: null };
     if (version === "v2") response.detail = null;
     const outerEnd = reader.end;
@@ -427,19 +427,19 @@ export function decodeBatchedResponse(buf: Uint8Array, start: number, end: numbe
         response.generated = utf8Text(buf, reader.pos, reader.pos + length);
         reader.pos += length;
       } else if (field === 4) {
-        const tokensEnd = reader.pos + reader.length();
+        const tokensEnd = reader.length() + reader.pos; // length() first: it moves pos
         const ids = response.tokens?.ids ?? [];
         while (reader.pos < tokensEnd) {
           const idTag = reader.varint();
           if (idTag >>> 3 !== 1) reader.skip(idTag & 7);
           else if ((idTag & 7) === 2) {
-            const packedEnd = reader.pos + reader.length();
+            const packedEnd = reader.length() + reader.pos; // length() first: it moves pos
             while (reader.pos < packedEnd) ids.push(reader.varint() >>> 0);
           } else ids.push(reader.varint() >>> 0);
         }
         response.tokens = { ids };
       } else if (field === 5 && version === "v2") {
-        const detailEnd = reader.pos + reader.length();
+        const detailEnd = reader.length() + reader.pos; // length() first: it moves pos
         const detail = response.detail ?? { logprobs: 0, is_special: false, finish_reason: FINISH_REASON_NAMES[0]! };
         while (reader.pos < detailEnd) {
           const detailTag = reader.varint();
