@@ -53,6 +53,17 @@ function treeCpuMs(pid: number): number {
   return ticks * CLOCK_TICK_MS;
 }
 
+/** Time (ms) the process's threads spent runnable but waiting for a CPU (/proc schedstat): other work on the core. */
+function runQueueWaitMs(pid: number): number {
+  let ns = 0;
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[1]);
+  } catch {
+    // gone
+  }
+  return ns / 1e6;
+}
+
 interface Truth {
   id: number;
   token_ms: number[];
@@ -99,10 +110,12 @@ async function oneRun(ratePerStream: number): Promise<{ cpuPerMessageUs: number;
     );
     const steady = await nextLine();
     const cpuStart = treeCpuMs(client.pid);
+    const waitStart = runQueueWaitMs(client.pid);
     const serverCpuStart = treeCpuMs(server.pid);
     const steadyStarted = performance.now();
     const draining = await nextLine();
     const cpuEnd = treeCpuMs(client.pid);
+    const waitedMs = runQueueWaitMs(client.pid) - waitStart;
     const serverCpuMs = treeCpuMs(server.pid) - serverCpuStart;
     const steadyMs = performance.now() - steadyStarted;
     const code = await client.exited;
@@ -125,7 +138,7 @@ async function oneRun(ratePerStream: number): Promise<{ cpuPerMessageUs: number;
         for (let t = 0; t < tokens && k < written.length; t++, k++) receiptMinusWrite.push(record.send_ms + offset - written[k]!);
       }
     });
-    console.log(`    steady window ${(steadyMs / 1000).toFixed(1)} s, ${messages} messages written; fake server CPU ${((serverCpuMs * 1000) / messages).toFixed(1)} µs/message, ${((100 * serverCpuMs) / steadyMs).toFixed(0)} % of its core`);
+    console.log(`    steady window ${(steadyMs / 1000).toFixed(1)} s, ${messages} messages written; fake server CPU ${((serverCpuMs * 1000) / messages).toFixed(1)} µs/message, ${((100 * serverCpuMs) / steadyMs).toFixed(0)} % of its core; the client waited ${((1000 * waitedMs) / steadyMs).toFixed(0)} ms/s for its core`);
     return { cpuPerMessageUs: ((cpuEnd - cpuStart) * 1000) / messages, receiptMinusWrite, failed: records.length - ok.length };
   } finally {
     server.kill("SIGTERM");
