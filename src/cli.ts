@@ -1,17 +1,7 @@
 #!/usr/bin/env bun
 /** The command line: each command lives in commands/ and only parses flags and calls the pieces. */
-import { cac } from "cac";
+import { cac, type CAC } from "cac";
 import pc from "picocolors";
-import { registerDoctor } from "./commands/doctor.ts";
-import { registerHistory } from "./commands/history.ts";
-import { registerK8s } from "./commands/k8s.ts";
-import { registerMerge } from "./commands/merge.ts";
-import { registerMock } from "./commands/mock.ts";
-import { registerProbe } from "./commands/probe.ts";
-import { registerReport } from "./commands/report.ts";
-import { registerRun } from "./commands/run.ts";
-import { registerServer } from "./commands/server.ts";
-import { registerSweep } from "./commands/sweep.ts";
 import { checkOptions, joinGoodputValues, spellingsOf } from "./config/argv-check.ts";
 import { joinNegativeValues } from "./config/negative-values.ts";
 import { groupHelp } from "./commands/help-groups.ts";
@@ -25,16 +15,39 @@ if (process.argv[2] === WATCHDOG_ARG) await runWatchdog(process.argv.slice(3)); 
 if (process.argv[2] === POINT_WORKER_ARG) await runPointWorker(); // one worker of sweep --workers, driven over IPC
 guardConsole(); // no secret reaches the console, whoever prints
 const cli = cac("llmbench");
-registerRun(cli);
-registerSweep(cli);
-registerServer(cli);
-registerHistory(cli);
-registerMock(cli);
-registerProbe(cli);
-registerDoctor(cli);
-registerReport(cli);
-registerMerge(cli);
-registerK8s(cli);
+
+/**
+ * Each command's module by command name, in --help's order, imported only when needed (a module
+ * brings its whole subsystem, e.g. gRPC for run): the named command's alone, all of them for the
+ * top-level help or an unknown name, none for --version.
+ */
+type Register = (cli: CAC) => void;
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  run: async () => (await import("./commands/run.ts")).registerRun,
+  sweep: async () => (await import("./commands/sweep.ts")).registerSweep,
+  server: async () => (await import("./commands/server.ts")).registerServer,
+  history: async () => (await import("./commands/history.ts")).registerHistory,
+  compare: async () => (await import("./commands/history.ts")).registerHistory, // history.ts registers both
+  mock: async () => (await import("./commands/mock.ts")).registerMock,
+  probe: async () => (await import("./commands/probe.ts")).registerProbe,
+  doctor: async () => (await import("./commands/doctor.ts")).registerDoctor,
+  report: async () => (await import("./commands/report.ts")).registerReport,
+  merge: async () => (await import("./commands/merge.ts")).registerMerge,
+  k8s: async () => (await import("./commands/k8s.ts")).registerK8s,
+};
+
+async function registerCommands(args: readonly string[]): Promise<void> {
+  const name = args.find((arg) => !arg.startsWith("-")) ?? "";
+  const only = COMMANDS[name];
+  if (only) return (await only())(cli);
+  if (name === "" && args.length > 0 && args.every((arg) => arg === "--version" || arg === "-v")) return;
+  const registered = new Set<Register>();
+  for (const load of Object.values(COMMANDS)) {
+    const register = await load();
+    if (!registered.has(register)) register(cli);
+    registered.add(register);
+  }
+}
 cli.help((sections) => groupHelp(cli.matchedCommand?.name ?? "", sections));
 cli.version(VERSION).outputVersion = () => console.log(versionLine());
 
@@ -52,6 +65,7 @@ function checkArgv(args: string[]): void {
 
 try {
   const argv = joinGoodputValues(joinNegativeValues(process.argv));
+  await registerCommands(argv.slice(2));
   checkArgv(argv.slice(2));
   cli.parse(argv, { run: false });
   if (!cli.matchedCommand) {

@@ -80,7 +80,8 @@ export function pplDecoder(state: StreamState): (message: PplBatchedResponse, at
       if (status === "FINISHED") {
         state.finished = true;
         const reason = response.detail?.finish_reason;
-        state.outcome.finishReason = reason === undefined ? "finished" : (FINISH_REASONS[reason] ?? reason);
+        // An enum value this proto does not know comes as its number: recorded as its digits.
+        state.outcome.finishReason = reason === undefined ? "finished" : (FINISH_REASONS[reason] ?? String(reason));
       }
     }
     state.tokens(at, tokens, text);

@@ -8,14 +8,20 @@ import { lightllmProtocol } from "./protocols/lightllm.ts";
 import { llamacppProtocol } from "./protocols/llamacpp.ts";
 import { openAiChatProtocol } from "./protocols/openai-chat.ts";
 import { openAiCompletionsProtocol } from "./protocols/openai-completions.ts";
-import { pplV1Protocol, pplV2Protocol } from "./protocols/ppl.ts";
-import type { HttpMockProtocol, MockProtocol } from "./protocols/protocol.ts";
+import type { GrpcMockProtocol, HttpMockProtocol, MockProtocol } from "./protocols/protocol.ts";
 import { sglangProtocol } from "./protocols/sglang.ts";
 import { tgiProtocol } from "./protocols/tgi.ts";
 import { trtllmProtocol } from "./protocols/trtllm.ts";
 import type { TimingModel } from "./timing.ts";
 import { PrefixCache, type PrefixCacheSettings } from "./prefix-cache.ts";
 import { TruthLog } from "./truth-log.ts";
+
+/** A ppl protocol whose module (grpc-js and proto-loader, ~150 ms to load) is imported only when it serves. */
+function lazyPpl(name: string, pick: (module: typeof import("./protocols/ppl.ts")) => GrpcMockProtocol): GrpcMockProtocol {
+  return { kind: "grpc", name, serve: async (...args) => pick(await import("./protocols/ppl.ts")).serve(...args) };
+}
+const pplV2Protocol = lazyPpl("ppl", (module) => module.pplV2Protocol);
+const pplV1Protocol = lazyPpl("ppl-v1", (module) => module.pplV1Protocol);
 
 export const MOCK_PROTOCOLS: Record<string, MockProtocol> = Object.fromEntries(
   [
