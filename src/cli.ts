@@ -8,11 +8,11 @@ import { groupHelp } from "./commands/help-groups.ts";
 import { UsageError } from "./config/usage-error.ts";
 import { guardConsole } from "./records/scrub.ts";
 import { runWatchdog, WATCHDOG_ARG } from "./server/watchdog.ts";
-import { POINT_WORKER_ARG, runPointWorker } from "./runner/point-worker.ts";
+import { POINT_WORKER_ARG } from "./runner/point-worker-arg.ts";
 import { VERSION, versionLine } from "./version.ts";
 
 if (process.argv[2] === WATCHDOG_ARG) await runWatchdog(process.argv.slice(3)); // the hidden guard of a launched server
-if (process.argv[2] === POINT_WORKER_ARG) await runPointWorker(); // one worker of sweep --workers, driven over IPC
+if (process.argv[2] === POINT_WORKER_ARG) await (await import("./runner/point-worker.ts")).runPointWorker(); // one worker of sweep --workers, driven over IPC
 guardConsole(); // no secret reaches the console, whoever prints
 const cli = cac("llmbench");
 

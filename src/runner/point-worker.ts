@@ -13,8 +13,7 @@ import { ProgressRelay, type ProgressBatch } from "./progress-relay.ts";
 import { ShardRefused, ShardSession } from "./shard-session.ts";
 import { loadTarget, type TargetSpec } from "./target.ts";
 
-/** argv[2] of a worker process (hidden: not a command anyone types). */
-export const POINT_WORKER_ARG = "__point-worker";
+export { POINT_WORKER_ARG } from "./point-worker-arg.ts";
 
 export interface WorkerJob {
   target: TargetSpec;
