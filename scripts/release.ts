@@ -61,7 +61,9 @@ export function hostTargetName(): string {
  * `bun build --compile --minify --bytecode --splitting` of src/cli.ts for one target (null: the
  * running Bun's). --bytecode needs --format=esm because cli.ts uses top-level await. --splitting
  * puts what cli.ts imports lazily (each command, the tokenizers' tables, grpc-js) in chunks of
- * their own that load only when imported: `--version` loads none of them.
+ * their own that load only when imported: `--version` loads none of them. The binary reads no
+ * `.env` or `bunfig.toml` from the folder it is run in: a stray file on a GPU host must not change
+ * what is measured or where an API key comes from.
  */
 export function compile(bunTarget: string | null, targetName: string, outfile: string, commit = gitCommit()): void {
   const defines: Record<string, string> = {
@@ -69,7 +71,7 @@ export function compile(bunTarget: string | null, targetName: string, outfile: s
     __LLMBENCH_BUILT_WITH_BUN__: Bun.version,
     __LLMBENCH_COMMIT__: commit,
   };
-  const argv = [process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm", "--splitting"];
+  const argv = [process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm", "--splitting", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig"];
   if (bunTarget !== null) argv.push(`--target=${bunTarget}`);
   for (const [name, value] of Object.entries(defines)) argv.push("--define", `${name}=${JSON.stringify(value)}`);
   argv.push(join(ROOT, "src/cli.ts"), "--outfile", outfile);

@@ -17,9 +17,9 @@ export interface CliResult {
 }
 
 /** `prefix` runs llmbench under another program (e.g. faketime -f +5s). */
-export async function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number; prefix?: string[] } = {}): Promise<CliResult> {
+export async function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number; prefix?: string[]; cwd?: string } = {}): Promise<CliResult> {
   const child = Bun.spawn([...(options.prefix ?? []), ...llmbenchArgv(...args)], {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: { ...process.env, NO_COLOR: "1", ...options.env },
     stdout: "pipe",
     stderr: "pipe",
