@@ -70,7 +70,7 @@ export async function startFakeServer(options: { itlMs: number; tokens: number; 
   const waiters: Array<(line: string) => void> = [];
   const lines: string[] = [];
   let url: string | null = null;
-  let ready: (value: string) => void;
+  let ready: (value: string) => void = () => {};
   const started = new Promise<string>((resolve) => (ready = resolve));
   (async () => {
     for (;;) {

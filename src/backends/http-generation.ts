@@ -30,7 +30,7 @@ export async function generateOverHttp(
 ): Promise<GenerationOutcome> {
   const state = new StreamState(onTokens);
   const decode = generation.decoder(state);
-  const failure = await postEventStream(generation.endpoint, {
+  const { failure, requestId } = await postEventStream(generation.endpoint, {
     headers: generation.headers,
     body: JSON.stringify(generation.body),
     insecure: generation.insecure,
@@ -43,6 +43,8 @@ export async function generateOverHttp(
     },
   });
   if (failure !== null) state.fail(failure);
+  // The stream's own id (OpenAI's `id`) wins; else the server's x-request-id header.
+  if (state.outcome.requestId == null && requestId !== null) state.outcome.requestId = requestId;
   return state.finish(generation.closeIsComplete);
 }
 

@@ -25,7 +25,14 @@ export interface EventStreamRequest {
  * the stream ran to its end, or with what went wrong in the transport (a network error, an HTTP
  * error status with the start of its body). Rejects only when the signal aborts the request.
  */
-export async function postEventStream(url: URL, request: EventStreamRequest): Promise<string | null> {
+export interface EventStreamResult {
+  /** Null when the stream ran to its end; else what went wrong in the transport. */
+  failure: string | null;
+  /** The server's `x-request-id` response header, when it sent one. */
+  requestId: string | null;
+}
+
+export async function postEventStream(url: URL, request: EventStreamRequest): Promise<EventStreamResult> {
   const deliver = (payload: string, at: number) => {
     request.onRawEvent?.(at, payload);
     request.onPayload(payload, at);
@@ -41,13 +48,14 @@ export async function postEventStream(url: URL, request: EventStreamRequest): Pr
     );
   } catch (error) {
     if (request.signal.aborted) throw error;
-    return describeNetworkError(error);
+    return { failure: describeNetworkError(error), requestId: null };
   }
-  if (head.errorBody !== null) return `HTTP ${head.status}: ${head.errorBody.trim().slice(0, 300)}`;
+  const requestId = head.requestId;
+  if (head.errorBody !== null) return { failure: `HTTP ${head.status}: ${head.errorBody.trim().slice(0, 300)}`, requestId };
   if (head.notStream !== null) {
-    return `HTTP ${head.status} answered with ${head.notStream.contentType}, not an event stream: ${head.notStream.body.trim().slice(0, 300)}`;
+    return { failure: `HTTP ${head.status} answered with ${head.notStream.contentType}, not an event stream: ${head.notStream.body.trim().slice(0, 300)}`, requestId };
   }
   const at = performance.now();
   for (const payload of request.parser.flush()) deliver(payload, at);
-  return null;
+  return { failure: null, requestId };
 }
