@@ -5,7 +5,7 @@ import { getText } from "./transport/http.ts";
 import { parsePrometheusText } from "./transport/prometheus.ts";
 import { StreamState, type EventDecoder } from "./stream-state.ts";
 import { postEventStream, type EventParser } from "./transport/event-stream.ts";
-import { SseParser } from "./transport/sse.ts";
+import { FastSseParser } from "./transport/sse-fast.ts";
 
 /** What an HTTP streaming backend contributes: where to POST, what, and how to read the events. */
 export interface HttpGeneration {
@@ -35,7 +35,7 @@ export async function generateOverHttp(
     body: JSON.stringify(generation.body),
     insecure: generation.insecure,
     signal,
-    parser: generation.parser ?? new SseParser(),
+    parser: generation.parser ?? new FastSseParser(),
     onRawEvent,
     send,
     onPayload(payload, at) {

@@ -1,4 +1,5 @@
 import { httpBackend } from "./http-generation.ts";
+import { fastOpenAiDecoder } from "./openai-fast.ts";
 import { OPENAI_GAUGES, OPENAI_HEALTH_PATHS, openAiDecoder, openAiSamplingFields, readChatDelta } from "./openai-stream.ts";
 
 /**
@@ -16,5 +17,5 @@ export const openAiChatBackend = httpBackend({
   health: OPENAI_HEALTH_PATHS,
   gauges: OPENAI_GAUGES,
   body: (request, options) => ({ messages: request.messages, ...openAiSamplingFields(options.model, request.outputLen) }),
-  decoder: (state) => openAiDecoder(state, readChatDelta),
+  decoder: (state) => fastOpenAiDecoder(state, "chat", openAiDecoder(state, readChatDelta)),
 });

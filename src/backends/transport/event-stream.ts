@@ -6,6 +6,8 @@ export interface EventParser {
   push(chunk: string): string[];
   /** At the end of the stream: an event left without its terminator. */
   flush(): string[];
+  /** As push, each payload to `emit` as it completes (no array per read). */
+  feed?(chunk: string, emit: (payload: string) => void): void;
 }
 
 export interface EventStreamRequest {
@@ -37,14 +39,23 @@ export async function postEventStream(url: URL, request: EventStreamRequest): Pr
     request.onRawEvent?.(at, payload);
     request.onPayload(payload, at);
   };
+  const parser = request.parser;
+  let at = 0;
+  const emit = request.onRawEvent ? (payload: string) => deliver(payload, at) : (payload: string) => request.onPayload(payload, at);
+  const onText = parser.feed
+    ? (text: string, readAt: number) => {
+        at = readAt;
+        parser.feed!(text, emit);
+      }
+    : (text: string, readAt: number) => {
+        for (const payload of parser.push(text)) deliver(payload, readAt);
+      };
   let head;
   try {
     head = await streamHttp(
       url,
       { method: "POST", headers: request.headers, body: request.body, signal: request.signal, insecure: request.insecure, expectStream: true, send: request.send },
-      (text, at) => {
-        for (const payload of request.parser.push(text)) deliver(payload, at);
-      },
+      onText,
     );
   } catch (error) {
     if (request.signal.aborted) throw error;
@@ -55,7 +66,7 @@ export async function postEventStream(url: URL, request: EventStreamRequest): Pr
   if (head.notStream !== null) {
     return { failure: `HTTP ${head.status} answered with ${head.notStream.contentType}, not an event stream: ${head.notStream.body.trim().slice(0, 300)}`, requestId };
   }
-  const at = performance.now();
-  for (const payload of request.parser.flush()) deliver(payload, at);
+  const endAt = performance.now();
+  for (const payload of parser.flush()) deliver(payload, endAt);
   return { failure: null, requestId };
 }

@@ -73,7 +73,8 @@ class Exchange {
   sizeLine = "";
   remaining = 0;
   keepAlive = true;
-  readonly decoder = new TextDecoder();
+  /** The first bytes of a UTF-8 character the last read cut in two. */
+  carry: Buffer | null = null;
   settle!: (error: Error | null) => void;
 
   constructor(readonly handlers: Http1Handlers) {}
@@ -92,7 +93,35 @@ interface ConnectionState {
 
 type Connection = Socket<ConnectionState>;
 
-const decoderOptions = { stream: true };
+/**
+ * The body bytes [start, end) as text. A UTF-8 character cut by the end of a read (or a chunk)
+ * waits, as its first bytes, for the rest. Decoding a slice of the read (toString with bounds)
+ * makes no view object: `subarray` and TextDecoder cost more than the rest of the path together.
+ */
+function textOf(exchange: Exchange, data: Buffer, start: number, end: number): string {
+  if (start >= end) return "";
+  if (exchange.carry !== null) {
+    const joined = Buffer.concat([exchange.carry, data.subarray(start, end)]);
+    exchange.carry = null;
+    return textOf(exchange, joined, 0, joined.length);
+  }
+  const cut = data[end - 1]! >= 0x80 ? end - incompleteTail(data, start, end) : end;
+  if (cut < end) exchange.carry = Buffer.from(data.subarray(cut, end));
+  return cut > start ? data.toString("utf8", start, cut) : "";
+}
+
+/** How many bytes at the end of [start, end) begin a UTF-8 character that is not complete there. */
+function incompleteTail(data: Uint8Array, start: number, end: number): number {
+  for (let back = 1; back <= 3 && end - back >= start; back++) {
+    const byte = data[end - back]!;
+    if (byte < 0x80) return 0;
+    if (byte >= 0xc0) {
+      const size = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
+      return size > back ? back : 0;
+    }
+  }
+  return 0;
+}
 
 /** A response head's status and headers (names lower-cased). */
 function parseHead(text: string): Http1Head & { version: string } {
@@ -172,13 +201,13 @@ function read(socket: Connection, exchange: Exchange, data: Buffer, at: number):
   switch (exchange.body) {
     case Body.Length: {
       const take = Math.min(exchange.remaining, length - i);
-      if (take > 0) exchange.handlers.onBody(exchange.decoder.decode(data.subarray(i, i + take), decoderOptions), at);
+      if (take > 0) exchange.handlers.onBody(textOf(exchange, data, i, i + take), at);
       exchange.remaining -= take;
       if (exchange.remaining === 0) finish(socket, exchange, null, i + take === length);
       return;
     }
     case Body.UntilClose:
-      if (i < length) exchange.handlers.onBody(exchange.decoder.decode(data.subarray(i), decoderOptions), at);
+      if (i < length) exchange.handlers.onBody(textOf(exchange, data, i, length), at);
       return;
     case Body.Chunked:
       return readChunked(socket, exchange, data, i, at);
@@ -208,7 +237,8 @@ function readChunked(socket: Connection, exchange: Exchange, data: Buffer, i: nu
       }
       case Chunk.Data: {
         const take = Math.min(exchange.remaining, length - i);
-        text += exchange.decoder.decode(data.subarray(i, i + take), decoderOptions);
+        const piece = textOf(exchange, data, i, i + take);
+        text = text.length === 0 ? piece : text + piece;
         exchange.remaining -= take;
         i += take;
         if (exchange.remaining === 0) {
@@ -253,8 +283,11 @@ function finish(socket: Connection, exchange: Exchange, error: Error | null, cle
   exchange.body = Body.Done;
   if (error === null) {
     state.answered++;
-    const tail = exchange.decoder.decode();
-    if (tail.length > 0) exchange.handlers.onBody(tail, performance.now());
+    if (exchange.carry !== null) {
+      // a cut character the stream never completed: what a decoder makes of it
+      exchange.handlers.onBody(exchange.carry.toString("utf8"), performance.now());
+      exchange.carry = null;
+    }
   }
   if (error === null && clean && exchange.keepAlive && !state.closed) state.pool.release(socket);
   else {
