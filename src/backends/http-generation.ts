@@ -2,6 +2,7 @@ import type { Backend, BackendDefinition, BackendOptions, GenerationOutcome, Gen
 import { GAUGE_NAMES } from "./backend.ts";
 import { expectHttpOk } from "./transport/health.ts";
 import { getText } from "./transport/http.ts";
+import { preconnect } from "./transport/http1-client.ts";
 import { parsePrometheusText } from "./transport/prometheus.ts";
 import { StreamState, type EventDecoder } from "./stream-state.ts";
 import { postEventStream, type EventParser } from "./transport/event-stream.ts";
@@ -127,7 +128,11 @@ export function httpBackend(spec: HttpBackendSpec): BackendDefinition {
         const answer = await getText(new URL(`${base}/metrics`), signal, requestHeaders(options, "text/plain"), options.insecure);
         return answer.status === 200 ? gaugesOf(parsePrometheusText(answer.body), gauges) : null;
       });
-      return { name: spec.name, generate, checkHealth, readGauges };
+      const openAhead: Backend["preconnect"] = async (connections, { ratePerSecond, signal }) => {
+        const opened = await preconnect(endpoint, options.insecure, connections, ratePerSecond, signal);
+        if (opened.failed > 0) throw new Error(`${opened.failed} of ${connections} connections failed: ${opened.lastError}`);
+      };
+      return { name: spec.name, generate, checkHealth, readGauges, preconnect: openAhead };
     },
   };
 }

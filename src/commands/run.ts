@@ -72,6 +72,8 @@ export function registerRun(cli: CAC): void {
     .option("--endpoint <path>", "vLLM: /v1/completions (--backend vllm) or /v1/chat/completions (--backend openai-chat)")
     .option("--no-progress", "Turn off the live progress line (shown by default)")
     .option("--no-server-metrics", "Do not sample the server's /metrics gauges (running, waiting, KV cache) during the run")
+    .option("--no-preconnect", "Do not open the users' keep-alive connections before the clock starts (each connects with its first request)")
+    .option("--preconnect-rate <n>", "New connections a second when opening them before the clock (default 500)")
     // scale-out (issue 11)
     .option("--shard <K/N>", "Run shard K of N of the point (also JOB_COMPLETION_INDEX or LLMBENCH_SHARD_INDEX, with LLMBENCH_SHARD_COUNT); merge with llmbench merge")
     .option("--start-at <time>", "Start the clock at this epoch ms or ISO time (a start barrier for shards)")

@@ -1,3 +1,4 @@
+import { DEFAULT_PRECONNECT_RATE } from "../runner/connections.ts";
 import { parseBackendFlags, type BackendFlags } from "./backend-flags.ts";
 import { UsageError } from "./usage-error.ts";
 import { TOKENIZER_NAMES } from "../dataset/tokenizer.ts";
@@ -162,6 +163,7 @@ export function parseRunOptions(input: RawFlags): RunOptions {
     warmupRequests: flag.nonNegativeInteger("--warmup-requests", raw.warmupRequests, 0),
     goodput: parseGoodput("--goodput", raw.goodput),
     serverGauges: raw.serverMetrics !== false,
+    preconnectRate: raw.preconnect === false ? null : flag.positiveNumber("--preconnect-rate", raw.preconnectRate, DEFAULT_PRECONNECT_RATE),
     tokenizer,
     resultDir: raw.resultDir === undefined ? null : flag.text("--result-dir", raw.resultDir),
     modelSize: flag.text("--model-size", raw.modelSize, ""),

@@ -84,6 +84,7 @@ export async function measureRequest(
       sent: true,
       send_ms: performance.timeOrigin + sendAt,
       reconnected: send.reconnected,
+      connect_ms: send.connectMs ?? null,
       ...(identity.plannedMs === undefined ? {} : { planned_ms: identity.plannedMs }),
       queue_wait_ms: identity.arrivedAt === undefined ? 0 : Math.max(0, sendAt - identity.arrivedAt),
       status: ok ? "ok" : "failed",
@@ -113,7 +114,7 @@ export function unsentRecord(identity: RequestIdentity, outputLen: number, reaso
   const arrivedAt = identity.arrivedAt ?? now;
   return {
     user: identity.user, seq: identity.seq, conversation: identity.conversation, turn: identity.turn,
-    prompt_index: identity.promptIndex, sent: false, send_ms: performance.timeOrigin + arrivedAt, reconnected: false,
+    prompt_index: identity.promptIndex, sent: false, send_ms: performance.timeOrigin + arrivedAt, reconnected: false, connect_ms: null,
     ...(identity.plannedMs === undefined ? {} : { planned_ms: identity.plannedMs }), queue_wait_ms: now - arrivedAt,
     status: "failed", error: reason, in_tokens: identity.inTokens, server_in_tokens: null, out_tokens: 0,
     asked_out_tokens: outputLen, short: false, ttft_ms: null, e2e_ms: null, done_ms: now - arrivedAt, events: [], finish_reason: null,

@@ -13,6 +13,7 @@ import type { LoopTiming } from "../workload/timing.ts";
 import { summarizePoint, summaryObject, type SummaryInputs } from "./point-summary.ts";
 import { GaugeSampler, type GaugeReport } from "./gauge-sampler.ts";
 import { runPoint, type LoadShape } from "./run-point.ts";
+import { connectSummary, DEFAULT_PRECONNECT_RATE, preconnect } from "./connections.ts";
 import type { Target } from "./target.ts";
 
 /** How one point loads the server: shared by `run` (one point) and `sweep` (many). */
@@ -26,6 +27,8 @@ export interface PointSpec extends LoadShape {
   percentiles?: readonly number[];
   /** Checked against the point's summary row; listed in summary.json. */
   thresholds?: readonly Threshold[];
+  /** New connections a second when the users' connections are opened before the clock; null: none opened ahead (--no-preconnect); absent: the default rate. */
+  preconnectRate?: number | null;
 }
 
 export interface PointResult {
@@ -80,6 +83,8 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
   if (spec.warmupRequests > 0) await warmUp(target, spec, options.interrupt);
 
   ensureDir(options.dir);
+  // Every user's connection open before the clock starts, at a bounded rate: no connect storm in the measurements.
+  const preconnected = spec.preconnectRate === null ? null : await preconnect(target.backend, spec, spec.preconnectRate ?? DEFAULT_PRECONNECT_RATE, options.interrupt);
   await options.beforeStart?.();
   const requestsFile = new JsonlWriter(join(options.dir, "requests.jsonl"), { truncate: true });
   const label = spec.trace ? `trace, ${spec.trace.requests.length} requests` : spec.requestRate === null ? `${spec.numClients} client${spec.numClients === 1 ? "" : "s"}` : `${spec.requestRate} req/s`;
@@ -89,6 +94,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
   const tags = options.recordTags;
   const sampler = spec.serverGauges ? new GaugeSampler(target.backend) : null;
   sampler?.start();
+  const connectMs: (number | null)[] = [];
   let outcome;
   try {
     outcome = await runPoint({
@@ -99,6 +105,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
       onSent: () => progress.onSent(),
       onRecord: (record, stats) => {
         progress.onFinished(stats);
+        if (record.sent) connectMs.push(record.connect_ms ?? null);
         requestsFile.write(tags ? { ...record, ...tags } : record);
       },
     });
@@ -128,6 +135,8 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
       rest: {
         ...(thresholds.length > 0 ? { thresholds, thresholds_ok: thresholds.every((t) => t.ok) } : {}),
         ...(target.systemPromptTokens !== null ? { system_prompt_tokens: target.systemPromptTokens } : {}),
+        connect_ms: connectSummary(connectMs),
+        preconnect: preconnected,
         dataset: { skipped: target.sampler.skipped() },
         ...options.context,
         interrupted,

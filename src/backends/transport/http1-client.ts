@@ -432,7 +432,8 @@ function poolOf(url: URL, insecure: boolean): OriginPool {
  */
 export async function preconnect(url: URL, insecure: boolean, count: number, ratePerSecond: number, signal: AbortSignal): Promise<{ connectMs: number[]; failed: number; lastError: string | null }> {
   const pool = poolOf(url, insecure);
-  const need = Math.max(0, count - pool.idleCount);
+  // Connections left idle by an earlier point count; one more for the GETs beside the users (gauges).
+  const need = Math.max(0, count + 1 - pool.idleCount);
   const connectMs: number[] = [];
   let failed = 0;
   let lastError: string | null = null;
