@@ -81,6 +81,8 @@ export interface HttpBackendSpec {
   health: string[] | "one-token";
   body(request: GenerationRequest, options: BackendOptions): unknown;
   decoder(state: StreamState): EventDecoder;
+  /** The decoder the fast one (`decoder`) must agree with, event for event (tests/fast-path.test.ts); absent: `decoder` is the only one. */
+  referenceDecoder?(state: StreamState): EventDecoder;
   /** Splits the body into events; SSE unless the protocol's framing is uncertain. */
   parser?: () => EventParser;
   /** The protocol has no end marker: a stream that closes cleanly is complete. */
@@ -89,8 +91,12 @@ export interface HttpBackendSpec {
   gauges?: { [K in keyof ServerGauges]-?: string[] };
 }
 
+/** Every HTTP protocol's spec by backend name, for the differential test of the fast path. */
+export const HTTP_SPECS = new Map<string, HttpBackendSpec>();
+
 /** A backend for a protocol that POSTs JSON and streams its answer back over HTTP. */
 export function httpBackend(spec: HttpBackendSpec): BackendDefinition {
+  HTTP_SPECS.set(spec.name, spec);
   return {
     name: spec.name,
     address: "http-url",

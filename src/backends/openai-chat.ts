@@ -18,4 +18,5 @@ export const openAiChatBackend = httpBackend({
   gauges: OPENAI_GAUGES,
   body: (request, options) => ({ messages: request.messages, ...openAiSamplingFields(options.model, request.outputLen) }),
   decoder: (state) => fastOpenAiDecoder(state, "chat", openAiDecoder(state, readChatDelta)),
+  referenceDecoder: (state) => openAiDecoder(state, readChatDelta),
 });

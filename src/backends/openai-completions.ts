@@ -13,4 +13,5 @@ export const openAiCompletionsBackend = httpBackend({
   gauges: OPENAI_GAUGES,
   body: (request, options) => ({ prompt: promptText(request.messages), ...openAiSamplingFields(options.model, request.outputLen) }),
   decoder: (state) => fastOpenAiDecoder(state, "completions", openAiDecoder(state, readCompletionChoice)),
+  referenceDecoder: (state) => openAiDecoder(state, readCompletionChoice),
 });
