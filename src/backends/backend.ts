@@ -15,6 +15,11 @@ export interface GenerationRequest {
   messages: ChatMessage[];
   /** Exactly this many output tokens are asked for (ignore-eos / min-tokens where the protocol has them). */
   outputLen: number;
+  /**
+   * A later turn sends the answer back: keep its text (the outcome's `text`). False: nothing of
+   * the answer is kept (a substring of each event would hold the whole event's text alive). Absent: kept.
+   */
+  keepText?: boolean;
 }
 
 /**

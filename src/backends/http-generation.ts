@@ -19,6 +19,8 @@ export interface HttpGeneration {
   decoder(state: StreamState): EventDecoder;
   /** The protocol has no end marker: a stream that closes cleanly is complete. */
   closeIsComplete?: boolean;
+  /** Keep the answer's text (a later turn needs it); default true. */
+  keepText?: boolean;
 }
 
 /** Sends one request and measures its stream the same way for every HTTP protocol. */
@@ -29,7 +31,7 @@ export async function generateOverHttp(
   onRawEvent?: RawEventListener,
   send?: SendState,
 ): Promise<GenerationOutcome> {
-  const state = new StreamState(onTokens);
+  const state = new StreamState(onTokens, generation.keepText !== false);
   const decode = generation.decoder(state);
   const { failure, requestId } = await postEventStream(generation.endpoint, {
     headers: generation.headers,
@@ -117,6 +119,7 @@ export function httpBackend(spec: HttpBackendSpec): BackendDefinition {
             parser: spec.parser?.(),
             decoder: spec.decoder,
             closeIsComplete: spec.closeIsComplete,
+            keepText: request.keepText !== false,
           },
           onTokens,
           signal,

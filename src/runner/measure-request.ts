@@ -34,7 +34,8 @@ export async function measureRequest(
   identity: RequestIdentity,
   signal: AbortSignal,
 ): Promise<MeasuredRequest> {
-  const events: Array<[number, number]> = [];
+  // offset, tokens, offset, tokens, …: unboxed doubles while streaming; pairs once, at the end
+  const flat: number[] = [];
   let streamedTokens = 0;
   let text = "";
   // The backend moves sentAt when it sends again on a fresh connection (nothing had arrived before).
@@ -52,7 +53,7 @@ export async function measureRequest(
       (at, tokens, _text, thinkingTokens) => {
         if (tokens <= 0) return;
         const offset = at - send.sentAt;
-        events.push([offset, tokens]);
+        flat.push(offset, tokens);
         streamedTokens += tokens;
         tallyEvent(tally, offset, tokens, thinkingTokens);
       },
@@ -66,6 +67,8 @@ export async function measureRequest(
   } catch (thrown) {
     error = signal.aborted ? reasonText(signal.reason) : `client error: ${(thrown as Error)?.message ?? thrown}`;
   }
+  const events: Array<[number, number]> = new Array(flat.length / 2);
+  for (let i = 0; i < events.length; i++) events[i] = [flat[2 * i]!, flat[2 * i + 1]!];
   const sendAt = send.sentAt;
   const doneMs = performance.now() - sendAt;
   const outTokens = serverOutTokens ?? streamedTokens;
