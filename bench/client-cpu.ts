@@ -109,9 +109,10 @@ if (what.has("itl")) {
   );
 }
 if (what.has("rss")) {
-  const results = await repeat("rss", () => runOnce(rssStreams, 1, 50, 5));
+  const rssItlMs = Number(option("rss-itl-ms", "50"));
+  const results = await repeat("rss", () => runOnce(rssStreams, 1, rssItlMs, 5));
   const failed = results.reduce((n, r) => n + r.failed, 0);
   console.log(
-    `${rssStreams} streams × 50 ms: peak RSS ${spread(results.map((r) => r.peakRss / 1e6), 0)} MB, per stream ${spread(results.map((r) => r.peakRss / rssStreams / 1024), 1)} KB${failed > 0 ? `  (${failed} failed requests)` : ""}`,
+    `${rssStreams} streams × ${rssItlMs} ms: peak RSS ${spread(results.map((r) => r.peakRss / 1e6), 0)} MB, per stream ${spread(results.map((r) => r.peakRss / rssStreams / 1024), 1)} KB${failed > 0 ? `  (${failed} failed requests)` : ""}`,
   );
 }
