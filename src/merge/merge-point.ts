@@ -14,6 +14,7 @@ import { statsOf, type RequestStats } from "../metrics/request-stats.ts";
 import type { RequestRecord } from "../records/record.ts";
 import type { PointLabels } from "../report/seed-columns.ts";
 import { summarizePoint, summaryObject, type PointSummary, type SummaryInputs } from "../runner/point-summary.ts";
+import { connectSummary, type PreconnectReport } from "../runner/connections.ts";
 import { checkShardSet, describeLeftOut, readShardFolders, type ShardFolder, type ShardSet } from "./shard-set.ts";
 
 export interface MergeResult {
@@ -29,7 +30,8 @@ export interface MergeResult {
 export async function mergeShards(dirs: string[], options: { outDir: string; allowPartial: boolean }): Promise<MergeResult> {
   const set = checkShardSet(readShardFolders(dirs), options.allowPartial);
   const requests: RequestStats[] = [];
-  for (const folder of set.included) await readRecords(folder, requests);
+  const connectMs: (number | null)[] = [];
+  for (const folder of set.included) await readRecords(folder, requests, connectMs);
 
   const first = readSummary(set.included[0]!);
   const shardZero = set.included.find((folder) => folder.file.shard.index === 0);
@@ -59,6 +61,8 @@ export async function mergeShards(dirs: string[], options: { outDir: string; all
       serverGauges: gauges ?? { status: "not merged: shard 0 (the one that reads /metrics) is not among the merged shards", gauges: {} },
       rest: {
         ...context,
+        connect_ms: connectSummary(connectMs),
+        preconnect: mergedPreconnect(set.included.map((folder) => readSummary(folder).preconnect as PreconnectReport | null | undefined)),
         host: [...new Set(set.included.map((folder) => folder.file.host))].join(","),
         merged: {
           plan_hash: set.planHash,
@@ -76,7 +80,21 @@ export async function mergeShards(dirs: string[], options: { outDir: string; all
   return { set, point, leftOut, startSpreadMs, outDir: options.outDir, gauges };
 }
 
-async function readRecords(folder: ShardFolder, into: RequestStats[]): Promise<void> {
+/** The shards' preconnecting as one: connections summed, the longest time; null when none preconnected. */
+function mergedPreconnect(reports: (PreconnectReport | null | undefined)[]): PreconnectReport | null {
+  const present = reports.filter((report): report is PreconnectReport => report !== null && report !== undefined);
+  if (present.length === 0) return null;
+  if (present.length === 1) return present[0]!;
+  const errors = present.map((report) => report.error).filter((error) => error !== undefined);
+  return {
+    connections: present.reduce((sum, report) => sum + report.connections, 0),
+    rate_per_s: present[0]!.rate_per_s,
+    ms: Math.max(...present.map((report) => report.ms)),
+    ...(errors.length > 0 ? { error: errors.join("; ") } : {}),
+  };
+}
+
+async function readRecords(folder: ShardFolder, into: RequestStats[], connectMs: (number | null)[]): Promise<void> {
   const path = join(folder.dir, "requests.jsonl");
   const index = folder.file.shard.index;
   let stream;
@@ -99,6 +117,7 @@ async function readRecords(folder: ShardFolder, into: RequestStats[]): Promise<v
     }
     if (record.shard !== index) throw new UsageError(`merge: ${path} line ${line}: a record of shard ${String(record.shard)} in the folder of shard ${index}/${folder.file.shard.count}`);
     into.push(statsOf(record));
+    if (record.sent) connectMs.push(record.connect_ms ?? null);
     count++;
   }
   if (count !== folder.file.counts.records) {

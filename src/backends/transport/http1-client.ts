@@ -89,6 +89,8 @@ interface ConnectionState {
   pending: Buffer | null;
   /** Taken from the pool of idle connections (kept alive, or opened ahead): the server may have closed it meanwhile. */
   fromPool: boolean;
+  /** TLS: told when the handshake is over (a refused certificate rejects the connect). */
+  handshake: { resolve(): void; reject(error: Error): void } | null;
 }
 
 type Connection = Socket<ConnectionState>;
@@ -301,6 +303,10 @@ function onClose(socket: Connection, error?: Error): void {
   const state = socket.data;
   if (!state) return;
   state.closed = true;
+  if (state.handshake !== null) {
+    state.handshake.reject(new HttpTransportError(`TLS handshake failed: ${error?.message ?? "the server closed the connection"}`, "ETLS"));
+    state.handshake = null;
+  }
   state.pool.forget(socket);
   const exchange = state.exchange;
   if (exchange === null) return;
@@ -337,6 +343,15 @@ const handlers = {
   connectError() {
     // the promise of Bun.connect rejects with the error
   },
+  handshake(socket: Connection, success: boolean, authorizationError: Error | null) {
+    const waiting = socket.data.handshake;
+    socket.data.handshake = null;
+    // --insecure: any certificate will do (Bun reports it unauthorized, with why)
+    if (success || socket.data.pool.tls === false || !socket.data.pool.tls.rejectUnauthorized) return waiting?.resolve();
+    socket.data.closed = true;
+    waiting?.reject(new HttpTransportError(`TLS: ${authorizationError?.message ?? "handshake failed"} (--insecure accepts any certificate)`, "ETLS"));
+    socket.end();
+  },
 };
 
 /** Writes a request; what the socket does not take now goes when it drains (write() counts bytes of UTF-8). */
@@ -355,7 +370,7 @@ function write(socket: Connection, text: string | Buffer): void {
 class OriginPool {
   private readonly idle: Connection[] = [];
 
-  constructor(private readonly hostname: string, private readonly port: number, private readonly tls: false | { rejectUnauthorized: boolean; serverName: string }) {}
+  constructor(private readonly hostname: string, private readonly port: number, readonly tls: false | { rejectUnauthorized: boolean; serverName: string }) {}
 
   take(): Connection | null {
     for (;;) {
@@ -385,9 +400,12 @@ class OriginPool {
   }
 
   async open(): Promise<Connection> {
-    const data: ConnectionState = { pool: this, exchange: null, answered: 0, closed: false, pending: null, fromPool: false };
+    const data: ConnectionState = { pool: this, exchange: null, answered: 0, closed: false, pending: null, fromPool: false, handshake: null };
+    const handshake = this.tls ? new Promise<void>((resolve, reject) => (data.handshake = { resolve, reject })) : null;
+    handshake?.catch(() => {}); // it may settle before it is awaited below
+    let socket: Connection;
     try {
-      return (await Bun.connect<ConnectionState>({
+      socket = (await Bun.connect<ConnectionState>({
         hostname: this.hostname,
         port: this.port,
         data,
@@ -397,6 +415,8 @@ class OriginPool {
     } catch (error) {
       throw connectFailure(error);
     }
+    if (handshake !== null) await handshake;
+    return socket;
   }
 }
 
@@ -476,12 +496,8 @@ export async function exchange(request: Http1Request, handlersOf: Http1Handlers,
   let connectMs: number | null = null;
   if (socket === null) {
     const started = performance.now();
-    socket = await pool.open();
+    socket = await untilAborted(pool.open(), request.signal);
     connectMs = performance.now() - started;
-    if (request.signal.aborted) {
-      socket.end();
-      throw request.signal.reason;
-    }
   }
   const connection = socket;
   const ongoing = new Exchange(handlersOf);
@@ -503,6 +519,28 @@ export async function exchange(request: Http1Request, handlersOf: Http1Handlers,
     throw error;
   }
   return { reused, connectMs };
+}
+
+/** The connection, or the signal's reason as soon as it aborts (a connect to a silent host takes minutes of SYN retries); a connection that opens later is closed. */
+function untilAborted(opening: Promise<Connection>, signal: AbortSignal): Promise<Connection> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    opening.then(
+      (socket) => {
+        signal.removeEventListener("abort", onAbort);
+        if (signal.aborted) {
+          socket.end();
+          return reject(signal.reason);
+        }
+        resolve(socket);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function headOf(request: Http1Request): string {
