@@ -1,11 +1,12 @@
 /** Shared by the bench scripts: the binary (or source) to run, a simulator on a free port, statistics. */
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dir, "..");
 
-/** `./llmbench` when built (what users run), else `bun src/cli.ts`. */
+/** `./llmbench` when built (what users run), else `bun src/cli.ts`; LLMBENCH_BIN names another build (a baseline). */
 export function llmbench(...args: string[]): string[] {
-  const bin = resolve(ROOT, "llmbench");
+  const bin = process.env.LLMBENCH_BIN ? resolve(process.env.LLMBENCH_BIN) : resolve(ROOT, "llmbench");
   return Bun.file(bin).size > 0 ? [bin, ...args] : [process.execPath, resolve(ROOT, "src/cli.ts"), ...args];
 }
 
@@ -40,4 +41,82 @@ export function quantile(values: number[], q: number): number {
 
 export async function readJsonl<T>(path: string): Promise<T[]> {
   return (await Bun.file(path).text()).split("\n").filter(Boolean).map((line) => JSON.parse(line) as T);
+}
+
+/** min / median / max of a few runs' figures, for the bench reports. */
+export function spread(values: number[], digits = 1): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const f = (v: number) => v.toFixed(digits);
+  return `${f(sorted[0]!)} / ${f(quantile(sorted, 0.5))} / ${f(sorted.at(-1)!)}`;
+}
+
+export interface FakeServer {
+  url: string;
+  /** Names the client whose CPU time the server reads around the streaming (see fake-sse-server.ts). */
+  watch(pid: number): void;
+  /** The next `cpu before after tokens` line: client CPU ticks at the first and after the last token. */
+  cpu(): Promise<{ ticks: number; tokens: number }>;
+  stop(): Promise<void>;
+}
+
+/** The bench's own fake SSE server, pinned to `cpu` (taskset) when given. */
+export async function startFakeServer(options: { itlMs: number; tokens: number; truth: string; cpu?: number; backlog?: number }): Promise<FakeServer> {
+  const argv = [process.execPath, resolve(import.meta.dir, "fake-sse-server.ts"), "--itl-ms", String(options.itlMs), "--tokens", String(options.tokens), "--truth", options.truth];
+  if (options.backlog !== undefined) argv.push("--backlog", String(options.backlog));
+  const child = Bun.spawn(options.cpu === undefined ? argv : ["taskset", "-c", String(options.cpu), ...argv], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+  const reader = child.stdout.getReader();
+  const decoder = new TextDecoder();
+  let seen = "";
+  const waiters: Array<(line: string) => void> = [];
+  const lines: string[] = [];
+  let url: string | null = null;
+  let ready: (value: string) => void = () => {};
+  const started = new Promise<string>((resolve) => (ready = resolve));
+  (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      seen += decoder.decode(value);
+      let newline: number;
+      while ((newline = seen.indexOf("\n")) !== -1) {
+        const line = seen.slice(0, newline);
+        seen = seen.slice(newline + 1);
+        const found = /listening on (http:\/\/\S+)/.exec(line)?.[1];
+        if (found && url === null) ready((url = found));
+        else if (line.startsWith("cpu ")) {
+          const waiter = waiters.shift();
+          if (waiter) waiter(line);
+          else lines.push(line);
+        }
+      }
+    }
+  })();
+  const address = await Promise.race([started, child.exited.then((code) => Promise.reject(new Error(`fake server exited with ${code}`)))]);
+  return {
+    url: address,
+    watch(pid) {
+      child.stdin.write(`pid ${pid}\n`);
+      child.stdin.flush();
+    },
+    async cpu() {
+      const line = lines.shift() ?? (await new Promise<string>((resolve) => waiters.push(resolve)));
+      const [, before, after, tokens] = line.split(" ");
+      return { ticks: Number(after) - Number(before), tokens: Number(tokens) };
+    },
+    async stop() {
+      child.kill("SIGTERM");
+      await child.exited;
+    },
+  };
+}
+
+/** The peak resident set (VmHWM, bytes) of a running process; null once it is gone. */
+export function peakRss(pid: number): number | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+    return kb === undefined ? null : Number(kb) * 1024;
+  } catch {
+    return null;
+  }
 }

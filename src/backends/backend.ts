@@ -15,6 +15,11 @@ export interface GenerationRequest {
   messages: ChatMessage[];
   /** Exactly this many output tokens are asked for (ignore-eos / min-tokens where the protocol has them). */
   outputLen: number;
+  /**
+   * A later turn sends the answer back: keep its text (the outcome's `text`). False: nothing of
+   * the answer is kept (a substring of each event would hold the whole event's text alive). Absent: kept.
+   */
+  keepText?: boolean;
 }
 
 /**
@@ -34,6 +39,8 @@ export interface SendState {
   sentAt: number;
   /** The first send failed on a connection the server had closed (no response byte): it went again on a fresh one. */
   reconnected: boolean;
+  /** ms the request spent opening its connection (TCP, TLS); null when it went on a kept-alive or preconnected one. */
+  connectMs?: number | null;
 }
 
 /** Called with every stream event exactly as it arrived (an SSE payload, a gRPC message as JSON), for `llmbench probe`. */
@@ -69,6 +76,11 @@ export interface Backend {
    * connection the server had closed before answering goes once more on a fresh one; `send` says so.
    */
   generate(request: GenerationRequest, onTokens: TokenListener, signal: AbortSignal, onRawEvent?: RawEventListener, send?: SendState): Promise<GenerationOutcome>;
+  /**
+   * Opens `connections` keep-alive connections (or channels) ahead of the point's clock, at most
+   * `ratePerSecond` new ones a second, so that the users' first requests find them open.
+   */
+  preconnect?(connections: number, options: { ratePerSecond: number; signal: AbortSignal }): Promise<void>;
   /** Releases long-lived connections (gRPC channels) so that the process can exit; HTTP backends have none. */
   close?(): void;
   preconnect?(connections: number, options: { ratePerSecond: number; signal: AbortSignal }): Promise<void>;

@@ -2,10 +2,11 @@ import type { Backend, BackendDefinition, BackendOptions, GenerationOutcome, Gen
 import { serverMetricsOf } from "./server-metrics.ts";
 import { expectHttpOk } from "./transport/health.ts";
 import { getText } from "./transport/http.ts";
+import { preconnect } from "./transport/http1-client.ts";
 import { parsePrometheusText } from "./transport/prometheus.ts";
 import { StreamState, type EventDecoder } from "./stream-state.ts";
 import { postEventStream, type EventParser } from "./transport/event-stream.ts";
-import { SseParser } from "./transport/sse.ts";
+import { FastSseParser } from "./transport/sse-fast.ts";
 
 /** What an HTTP streaming backend contributes: where to POST, what, and how to read the events. */
 export interface HttpGeneration {
@@ -18,6 +19,8 @@ export interface HttpGeneration {
   decoder(state: StreamState): EventDecoder;
   /** The protocol has no end marker: a stream that closes cleanly is complete. */
   closeIsComplete?: boolean;
+  /** Keep the answer's text (a later turn needs it); default true. */
+  keepText?: boolean;
 }
 
 /** Sends one request and measures its stream the same way for every HTTP protocol. */
@@ -28,14 +31,14 @@ export async function generateOverHttp(
   onRawEvent?: RawEventListener,
   send?: SendState,
 ): Promise<GenerationOutcome> {
-  const state = new StreamState(onTokens);
+  const state = new StreamState(onTokens, generation.keepText !== false);
   const decode = generation.decoder(state);
-  const failure = await postEventStream(generation.endpoint, {
+  const { failure, requestId } = await postEventStream(generation.endpoint, {
     headers: generation.headers,
     body: JSON.stringify(generation.body),
     insecure: generation.insecure,
     signal,
-    parser: generation.parser ?? new SseParser(),
+    parser: generation.parser ?? new FastSseParser(),
     onRawEvent,
     send,
     onPayload(payload, at) {
@@ -43,6 +46,8 @@ export async function generateOverHttp(
     },
   });
   if (failure !== null) state.fail(failure);
+  // The stream's own id (OpenAI's `id`) wins; else the server's x-request-id header.
+  if (state.outcome.requestId == null && requestId !== null) state.outcome.requestId = requestId;
   return state.finish(generation.closeIsComplete);
 }
 
@@ -78,14 +83,20 @@ export interface HttpBackendSpec {
   health: string[] | "one-token";
   body(request: GenerationRequest, options: BackendOptions): unknown;
   decoder(state: StreamState): EventDecoder;
+  /** The decoder the fast one (`decoder`) must agree with, event for event (tests/fast-path.test.ts); absent: `decoder` is the only one. */
+  referenceDecoder?(state: StreamState): EventDecoder;
   /** Splits the body into events; SSE unless the protocol's framing is uncertain. */
   parser?: () => EventParser;
   /** The protocol has no end marker: a stream that closes cleanly is complete. */
   closeIsComplete?: boolean;
 }
 
+/** Every HTTP protocol's spec by backend name, for the differential test of the fast path. */
+export const HTTP_SPECS = new Map<string, HttpBackendSpec>();
+
 /** A backend for a protocol that POSTs JSON and streams its answer back over HTTP. */
 export function httpBackend(spec: HttpBackendSpec): BackendDefinition {
+  HTTP_SPECS.set(spec.name, spec);
   return {
     name: spec.name,
     address: "http-url",
@@ -106,6 +117,7 @@ export function httpBackend(spec: HttpBackendSpec): BackendDefinition {
             parser: spec.parser?.(),
             decoder: spec.decoder,
             closeIsComplete: spec.closeIsComplete,
+            keepText: request.keepText !== false,
           },
           onTokens,
           signal,
@@ -124,7 +136,11 @@ export function httpBackend(spec: HttpBackendSpec): BackendDefinition {
         const answer = await getText(metricsUrl, signal, requestHeaders(options, "text/plain"), options.insecure);
         return answer.status === 200 ? serverMetricsOf(parsePrometheusText(answer.body)) : null;
       };
-      return { name: spec.name, generate, checkHealth, readGauges };
+      const openAhead: Backend["preconnect"] = async (connections, { ratePerSecond, signal }) => {
+        const opened = await preconnect(endpoint, options.insecure, connections, ratePerSecond, signal);
+        if (opened.failed > 0) throw new Error(`${opened.failed} of ${connections} connections failed: ${opened.lastError}`);
+      };
+      return { name: spec.name, generate, checkHealth, readGauges, preconnect: openAhead };
     },
   };
 }

@@ -1,4 +1,5 @@
 import { httpBackend } from "./http-generation.ts";
+import { fastOpenAiDecoder } from "./openai-fast.ts";
 import { OPENAI_HEALTH_PATHS, openAiDecoder, openAiSamplingFields, readChatDelta } from "./openai-stream.ts";
 
 /**
@@ -15,5 +16,6 @@ export const openAiChatBackend = httpBackend({
   path: "/v1/chat/completions",
   health: OPENAI_HEALTH_PATHS,
   body: (request, options) => ({ messages: request.messages, ...openAiSamplingFields(options.model, request.outputLen) }),
-  decoder: (state) => openAiDecoder(state, readChatDelta),
+  decoder: (state) => fastOpenAiDecoder(state, "chat", openAiDecoder(state, readChatDelta)),
+  referenceDecoder: (state) => openAiDecoder(state, readChatDelta),
 });

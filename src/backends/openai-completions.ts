@@ -1,5 +1,6 @@
 import { promptText } from "./backend.ts";
 import { httpBackend } from "./http-generation.ts";
+import { fastOpenAiDecoder } from "./openai-fast.ts";
 import { OPENAI_HEALTH_PATHS, openAiDecoder, openAiSamplingFields, readCompletionChoice } from "./openai-stream.ts";
 
 /** vLLM and every OpenAI-compatible server: POST /v1/completions with the conversation as one prompt. */
@@ -10,5 +11,6 @@ export const openAiCompletionsBackend = httpBackend({
   path: "/v1/completions",
   health: OPENAI_HEALTH_PATHS,
   body: (request, options) => ({ prompt: promptText(request.messages), ...openAiSamplingFields(options.model, request.outputLen) }),
-  decoder: (state) => openAiDecoder(state, readCompletionChoice),
+  decoder: (state) => fastOpenAiDecoder(state, "completions", openAiDecoder(state, readCompletionChoice)),
+  referenceDecoder: (state) => openAiDecoder(state, readCompletionChoice),
 });

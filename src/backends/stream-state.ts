@@ -18,7 +18,7 @@ export class StreamState {
   /** Of them, thinking tokens. */
   thinkingCounted = 0;
 
-  constructor(private readonly onTokens: TokenListener) {}
+  constructor(private readonly onTokens: TokenListener, private readonly keepText = true) {}
 
   /** After the end marker or a failure, later events change nothing. */
   get over(): boolean {
@@ -33,7 +33,7 @@ export class StreamState {
   tokens(at: number, count: number, text: string, thinkingCount = 0, thinkingText = ""): void {
     this.counted += count;
     this.thinkingCounted += thinkingCount;
-    if (text.length > 0) this.outcome.text += text;
+    if (text.length > 0 && this.keepText) this.outcome.text += text;
     if (count > 0 || text.length > 0 || thinkingText.length > 0) this.onTokens(at, count, text, thinkingCount, thinkingText);
   }
 

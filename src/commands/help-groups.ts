@@ -8,7 +8,7 @@ interface HelpSection {
 type Groups = [title: string, options: string[]][];
 
 const RUN_GROUPS: Groups = [
-  ["Server", ["--backend", "--base-url", "--host", "--port", "--endpoint", "--model", "--api-key-env", "--insecure", "--ppl-proto", "--extra-body", "--header", "--temperature", "--top-p", "--top-k", "--ignore-eos", "--no-server-metrics"]],
+  ["Server", ["--backend", "--base-url", "--host", "--port", "--endpoint", "--model", "--api-key-env", "--insecure", "--ppl-proto", "--extra-body", "--header", "--temperature", "--top-p", "--top-k", "--ignore-eos", "--no-server-metrics", "--no-preconnect", "--preconnect-rate"]],
   ["Workload", ["--num-requests", "--num-prompts", "--num-clients", "--num-threads", "--ramp-up-time", "--request-rate", "--burstiness", "--max-concurrency", "--num-turns", "--think-time", "--warmup-requests", "--stop-time", "--thread-stop-time", "--drain-timeout", "--request-timeout", "--seed"]],
   ["Dataset", ["--dataset-path", "--dataset", "--dataset-name", "--input-len", "--input-len-std", "--output-len", "--output-len-std", "--prefix-len", "--random-input-len", "--random-output-len", "--random-range-ratio", "--random-prefix-len", "--sharegpt-output-len", "--min-input-len", "--max-input-len", "--max-total-len", "--system-prompt-path", "--tokenizer"]],
   ["Output", ["--result-dir", "--save-result", "--save-detailed", "--result-filename", "--metric-percentiles", "--percentile-metrics", "--goodput", "--threshold", "--model-size", "--tp", "--mode", "--no-progress"]],

@@ -73,6 +73,8 @@ export const SETTING_OPTIONS: [flag: string, description: string][] = [
   ["--port <port>", "vLLM: server port (default 8000)"],
   ["--endpoint <path>", "vLLM: /v1/completions (--backend vllm) or /v1/chat/completions (--backend openai-chat)"],
   ["--no-server-metrics", "Do not sample the server's /metrics gauges (running, waiting, KV cache) during the run"],
+  ["--no-preconnect", "Do not open the users' keep-alive connections before the clock starts (each connects with its first request)"],
+  ["--preconnect-rate <n>", "New connections a second when opening them before the clock (default 500)"],
 ];
 
 /** `run`'s setting flags that are not a sweep's: its result folder (a sweep archives each point in its run folder). */

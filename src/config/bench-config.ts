@@ -155,6 +155,9 @@ export interface RunSettingsConfig {
   percentileMetrics?: string;
   /** false: do not sample the server's /metrics gauges. */
   serverMetrics?: boolean;
+  /** false: do not open the users' connections before the clock (--no-preconnect). */
+  preconnect?: boolean;
+  preconnectRate?: number;
 }
 
 export interface SweepConfig extends RunSettingsConfig {

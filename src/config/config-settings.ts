@@ -25,6 +25,7 @@ export const SETTING_FIELDS = [
   "trace", "traceSpeed", "numRuns", "numTurns", "thinkTime", "warmupRequests", "goodput", "stopTime", "drainTimeout",
   "requestTimeout", "seed", "pplProto", "thinkTags", "extraBody", "headers", "temperature", "topP", "topK", "ignoreEos",
   "metricPercentiles", "thresholds", "saveResult", "saveDetailed", "resultFilename", "percentileMetrics", "serverMetrics",
+  "preconnect", "preconnectRate",
 ] as const;
 
 export type SettingField = (typeof SETTING_FIELDS)[number];

@@ -5,7 +5,7 @@ import * as flag from "./flag-values.ts";
 import { parseGoodput } from "./goodput-flag.ts";
 import { parseExtraBody, parseHeaders, parsePercentileMetrics, parsePercentiles, parseThresholds, percentilesOfThresholds } from "./knob-flags.ts";
 import { translateVllmFlags } from "./vllm-flags.ts";
-import { DEFAULT_DRAIN_TIMEOUT_S, DEFAULT_REQUEST_TIMEOUT_S, type RunSettings, type SaveResult } from "./run-settings.ts";
+import { DEFAULT_DRAIN_TIMEOUT_S, DEFAULT_PRECONNECT_RATE, DEFAULT_REQUEST_TIMEOUT_S, type RunSettings, type SaveResult } from "./run-settings.ts";
 import type { RawFlags } from "./flag-values.ts";
 
 /** Sampling fields sent by the OpenAI backends (vLLM's --temperature, --top-p, --top-k). */
@@ -132,6 +132,7 @@ export function parseRunOptions(input: RawFlags, context: { shards?: boolean } =
     warmupRequests: flag.nonNegativeInteger("--warmup-requests", raw.warmupRequests, 0),
     goodput: parseGoodput("--goodput", raw.goodput),
     serverGauges: raw.serverMetrics !== false,
+    preconnectRate: raw.preconnect === false ? null : flag.positiveNumber("--preconnect-rate", raw.preconnectRate, DEFAULT_PRECONNECT_RATE),
     tokenizer,
     resultDir: raw.resultDir === undefined ? null : flag.text("--result-dir", raw.resultDir),
     modelSize: flag.text("--model-size", raw.modelSize, ""),

@@ -11,6 +11,14 @@ import type { ShardOptions } from "./shard-options.ts";
 
 export const DEFAULT_REQUEST_TIMEOUT_S = 600;
 export const DEFAULT_DRAIN_TIMEOUT_S = 60;
+/**
+ * New connections a second when opening the users' connections ahead of the clock. 500/s: a
+ * server's accept queue (listen backlog) is 128 to 4,096 deep (Linux somaxconn, 4,096 since 5.4;
+ * Bun and Node listen with 512, uvicorn 2,048, Python's asyncio 100); at 500/s even a server that
+ * accepts nothing for 200 ms never has more than 100 handshakes waiting, and 5,000 users are
+ * connected in 10 s, before the point's clock starts.
+ */
+export const DEFAULT_PRECONNECT_RATE = 500;
 /** Closed loop: clients start over clients × this many seconds unless told otherwise. */
 export const DEFAULT_RAMP_UP_PER_CLIENT_S = 0.1;
 
@@ -75,6 +83,8 @@ export interface PointSettings extends LoadSettings {
   goodput: GoodputSlo | null;
   /** Sample the server's load gauges (its Prometheus /metrics) while the point runs. */
   serverGauges: boolean;
+  /** Connections opened a second before the clock starts (each user's keep-alive connection); null: none opened ahead (--no-preconnect). */
+  preconnectRate: number | null;
   /** Percentiles computed besides p90 and p99 (--metric-percentiles). */
   percentiles?: readonly number[];
   /** Checked against the point's summary row; listed in summary.json. */

@@ -54,7 +54,7 @@ export function parseSweepFlags(raw: RawFlags): SweepOverrides {
   const settings = emptyLayer();
   for (const key of SETTING_FLAG_KEYS) {
     let value = given[key];
-    if (value === undefined || (key === "serverMetrics" && value !== false)) continue; // cac sets --no-x's x to true unless given
+    if (value === undefined || ((key === "serverMetrics" || key === "preconnect") && value !== false)) continue; // cac sets --no-x's x to true unless given
     if ((PATH_SETTINGS as readonly string[]).includes(key) && typeof value === "string") value = resolve(value);
     settings.flags[key] = value;
     settings.fields[key] = flagOf(key);

@@ -15,6 +15,7 @@ import type { RequestRecord } from "../records/record.ts";
 import type { PointLabels } from "../report/seed-columns.ts";
 import { summarizePoint, summaryObject, type PointSummary, type SummaryInputs } from "../runner/point-summary.ts";
 import { checkThresholds, type Threshold, type ThresholdResult } from "../report/thresholds.ts";
+import { connectSummary, type PreconnectReport } from "../runner/connections.ts";
 import { checkShardSet, describeLeftOut, readShardFolders, type ShardFolder, type ShardSet } from "./shard-set.ts";
 
 export interface MergeResult {
@@ -48,7 +49,8 @@ export interface MergeOptions {
 export async function mergeShards(dirs: string[], options: MergeOptions): Promise<MergeResult> {
   const set = checkShardSet(readShardFolders(dirs), options.allowPartial, options.acceptInterrupted ?? false);
   const requests: RequestStats[] = [];
-  for (const folder of set.included) await readRecords(folder, requests);
+  const connectMs: (number | null)[] = [];
+  for (const folder of set.included) await readRecords(folder, requests, connectMs);
 
   const first = readSummary(set.included[0]!);
   const shardZero = set.included.find((folder) => folder.file.shard.index === 0);
@@ -85,6 +87,8 @@ export async function mergeShards(dirs: string[], options: MergeOptions): Promis
         ...(thresholds.length > 0 ? { thresholds, thresholds_ok: thresholds.every((t) => t.ok) } : {}),
         ...context,
         ...options.context,
+        connect_ms: connectSummary(connectMs),
+        preconnect: mergedPreconnect(set.included.map((folder) => readSummary(folder).preconnect as PreconnectReport | null | undefined)),
         host: [...new Set(set.included.map((folder) => folder.file.host))].join(","),
         merged: {
           plan_hash: set.planHash,
@@ -104,7 +108,21 @@ export async function mergeShards(dirs: string[], options: MergeOptions): Promis
   return { set, point, leftOut, startSpreadMs, clockOffsetsMs, outDir: options.outDir, gauges, requests, thresholds };
 }
 
-async function readRecords(folder: ShardFolder, into: RequestStats[]): Promise<void> {
+/** The shards' preconnecting as one: connections summed, the longest time; null when none preconnected. */
+function mergedPreconnect(reports: (PreconnectReport | null | undefined)[]): PreconnectReport | null {
+  const present = reports.filter((report): report is PreconnectReport => report !== null && report !== undefined);
+  if (present.length === 0) return null;
+  if (present.length === 1) return present[0]!;
+  const errors = present.map((report) => report.error).filter((error) => error !== undefined);
+  return {
+    connections: present.reduce((sum, report) => sum + report.connections, 0),
+    rate_per_s: present[0]!.rate_per_s,
+    ms: Math.max(...present.map((report) => report.ms)),
+    ...(errors.length > 0 ? { error: errors.join("; ") } : {}),
+  };
+}
+
+async function readRecords(folder: ShardFolder, into: RequestStats[], connectMs: (number | null)[]): Promise<void> {
   const path = join(folder.dir, "requests.jsonl");
   const index = folder.file.shard.index;
   const offset = offsetOf(folder);
@@ -133,6 +151,7 @@ async function readRecords(folder: ShardFolder, into: RequestStats[]): Promise<v
       stats.doneMs -= offset;
     }
     into.push(stats);
+    if (record.sent) connectMs.push(record.connect_ms ?? null);
     count++;
   }
   if (count !== folder.file.counts.records) {

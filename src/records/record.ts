@@ -19,6 +19,11 @@ export interface RequestRecord {
    * once more on a fresh connection, and send_ms and every offset count from that send.
    */
   reconnected: boolean;
+  /**
+   * ms this request spent opening its connection (TCP, TLS) before it went out; null when it went
+   * on a kept-alive or preconnected connection (no connect of its own). A reconnect's is the new one's.
+   */
+  connect_ms?: number | null;
   /** Trace replay: when it was planned to be sent, in ms after the start (its timestamp over --trace-speed). */
   planned_ms?: number;
   /** How long it waited in the client between its arrival and its send (rate mode with a cap; else ~0). */

@@ -34,7 +34,8 @@ export async function measureRequest(
   identity: RequestIdentity,
   signal: AbortSignal,
 ): Promise<MeasuredRequest> {
-  const events: Array<[number, number]> = [];
+  // offset, tokens, offset, tokens, …: unboxed doubles while streaming; pairs once, at the end
+  const flat: number[] = [];
   let streamedTokens = 0;
   let text = "";
   // The backend moves sentAt when it sends again on a fresh connection (nothing had arrived before).
@@ -53,7 +54,7 @@ export async function measureRequest(
       (at, tokens, _text, thinkingTokens) => {
         if (tokens <= 0) return;
         const offset = at - send.sentAt;
-        events.push([offset, tokens]);
+        flat.push(offset, tokens);
         streamedTokens += tokens;
         tallyEvent(tally, offset, tokens, thinkingTokens);
       },
@@ -68,6 +69,8 @@ export async function measureRequest(
   } catch (thrown) {
     error = signal.aborted ? reasonText(signal.reason) : `client error: ${(thrown as Error)?.message ?? thrown}`;
   }
+  const events: Array<[number, number]> = new Array(flat.length / 2);
+  for (let i = 0; i < events.length; i++) events[i] = [flat[2 * i]!, flat[2 * i + 1]!];
   const sendAt = send.sentAt;
   const doneMs = performance.now() - sendAt;
   const outTokens = serverOutTokens ?? streamedTokens;
@@ -86,6 +89,7 @@ export async function measureRequest(
       sent: true,
       send_ms: performance.timeOrigin + sendAt,
       reconnected: send.reconnected,
+      connect_ms: send.connectMs ?? null,
       ...(identity.plannedMs === undefined ? {} : { planned_ms: identity.plannedMs }),
       queue_wait_ms: identity.arrivedAt === undefined ? 0 : Math.max(0, sendAt - identity.arrivedAt),
       status: ok ? "ok" : "failed",
@@ -116,7 +120,7 @@ export function unsentRecord(identity: RequestIdentity, outputLen: number, reaso
   const arrivedAt = identity.arrivedAt ?? now;
   return {
     user: identity.user, seq: identity.seq, conversation: identity.conversation, turn: identity.turn,
-    prompt_index: identity.promptIndex, sent: false, send_ms: performance.timeOrigin + arrivedAt, reconnected: false,
+    prompt_index: identity.promptIndex, sent: false, send_ms: performance.timeOrigin + arrivedAt, reconnected: false, connect_ms: null,
     ...(identity.plannedMs === undefined ? {} : { planned_ms: identity.plannedMs }), queue_wait_ms: now - arrivedAt,
     status: "failed", error: reason, in_tokens: identity.inTokens, server_in_tokens: null, cached_tokens: null, out_tokens: 0,
     asked_out_tokens: outputLen, short: false, ttft_ms: null, e2e_ms: null, done_ms: now - arrivedAt, events: [], finish_reason: null,

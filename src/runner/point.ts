@@ -14,6 +14,7 @@ import type { LoopTiming } from "../workload/timing.ts";
 import { summarizePoint, summaryObject, type SummaryInputs } from "./point-summary.ts";
 import { GaugeSampler, type GaugeReport } from "./gauge-sampler.ts";
 import { runPoint, type LoadShape } from "./run-point.ts";
+import { connectSummary, DEFAULT_PRECONNECT_RATE, preconnect } from "./connections.ts";
 import type { Target } from "./target.ts";
 
 /** How one point loads the server and what is measured: shared by `run` (one point) and `sweep` (many). */
@@ -76,6 +77,8 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
   if (spec.warmupRequests > 0) await warmUp(target, spec, options.interrupt);
 
   ensureDir(options.dir);
+  // Every user's connection open before the clock starts, at a bounded rate: no connect storm in the measurements.
+  const preconnected = spec.preconnectRate === null ? null : await preconnect(target.backend, spec, spec.preconnectRate ?? DEFAULT_PRECONNECT_RATE, options.interrupt);
   const sampler = spec.serverGauges ? new GaugeSampler(target.backend) : null;
   // the counters' baseline (prefix-cache tokens): in before the start barrier and the first request
   await sampler?.readBaseline();
@@ -87,6 +90,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
   progress.start();
   const tags = options.recordTags;
   void sampler?.start();
+  const connectMs: (number | null)[] = [];
   let outcome;
   try {
     outcome = await runPoint({
@@ -101,6 +105,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
       onRecord: (record, stats) => {
         progress.onFinished(stats);
         options.onRequestFinished?.(stats);
+        if (record.sent) connectMs.push(record.connect_ms ?? null);
         requestsFile.write(tags ? { ...record, ...tags } : record);
       },
     });
@@ -132,6 +137,8 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
       rest: {
         ...(thresholds.length > 0 ? { thresholds, thresholds_ok: thresholds.every((t) => t.ok) } : {}),
         ...(target.systemPromptTokens !== null ? { system_prompt_tokens: target.systemPromptTokens } : {}),
+        connect_ms: connectSummary(connectMs),
+        preconnect: preconnected,
         dataset: { skipped: target.sampler.skipped() },
         ...options.context,
         interrupted,

@@ -47,6 +47,8 @@ export async function runPoint(setup: PointSetup): Promise<PointRecords> {
     setup.onRecord(record, stats);
   };
 
+  // Only a conversation's later turns send an answer back (trace replays may have turns too).
+  const keepText = shape.trace ? true : shape.requestRate === null && shape.numTurns > 1;
   const sendTurn = async (identity: RequestIdentity, history: ChatMessage[], text: string, outputLen: number, cancel: AbortSignal) => {
     const messages = sampler.messages(history, text);
     // A timer cleared when the request ends: a long run must not keep one per request alive.
@@ -56,7 +58,7 @@ export async function runPoint(setup: PointSetup): Promise<PointRecords> {
       shape.requestTimeoutS * 1000,
     );
     setup.onSent?.();
-    const measured = await measureRequest(backend, { id: nextId++, messages, outputLen }, identity, AbortSignal.any([cancel, timeout.signal]));
+    const measured = await measureRequest(backend, { id: nextId++, messages, outputLen, keepText }, identity, AbortSignal.any([cancel, timeout.signal]));
     clearTimeout(timer);
     const record = measured.record;
     keep(record);

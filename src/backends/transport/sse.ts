@@ -26,7 +26,7 @@ export class SseParser {
     while ((boundary = this.buffer.indexOf("\n\n")) !== -1) {
       const block = this.buffer.slice(0, boundary);
       this.buffer = this.buffer.slice(boundary + 2);
-      const data = dataOf(block);
+      const data = SseParser.dataOf(block);
       if (data !== null) payloads.push(data);
     }
     return payloads;
@@ -38,8 +38,13 @@ export class SseParser {
     const rest = this.buffer.trim();
     this.buffer = "";
     if (rest === "") return [];
-    const data = dataOf(rest);
+    const data = SseParser.dataOf(rest);
     return data === null ? [] : [data];
+  }
+
+  /** An event block's data: its `data:` lines joined by newlines; null when it has none. */
+  static dataOf(block: string): string | null {
+    return dataOf(block);
   }
 }
 

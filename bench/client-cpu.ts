@@ -1,0 +1,118 @@
+/**
+ * What the client costs, measured against the bench's own fake server (bench/fake-sse-server.ts,
+ * pinned to core 1) with llmbench pinned to core 0: 256 tokens per answer, one token to every
+ * stream on each tick.
+ *   bun bench/client-cpu.ts [cpu] [itl] [rss] [--runs 3] [--loads 50,200,1000] [--rss-streams 10000]
+ * LLMBENCH_BIN=/path/to/llmbench measures another build (e.g. main's, as a baseline).
+ *  - cpu: client CPU time (utime+stime from /proc/PID/stat, read by the server just before its
+ *    first token and after its last) per token written, at each load, 5 ms per token.
+ *  - itl: p99 of the client's inter-token gaps minus p99 of the server's true gaps (truth log), 200 streams × 5 ms.
+ *  - rss: peak RSS (VmHWM) over streams, 10,000 streams × 50 ms per token.
+ * Each figure: min / median / max of the runs.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { llmbench, peakRss, quantile, readJsonl, spread, startFakeServer } from "./lib.ts";
+
+const argv = process.argv.slice(2);
+const option = (name: string, fallback: string) => {
+  const at = argv.indexOf(`--${name}`);
+  return at === -1 ? fallback : argv[at + 1]!;
+};
+const runs = Number(option("runs", "3"));
+const loads = option("loads", "50,200,1000").split(",").map(Number);
+const rssStreams = Number(option("rss-streams", "10000"));
+const itlStreams = Number(option("itl-streams", "200"));
+const picked = argv.filter((a) => ["cpu", "itl", "rss"].includes(a));
+const what = new Set(picked.length > 0 ? picked : ["cpu", "itl", "rss"]);
+const TOKENS = 256;
+const CLK_TCK_US = 10_000; // USER_HZ = 100 on Linux
+
+interface RunResult {
+  cpuUsPerToken: number;
+  clientP99Itl: number;
+  serverP99Itl: number;
+  peakRss: number;
+  failed: number;
+  records: number;
+}
+
+/** One llmbench run of `streams` users, `rounds` answers each, against a fresh fake server. */
+async function runOnce(streams: number, rounds: number, itlMs: number, rampUpS: number, extra: string[] = []): Promise<RunResult> {
+  const dir = mkdtempSync(join(tmpdir(), "llmbench-cpu-"));
+  const truth = join(dir, "truth.jsonl");
+  const server = await startFakeServer({ itlMs, tokens: TOKENS, truth, cpu: 1 });
+  let peak = 0;
+  try {
+    const client = Bun.spawn(
+      ["taskset", "-c", "0", ...llmbench(
+        "run", "--base-url", server.url, "--model", "m", "--dataset", "synthetic", "--input-len", "32", "--output-len", String(TOKENS),
+        "--num-clients", String(streams), "--num-requests", String(streams * rounds), "--ramp-up-time", String(rampUpS),
+        "--no-progress", "--no-server-metrics", "--result-dir", join(dir, "r"), ...extra,
+      )],
+      { stdout: "ignore", stderr: "inherit" },
+    );
+    server.watch(client.pid);
+    const poll = setInterval(() => (peak = Math.max(peak, peakRss(client.pid) ?? 0)), 100);
+    const cpu = server.cpu();
+    const code = await client.exited;
+    clearInterval(poll);
+    peak = Math.max(peak, client.resourceUsage()?.maxRSS ?? 0);
+    if (code !== 0) throw new Error(`llmbench exited with ${code}`);
+    const { ticks, tokens } = await Promise.race([cpu, Bun.sleep(5000).then(() => ({ ticks: NaN, tokens: 1 }))]);
+    await server.stop();
+    const records = await readJsonl<{ status: string; events: [number, number][] }>(join(dir, "r/requests.jsonl"));
+    const clientGaps: number[] = [];
+    for (const record of records) for (let i = 1; i < record.events.length; i++) clientGaps.push(record.events[i]![0] - record.events[i - 1]![0]);
+    const serverGaps: number[] = [];
+    for (const entry of await readJsonl<{ token_ms: number[] }>(truth)) for (let i = 1; i < entry.token_ms.length; i++) serverGaps.push(entry.token_ms[i]! - entry.token_ms[i - 1]!);
+    return {
+      cpuUsPerToken: (ticks * CLK_TCK_US) / tokens,
+      clientP99Itl: clientGaps.length > 0 ? quantile(clientGaps, 0.99) : NaN,
+      serverP99Itl: serverGaps.length > 0 ? quantile(serverGaps, 0.99) : NaN,
+      peakRss: peak,
+      failed: records.filter((r) => r.status !== "ok").length,
+      records: records.length,
+    };
+  } finally {
+    await server.stop().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function repeat(label: string, run: () => Promise<RunResult>): Promise<RunResult[]> {
+  const results: RunResult[] = [];
+  for (let i = 0; i < runs; i++) {
+    const result = await run();
+    results.push(result);
+    console.error(`  ${label} run ${i + 1}: ${JSON.stringify(result)}`);
+  }
+  return results;
+}
+
+console.log(`client: ${llmbench()[0]}  (${runs} runs each; min / median / max)`);
+if (what.has("cpu")) {
+  for (const streams of loads) {
+    // at least ~50,000 tokens per run, so that 10 ms clock ticks are small against the total
+    const rounds = Math.max(1, Math.ceil(50_000 / (streams * TOKENS)));
+    const results = await repeat(`cpu ${streams}`, () => runOnce(streams, rounds, 5, 0));
+    const failed = results.reduce((n, r) => n + r.failed, 0);
+    console.log(`${streams} streams × 5 ms: client CPU per token ${spread(results.map((r) => r.cpuUsPerToken))} µs${failed > 0 ? `  (${failed} failed requests)` : ""}`);
+  }
+}
+if (what.has("itl")) {
+  const results = await repeat("itl", () => runOnce(itlStreams, 1, 5, 0));
+  console.log(
+    `${itlStreams} streams × 5 ms: p99 ITL client − server ${spread(results.map((r) => r.clientP99Itl - r.serverP99Itl), 2)} ms` +
+      `  (client p99 ${spread(results.map((r) => r.clientP99Itl), 2)}, server p99 ${spread(results.map((r) => r.serverP99Itl), 2)})`,
+  );
+}
+if (what.has("rss")) {
+  const rssItlMs = Number(option("rss-itl-ms", "50"));
+  const results = await repeat("rss", () => runOnce(rssStreams, 1, rssItlMs, 5));
+  const failed = results.reduce((n, r) => n + r.failed, 0);
+  console.log(
+    `${rssStreams} streams × ${rssItlMs} ms: peak RSS ${spread(results.map((r) => r.peakRss / 1e6), 0)} MB, per stream ${spread(results.map((r) => r.peakRss / rssStreams / 1024), 1)} KB${failed > 0 ? `  (${failed} failed requests)` : ""}`,
+  );
+}

@@ -1,0 +1,53 @@
+import { SseParser } from "./sse.ts";
+
+/**
+ * The per-token SSE splitter: the same events as SseParser (the reference, kept for tests), but
+ * handed to a callback as they complete, without an array per read, and a one-line `data: ` event
+ * cut out of the buffer directly. Anything else (several lines, comments, other fields) goes
+ * through the reference's own rules.
+ */
+export class FastSseParser {
+  private buffer = "";
+  private pendingCr = false;
+
+  feed(chunk: string, emit: (payload: string) => void): void {
+    if (this.pendingCr) {
+      chunk = `\r${chunk}`;
+      this.pendingCr = false;
+    }
+    if (chunk.includes("\r")) {
+      if (chunk.endsWith("\r")) {
+        this.pendingCr = true;
+        chunk = chunk.slice(0, -1);
+      }
+      chunk = chunk.replace(/\r\n?/g, "\n");
+    }
+    const buffer = this.buffer.length === 0 ? chunk : this.buffer + chunk;
+    let start = 0;
+    let boundary: number;
+    while ((boundary = buffer.indexOf("\n\n", start)) !== -1) {
+      if (buffer.startsWith("data: ", start) && buffer.indexOf("\n", start) === boundary) emit(buffer.slice(start + 6, boundary));
+      else {
+        const data = SseParser.dataOf(buffer.slice(start, boundary));
+        if (data !== null) emit(data);
+      }
+      start = boundary + 2;
+    }
+    this.buffer = start === 0 ? buffer : buffer.slice(start);
+  }
+
+  push(chunk: string): string[] {
+    const payloads: string[] = [];
+    this.feed(chunk, (payload) => payloads.push(payload));
+    return payloads;
+  }
+
+  flush(): string[] {
+    this.pendingCr = false;
+    const rest = this.buffer.trim();
+    this.buffer = "";
+    if (rest === "") return [];
+    const data = SseParser.dataOf(rest);
+    return data === null ? [] : [data];
+  }
+}

@@ -1,0 +1,30 @@
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+import { describeNetworkError, getText } from "../src/backends/transport/http.ts";
+import { tempDir } from "./helpers/cli.ts";
+
+/** The lean HTTP/1.1 client over TLS (Bun.connect tls): a self-signed certificate is refused unless --insecure. */
+test("https: a self-signed certificate is refused, with why; --insecure accepts it and keeps the connection alive", async () => {
+  if (Bun.which("openssl") === null) {
+    console.warn("WARNING: openssl not found (apt-get install openssl): the TLS test is skipped");
+    return;
+  }
+  const dir = tempDir();
+  const key = join(dir, "key.pem");
+  const cert = join(dir, "cert.pem");
+  const made = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost"], { stderr: "ignore" });
+  expect(made.exitCode).toBe(0);
+  let served = 0;
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", tls: { cert: Bun.file(cert), key: Bun.file(key) }, fetch: () => new Response(`hello ${++served}`) });
+  try {
+    const url = new URL(`https://127.0.0.1:${server.port}/health`);
+    const signal = AbortSignal.timeout(20_000);
+    expect(await getText(url, signal, {}, true)).toEqual({ status: 200, body: "hello 1" });
+    expect(await getText(url, signal, {}, true)).toEqual({ status: 200, body: "hello 2" });
+    const refused = await getText(url, signal, {}, false).then(() => null, (error) => describeNetworkError(error));
+    expect(refused).toMatch(/^TLS: .*certificate.*--insecure/);
+    expect(served).toBe(2);
+  } finally {
+    server.stop(true);
+  }
+}, 30_000);
