@@ -2,21 +2,25 @@
  * How much more load do N worker processes carry than one? Closed-loop clients against a simulator
  * that answers as fast as it can (TTFT 0, ITL 0): the client is the bottleneck, so the completed
  * requests and tokens per second are what the client(s) can drive.
- *   bun bench/workers.ts [CLIENTS] [REQUESTS] [OUTPUT_LEN] [WORKERS…]
+ *   bun bench/workers.ts [--fake] [CLIENTS] [REQUESTS] [OUTPUT_LEN] [WORKERS…]
  * The simulator shares the machine's cores with the clients: on 2 cores the gain of 2 workers is
- * bounded by the simulator's own share.
+ * bounded by the simulator's own share. `--fake` serves with the bench's own fake SSE server
+ * instead (bench/fake-sse-server.ts: a token to every stream each 1 ms, far less work per token than
+ * the simulator), so that more of the machine is left to the clients.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runLlmbench, startMock } from "./lib.ts";
+import { runLlmbench, startFakeServer, startMock } from "./lib.ts";
 
-const clients = Number(process.argv[2] ?? 256);
-const requests = Number(process.argv[3] ?? 6000);
-const outputLen = Number(process.argv[4] ?? 32);
-const workerCounts = process.argv.length > 5 ? process.argv.slice(5).map(Number) : [1, 2];
+const fake = process.argv.includes("--fake");
+const positional = process.argv.slice(2).filter((arg) => arg !== "--fake");
+const clients = Number(positional[0] ?? 256);
+const requests = Number(positional[1] ?? 6000);
+const outputLen = Number(positional[2] ?? 32);
+const workerCounts = positional.length > 3 ? positional.slice(3).map(Number) : [1, 2];
 const dir = mkdtempSync(join(tmpdir(), "llmbench-workers-"));
-const mock = await startMock(["--ttft-ms", "0", "--itl-ms", "0"]);
+const mock = fake ? await startFakeServer({ itlMs: 1, tokens: outputLen, truth: join(dir, "truth.jsonl") }) : await startMock(["--ttft-ms", "0", "--itl-ms", "0"]);
 try {
   for (const workers of workerCounts) {
     const out = join(dir, `w${workers}`);
