@@ -4,7 +4,9 @@
  * chunked SSE in vLLM's format (usage in every chunk, as llmbench asks for), one token to every
  * open stream on each tick of a shared clock. Truth-logged: every stream's write times.
  *
- *   bun bench/fake-sse-server.ts --itl-ms 5 --tokens 256 --truth truth.jsonl [--backlog 1024] [--accept-pause-ms 0]
+ *   bun bench/fake-sse-server.ts --itl-ms 5 --tokens 256 --truth truth.jsonl [--backlog 1024] [--accept-pause-ms 0] [--burst 1]
+ * `--burst 1` answers each request at once, every token event in one write (a server at almost no
+ * cost per token: what is left to measure is the client's work per request and per event).
  *
  * Prints `listening on http://127.0.0.1:PORT` when ready. A line `pid N` on stdin names the client:
  * its /proc/N/stat CPU time is read just before the first token is written and again once no
@@ -21,6 +23,7 @@ const itlMs = Number(args.get("itl-ms") ?? 5);
 const tokens = Number(args.get("tokens") ?? 256);
 const truthPath = args.get("truth") ?? null;
 const backlog = args.has("backlog") ? Number(args.get("backlog")) : null;
+const burst = args.get("burst") === "1";
 
 interface Stream {
   id: number;
@@ -100,6 +103,27 @@ function tick(): void {
   }
 }
 
+const burstBodies = new Map<number, string>();
+/** --burst: the whole answer in one write; its body is built once per prompt length (the id, of fixed width, put in per request). */
+function answerAtOnce(stream: Stream): void {
+  let body = burstBodies.get(stream.promptTokens);
+  if (body === undefined) {
+    const events: string[] = [];
+    for (let k = 1; k <= tokens; k++) {
+      events.push(chunk(`{"id":"cmpl-@@@@@@@@","object":"text_completion","created":1764633600,"model":"m","choices":[{"index":0,"text":" tok","logprobs":null,"finish_reason":${k === tokens ? '"length"' : "null"},"stop_reason":null}],"usage":${usage(stream, k)}}`));
+    }
+    events.push(chunk(`{"id":"cmpl-@@@@@@@@","object":"text_completion","created":1764633600,"model":"m","choices":[],"usage":${usage(stream, tokens)}}`), chunk("[DONE]"), "0\r\n\r\n");
+    body = events.join("");
+    burstBodies.set(stream.promptTokens, body);
+  }
+  const at = now();
+  stream.times.fill(at);
+  stream.written = tokens;
+  send(stream.socket, body.replaceAll("@@@@@@@@", String(stream.id).padStart(8, "0"))); // same length: the chunk sizes hold
+  tokensWritten += tokens;
+  finishStream(stream);
+}
+
 function finishStream(stream: Stream): void {
   open.delete(stream);
   stream.socket.data.stream = null;
@@ -150,6 +174,10 @@ function handle(socket: Socket<Conn>): void {
       const stream: Stream = { id: nextId++, socket, arrivalMs: now(), written: 0, promptTokens, times: new Float64Array(tokens) };
       conn.stream = stream;
       send(socket, "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: keep-alive\r\ntransfer-encoding: chunked\r\n\r\n");
+      if (burst) {
+        answerAtOnce(stream);
+        continue;
+      }
       open.add(stream);
       if (idleTimer !== null) {
         clearTimeout(idleTimer);

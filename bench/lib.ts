@@ -60,9 +60,10 @@ export interface FakeServer {
 }
 
 /** The bench's own fake SSE server, pinned to `cpu` (taskset) when given. */
-export async function startFakeServer(options: { itlMs: number; tokens: number; truth: string; cpu?: number; backlog?: number }): Promise<FakeServer> {
+export async function startFakeServer(options: { itlMs: number; tokens: number; truth: string; cpu?: number; backlog?: number; burst?: boolean }): Promise<FakeServer> {
   const argv = [process.execPath, resolve(import.meta.dir, "fake-sse-server.ts"), "--itl-ms", String(options.itlMs), "--tokens", String(options.tokens), "--truth", options.truth];
   if (options.backlog !== undefined) argv.push("--backlog", String(options.backlog));
+  if (options.burst) argv.push("--burst", "1");
   const child = Bun.spawn(options.cpu === undefined ? argv : ["taskset", "-c", String(options.cpu), ...argv], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
   const reader = child.stdout.getReader();
   const decoder = new TextDecoder();

@@ -5,8 +5,8 @@
  *   bun bench/workers.ts [--fake] [CLIENTS] [REQUESTS] [OUTPUT_LEN] [WORKERS…]
  * The simulator shares the machine's cores with the clients: on 2 cores the gain of 2 workers is
  * bounded by the simulator's own share. `--fake` serves with the bench's own fake SSE server
- * instead (bench/fake-sse-server.ts: a token to every stream each 1 ms, far less work per token than
- * the simulator), so that more of the machine is left to the clients.
+ * instead (bench/fake-sse-server.ts --burst: each answer's events in one write, built once), so that
+ * nearly all of the machine is left to the clients.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,7 +20,7 @@ const requests = Number(positional[1] ?? 6000);
 const outputLen = Number(positional[2] ?? 32);
 const workerCounts = positional.length > 3 ? positional.slice(3).map(Number) : [1, 2];
 const dir = mkdtempSync(join(tmpdir(), "llmbench-workers-"));
-const mock = fake ? await startFakeServer({ itlMs: 1, tokens: outputLen, truth: join(dir, "truth.jsonl") }) : await startMock(["--ttft-ms", "0", "--itl-ms", "0"]);
+const mock = fake ? await startFakeServer({ itlMs: 1, tokens: outputLen, truth: join(dir, "truth.jsonl"), burst: true }) : await startMock(["--ttft-ms", "0", "--itl-ms", "0"]);
 try {
   for (const workers of workerCounts) {
     const out = join(dir, `w${workers}`);
