@@ -28,3 +28,28 @@ test("https: a self-signed certificate is refused, with why; --insecure accepts 
     server.stop(true);
   }
 }, 30_000);
+
+/** A server whose chunk sizes are wrong: the reason is the same for every request, so the failure summary groups them. */
+test("a malformed chunked body fails with one reason, whatever the bytes", async () => {
+  const bodies = ["5\r\nhello\r\nzz\r\n", '4\r\nabcd\r\n"id":"cmpl-17"\r\n'];
+  let served = 0;
+  const server = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      data(socket) {
+        socket.write(`HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n${bodies[served++ % bodies.length]}`);
+        socket.end();
+      },
+    },
+  });
+  try {
+    const url = new URL(`http://127.0.0.1:${server.port}/health`);
+    const reasons: string[] = [];
+    for (let i = 0; i < 2; i++) reasons.push(await getText(url, AbortSignal.timeout(20_000)).then(() => "answered", (error) => describeNetworkError(error)));
+    expect(reasons[0]).toMatch(/malformed chunked body/);
+    expect(reasons[1]).toBe(reasons[0]!);
+  } finally {
+    server.stop(true);
+  }
+}, 30_000);
