@@ -10,6 +10,12 @@ import { guardConsole } from "./records/scrub.ts";
 import { runWatchdog, WATCHDOG_ARG } from "./server/watchdog.ts";
 import { POINT_WORKER_ARG } from "./runner/point-worker-arg.ts";
 import { VERSION, versionLine } from "./version.ts";
+import { tuneRuntime } from "./common/runtime-tuning.ts";
+import { isCompiledBinary } from "./common/self-command.ts";
+
+/** The commands that measure (or serve what is measured) run with the allocator tuned for it. */
+const TUNED_COMMANDS = new Set(["run", "sweep", "probe", "mock", POINT_WORKER_ARG]);
+if (TUNED_COMMANDS.has(process.argv.slice(2).find((arg) => !arg.startsWith("-")) ?? "")) await tuneRuntime(isCompiledBinary());
 
 if (process.argv[2] === WATCHDOG_ARG) await runWatchdog(process.argv.slice(3)); // the hidden guard of a launched server
 if (process.argv[2] === POINT_WORKER_ARG) await (await import("./runner/point-worker.ts")).runPointWorker(); // one worker of sweep --workers, driven over IPC

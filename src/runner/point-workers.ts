@@ -12,6 +12,7 @@ import type { Shard } from "../workload/shards.ts";
 import type { PointResult, PointRunOptions, PointSpec } from "./point.ts";
 import { POINT_WORKER_ARG, type ParentMessage, type WorkerJob, type WorkerMessage } from "./point-worker.ts";
 import { feedProgress } from "./progress-relay.ts";
+import { tunedChildEnv } from "../common/runtime-tuning.ts";
 import { wallClock } from "./rendezvous.ts";
 import type { TargetSpec } from "./target.ts";
 
@@ -60,7 +61,7 @@ export async function executePointInWorkers(count: number, targetSpec: TargetSpe
       serialization: "advanced",
       stdout: "inherit",
       stderr: "inherit",
-      env: process.env,
+      env: tunedChildEnv(),
     });
     const job: WorkerJob = { target: targetSpec, spec, shard, dir, labels: options.labels, context: options.context ?? {}, plan: planOf(targetSpec, spec), startToleranceMs: START_TOLERANCE_MS };
     child.send({ type: "job", job } satisfies ParentMessage);

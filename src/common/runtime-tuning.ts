@@ -1,0 +1,85 @@
+/**
+ * Allocator settings for the commands that measure: Bun allocates with mimalloc, whose scavenger
+ * thread hands freed pages back to the kernel ("purge") soon after they are freed. A client
+ * streaming tokens frees and reuses the same buffers all the time, so every purge comes back as
+ * page faults and madvise calls: on a 64-stream burst load that was a third of the client's CPU
+ * (bench/workers.ts; `perf record` showed exc_page_fault and __madvise). With purging off, freed
+ * pages stay mapped and are reused; peak RSS is what it was.
+ *
+ * mimalloc reads its options from the environment once, at process start, and the binary exports
+ * no function to change them later: so, when they are not set yet, the process replaces itself
+ * (execve, same PID, same open files and arguments) with the settings in its environment. Where
+ * execve is not at hand (no libc found, not Linux, running from source), nothing changes.
+ */
+import { existsSync } from "node:fs";
+
+/** Set in the environment of the re-executed process, so that it knows (and launched servers don't inherit our tuning). */
+const TUNED_MARK = "LLMBENCH_RUNTIME_TUNED";
+export const RUNTIME_ENV: Readonly<Record<string, string>> = { MIMALLOC_PURGE_DELAY: "-1" };
+
+const LIBC_CANDIDATES = ["libc.so.6", "/lib/ld-musl-x86_64.so.1", "/lib/ld-musl-aarch64.so.1"];
+
+/** The environment for a process of this binary we start ourselves (a point worker): tuned already, no re-exec. */
+export function tunedChildEnv(base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = { ...(base as Record<string, string>), [TUNED_MARK]: "1" };
+  for (const [name, value] of Object.entries(RUNTIME_ENV)) {
+    if (env[name] !== undefined) continue;
+    env[name] = value;
+    env[`${TUNED_MARK}_${name}`] = "1";
+  }
+  return env;
+}
+
+/**
+ * Re-executes this binary with RUNTIME_ENV when the environment lacks it; returns when it is
+ * already there (or cannot be set), having removed our own marks from process.env so that
+ * processes we start later (servers, tools) see the user's environment.
+ */
+export async function tuneRuntime(isCompiled: boolean): Promise<void> {
+  if (process.env[TUNED_MARK] === "1") {
+    delete process.env[TUNED_MARK];
+    for (const name of Object.keys(RUNTIME_ENV)) if (process.env[`${TUNED_MARK}_${name}`] === "1") {
+      delete process.env[name];
+      delete process.env[`${TUNED_MARK}_${name}`];
+    }
+    return;
+  }
+  if (!isCompiled || process.platform !== "linux") return;
+  if (Object.keys(RUNTIME_ENV).every((name) => process.env[name] !== undefined)) return; // the user's own settings win
+  await execve(process.execPath, [process.execPath, ...process.argv.slice(2)], tunedChildEnv());
+}
+
+/** Replaces the process image; returns only if that could not be done. */
+async function execve(path: string, argv: string[], env: Record<string, string>): Promise<void> {
+  let ffi: typeof import("bun:ffi");
+  try {
+    ffi = await import("bun:ffi");
+  } catch {
+    return;
+  }
+  for (const candidate of LIBC_CANDIDATES) {
+    if (candidate.startsWith("/") && !existsSync(candidate)) continue;
+    let libc: { symbols: { execve: (path: unknown, argv: unknown, envp: unknown) => number }; close(): void };
+    try {
+      libc = ffi.dlopen(candidate, { execve: { args: [ffi.FFIType.ptr, ffi.FFIType.ptr, ffi.FFIType.ptr], returns: ffi.FFIType.i32 } }) as typeof libc;
+    } catch {
+      continue;
+    }
+    const keep: Buffer[] = [];
+    const cString = (text: string) => {
+      const bytes = Buffer.from(`${text}\0`, "utf8");
+      keep.push(bytes);
+      return ffi.ptr(bytes);
+    };
+    const pointers = (items: string[]) => {
+      const table = new BigUint64Array(items.length + 1);
+      items.forEach((item, index) => (table[index] = BigInt(cString(item))));
+      keep.push(Buffer.from(table.buffer));
+      return ffi.ptr(table);
+    };
+    const envp = Object.entries(env).map(([name, value]) => `${name}=${value}`);
+    libc.symbols.execve(cString(path), pointers(argv), pointers(envp)); // returns only on failure
+    libc.close();
+    return;
+  }
+}
