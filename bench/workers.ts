@@ -2,7 +2,7 @@
  * How much more load do N worker processes carry than one? Closed-loop clients at ramp-up 0 against
  * a server that answers at once, so that the client is the bottleneck: completed requests and
  * tokens per second are what the client(s) can drive.
- *   bun bench/workers.ts [--mock] [--runs 3] [--clients 64] [--requests 3000] [--output-len 1024] [--warmup 100] [WORKERS…]
+ *   bun bench/workers.ts [--mock] [--runs 3] [--clients 64] [--requests 8000] [--output-len 1024] [--warmup 300] [WORKERS…]
  * The default is long answers: the client's work per token (reading and parsing 1,024 events)
  * dominates the server's (one write). Short answers (`--clients 256 --requests 30000 --output-len 16
  * --warmup 500`) weigh the client's and the server's work per request instead.
@@ -26,9 +26,9 @@ const option = (name: string, fallback: string) => {
 const useMock = argv.includes("--mock");
 const runs = Number(option("runs", "3"));
 const clients = Number(option("clients", "64"));
-const requests = Number(option("requests", "3000"));
+const requests = Number(option("requests", "8000"));
 const outputLen = Number(option("output-len", "1024"));
-const warmup = Number(option("warmup", "100"));
+const warmup = Number(option("warmup", "300"));
 const valued = new Set(["--runs", "--clients", "--requests", "--output-len", "--warmup"]);
 const workerCounts = argv.filter((arg, i) => /^\d+$/.test(arg) && !valued.has(argv[i - 1] ?? "")).map(Number);
 if (workerCounts.length === 0) workerCounts.push(1, 2);
