@@ -152,3 +152,14 @@ describe("--workers", () => {
     expect(() => parseWorkers("0")).toThrow("--workers: expected a positive integer");
   });
 });
+
+describe("--workers auto: the cores the client may use", () => {
+  test("a cgroup v2 CPU limit rounds down to whole cores, at least one; none is no limit", async () => {
+    const { coresFromCpuMax } = await import("../src/common/client-cores.ts");
+    expect(coresFromCpuMax("max 100000\n")).toBeNull();
+    expect(coresFromCpuMax("250000 100000\n")).toBe(2);
+    expect(coresFromCpuMax("50000 100000")).toBe(1);
+    expect(coresFromCpuMax("400000 50000")).toBe(8);
+    expect(coresFromCpuMax("")).toBeNull();
+  });
+});

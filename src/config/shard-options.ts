@@ -3,7 +3,7 @@
  * LLMBENCH_SHARD_COUNT, or LLMBENCH_SHARD_INDEX / LLMBENCH_SHARD_COUNT) and the start barrier
  * `--start-at` with its tolerance. The flag wins over the environment.
  */
-import { availableParallelism } from "node:os";
+import { clientCores } from "../common/client-cores.ts";
 import { missingCredentials, parseS3Url, type S3Location } from "../archive/s3-upload.ts";
 import { parseRendezvousAddress, type RendezvousAddress } from "./rendezvous-address.ts";
 import type { Shard } from "../workload/shards.ts";
@@ -78,7 +78,7 @@ export function parseStartAt(raw: unknown): number | null {
   return ms;
 }
 
-export function parseWorkers(raw: unknown, cores = availableParallelism()): number {
+export function parseWorkers(raw: unknown, cores = clientCores()): number {
   if (raw === undefined || raw === null || raw === "") return 1;
   if (String(raw).trim().toLowerCase() === "auto") return cores;
   return flag.positiveInteger("--workers", raw)!;

@@ -3,6 +3,7 @@
  * this host, started together at a start barrier, then merged into the run's folder. Each worker
  * writes its own folder under <dir>/workers/; the merged summary.json and summary.csv go to <dir>.
  */
+import { tunedChildEnv } from "../common/runtime-tuning.ts";
 import { join } from "node:path";
 import pc from "picocolors";
 import { mergeShards } from "../merge/merge-point.ts";
@@ -52,7 +53,7 @@ export async function runWorkers(
     Bun.spawn([...llmbenchCommand(), ...workerArgs(parentArgs, { index, count, dir: workerDir, startAtMs })], {
       stdout: "ignore",
       stderr: "inherit",
-      env: { ...process.env, [PROGRESS_IPC_ENV]: "1" },
+      env: { ...tunedChildEnv(), [PROGRESS_IPC_ENV]: "1" }, // tuned already: no re-exec (it would carry the IPC channel across execve)
       ipc: (message: ProgressBatch) => {
         if (message.type === "progress" && progress) feedProgress(progress, message);
       },
