@@ -130,6 +130,25 @@ test("a shard missing from S3: exit 2 naming it; --allow-partial merges the rest
   expect(summary.requests).toBe(expected);
 }, 60_000);
 
+test("a shard folder left in the prefix by an earlier run of the same plan is refused, named", async () => {
+  for (const object of s3.objects.filter((o) => o.key.startsWith("run-1/shard-"))) {
+    let body = object.body;
+    if (object.key === "run-1/shard-1/shard.json") {
+      const file = JSON.parse(Buffer.from(body).toString("utf8"));
+      // what shard 1 of a run an hour earlier left there
+      file.planned_start_ms -= 3_600_000;
+      file.actual_start_ms -= 3_600_000;
+      body = new TextEncoder().encode(JSON.stringify(file));
+    }
+    s3.objects.push({ ...object, key: object.key.replace("run-1/", "run-3/"), body });
+  }
+  const result = await merge([`s3://${BUCKET}/run-3`, "--out", join(root, "stale"), "--allow-partial"]);
+  expect(result.exitCode).toBe(2);
+  expect(result.stderr).toContain("s apart, so they are not one run of the point (a folder left from an earlier run?)");
+  expect(result.stderr).toContain(`shard 1/3 (s3://${BUCKET}/run-3/shard-1) at`);
+  expect(existsSync(join(root, "stale", "summary.json"))).toBe(false);
+}, 60_000);
+
 test("a prefix with no shard, a refusal, a wrong key, an endpoint that does not answer: exit 2 naming the prefix, no secret shown", async () => {
   const empty = await merge([`s3://${BUCKET}/nothing-here`]);
   expect(empty.exitCode).toBe(2);

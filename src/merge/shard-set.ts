@@ -56,6 +56,8 @@ export function checkShardSet<T extends ShardFolder>(folders: T[], allowPartial:
   for (const [index, group] of [...byIndex].sort((a, b) => a[0] - b[0])) {
     if (group.length > 1) problems.push(`shard ${index}/${count} is given ${group.length} times: ${group.map((folder) => folder.dir).join(", ")}`);
   }
+  const apart = startsApart(folders);
+  if (apart) problems.push(apart);
   if (problems.length > 0) throw new UsageError(`merge: ${problems.join("; ")}`);
 
   const missing: number[] = [];
@@ -71,6 +73,25 @@ export function checkShardSet<T extends ShardFolder>(folders: T[], allowPartial:
   const included = folders.filter(finished).sort(byShardIndex);
   if (included.length === 0) throw new UsageError(`merge: no shard completed: ${folders.map(label).join(", ")}`);
   return { count, planHash: folders[0]!.file.plan_hash, included, missing, unfinished };
+}
+
+/**
+ * Shards of one run share their start barrier (--start-at, the rendezvous's announced start, a
+ * parent's for its workers): on shard 0's clock their planned starts agree to within the offset's
+ * error. Starts further apart than this are of different runs of the same plan (a folder left in a
+ * prefix by an earlier run).
+ */
+export const SAME_RUN_START_SPREAD_MS = 10_000;
+
+/** A problem when the planned starts (each moved onto shard 0's clock) are too far apart; null otherwise. */
+function startsApart(folders: ShardFolder[]): string | null {
+  const planned = folders
+    .filter((folder) => folder.file.planned_start_ms !== null)
+    .map((folder) => ({ folder, atMs: folder.file.planned_start_ms! - (folder.file.clock?.offset_ms ?? 0) }))
+    .sort((a, b) => a.atMs - b.atMs || byShardIndex(a.folder, b.folder));
+  if (planned.length < 2 || planned.at(-1)!.atMs - planned[0]!.atMs <= SAME_RUN_START_SPREAD_MS) return null;
+  const spreadS = (planned.at(-1)!.atMs - planned[0]!.atMs) / 1000;
+  return `the shards were planned to start ${spreadS.toFixed(1)} s apart, so they are not one run of the point (a folder left from an earlier run?): ${planned.map(({ folder, atMs }) => `${label(folder)} at ${new Date(atMs).toISOString()}`).join(", ")}`;
 }
 
 /** Each source's shard.json; a UsageError naming every folder without a usable one. */
