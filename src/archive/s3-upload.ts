@@ -42,8 +42,8 @@ export async function uploadFolderTo(dir: string, location: S3Location, env: Env
     const key = [location.prefix, file].filter(Boolean).join("/");
     const local = Bun.file(join(dir, file));
     try {
-      // a large file goes up in parts, each part's request bounded by the deadline's own scale
-      bytes += await withDeadline(client.write(key, local, { type: file.endsWith(".json") ? "application/json" : file.endsWith(".html") ? "text/html" : "application/octet-stream" }), Math.max(60, Math.ceil(local.size / 1e6)));
+      // a guard against an endpoint that stops answering, not a speed limit: a minute, plus a second per 100 kB
+      bytes += await withDeadline(client.write(key, local, { type: file.endsWith(".json") ? "application/json" : file.endsWith(".html") ? "text/html" : "application/octet-stream" }), 60 + Math.ceil(local.size / 1e5));
     } catch (error) {
       throw new Error(`upload of ${join(dir, file)} to s3://${location.bucket}/${key} failed: ${describeS3Error(error, env)}`);
     }
