@@ -86,37 +86,68 @@ test("the schema check can fail: a Job with a mistyped field or a wrong mode is 
   expect(() => new Job({ ...job, spec: { ...job.spec, template: { ...job.spec.template, spec: { ...pod, containers: [{ ...pod.containers[0], ports: [{ containerPort: "7700" }] }] } } } } as any).validate()).toThrow("containerPort must be integer");
 }, 30_000);
 
-test("the pods' command, run here with the environment the Job gives each pod, makes shards that merge", async () => {
+test("the pods' command, run here with the environment the Job gives each pod, makes shards that merge, from S3 as from their folders", async () => {
   const root = tempDir();
   const s3 = startFakeS3("AKIAPOD");
-  const objects = await manifest("--shards", "2", "--image", "i", "--upload", "s3://bench-results/k8s", "--", "--base-url", mock.url, "--model", "m", "--dataset-path", DATASET, "--output-len", "4", "--num-clients", "4", "--num-requests", "10");
-  const job = objects[2]!;
-  const container = job.spec.template.spec.containers[0];
-  const count = objects[0]!.data.LLMBENCH_SHARD_COUNT;
-  // the cluster's DNS gives pod 0's address for llmbench-0.llmbench; here that is 127.0.0.1
-  const rendezvous = `127.0.0.1:${freePort()}`;
-  expect(container.args).toContain("llmbench-0.llmbench:7700");
-  const results = await Promise.all(
-    [0, 1].map((index) => {
-      // what the kubelet does: $(VAR) from the container's env, the results volume mounted at /results
-      const args = (container.args as string[]).map((arg) => arg.replace("$(LLMBENCH_SHARD_INDEX)", String(index)).replace(/^\/results\//, `${root}/`).replace("llmbench-0.llmbench:7700", rendezvous));
-      // the Secret's keys, as envFrom gives them
-      const secret = { AWS_ACCESS_KEY_ID: "AKIAPOD", AWS_SECRET_ACCESS_KEY: "pod-secret", LLMBENCH_S3_ENDPOINT: s3.url };
-      return runCli(args, { env: { LLMBENCH_SHARD_INDEX: String(index), JOB_COMPLETION_INDEX: String(index), LLMBENCH_SHARD_COUNT: count, ...secret } });
-    }),
-  );
-  s3.stop();
-  const uploaded = new Set(s3.objects.map((object) => object.key));
-  for (const index of [0, 1]) for (const file of ["shard.json", "requests.jsonl", "summary.json"]) expect(uploaded.has(`k8s/shard-${index}/${file}`)).toBe(true);
-  for (const result of results) expect(result.exitCode).toBe(0);
-  const dirs = [0, 1].map((index) => join(root, "llmbench", `shard-${index}`));
-  const second = await Bun.file(join(dirs[1]!, "shard.json")).json();
-  expect(second.shard).toEqual({ index: 1, count: 2 });
-  expect(second.clock.rendezvous).toBe(rendezvous);
-  const merged = await runCli(["merge", ...dirs, "--out", join(root, "merged")]);
-  expect(merged.exitCode).toBe(0);
-  expect((await Bun.file(join(root, "merged", "summary.json")).json()).requests).toBe(10);
-}, 60_000);
+  try {
+    const generated = await runCli(["k8s", "--shards", "2", "--image", "i", "--upload", "s3://bench-results/k8s", "--", "--base-url", mock.url, "--model", "m", "--dataset-path", DATASET, "--output-len", "4", "--num-clients", "4", "--num-requests", "10"]);
+    expect(generated.exitCode).toBe(0);
+    const objects = Bun.YAML.parse(generated.stdout) as Obj[];
+    // the follow-up it prints: the merge of the run's prefix, the merged files beside the shards
+    expect(generated.stderr).toContain("then, when the Job is complete: llmbench merge s3://bench-results/k8s --out s3://bench-results/k8s/merged");
+    const job = objects[2]!;
+    const container = job.spec.template.spec.containers[0];
+    const count = objects[0]!.data.LLMBENCH_SHARD_COUNT;
+    // the cluster's DNS gives pod 0's address for llmbench-0.llmbench; here that is 127.0.0.1
+    const rendezvous = `127.0.0.1:${freePort()}`;
+    expect(container.args).toContain("llmbench-0.llmbench:7700");
+    // the Secret's keys, as envFrom gives them
+    const secret = { AWS_ACCESS_KEY_ID: "AKIAPOD", AWS_SECRET_ACCESS_KEY: "pod-secret", LLMBENCH_S3_ENDPOINT: s3.url };
+    const results = await Promise.all(
+      [0, 1].map((index) => {
+        // what the kubelet does: $(VAR) from the container's env, the results volume mounted at /results
+        const args = (container.args as string[]).map((arg) => arg.replace("$(LLMBENCH_SHARD_INDEX)", String(index)).replace(/^\/results\//, `${root}/`).replace("llmbench-0.llmbench:7700", rendezvous));
+        return runCli(args, { env: { LLMBENCH_SHARD_INDEX: String(index), JOB_COMPLETION_INDEX: String(index), LLMBENCH_SHARD_COUNT: count, ...secret } });
+      }),
+    );
+    const uploaded = new Set(s3.objects.map((object) => object.key));
+    for (const index of [0, 1]) for (const file of ["shard.json", "requests.jsonl", "summary.json"]) expect(uploaded.has(`k8s/shard-${index}/${file}`)).toBe(true);
+    for (const result of results) expect(result.exitCode).toBe(0);
+    const dirs = [0, 1].map((index) => join(root, "llmbench", `shard-${index}`));
+    const second = await Bun.file(join(dirs[1]!, "shard.json")).json();
+    expect(second.shard).toEqual({ index: 1, count: 2 });
+    expect(second.clock.rendezvous).toBe(rendezvous);
+    const merged = await runCli(["merge", ...dirs, "--out", join(root, "merged")]);
+    expect(merged.exitCode).toBe(0);
+    const local = await Bun.file(join(root, "merged", "summary.json")).json();
+    expect(local.requests).toBe(10);
+
+    // the printed merge, run as it is (the pods' folders here are not read: the shards come from S3)
+    const fromS3 = await runCli(generated.stderr.trim().split(": ").at(-1)!.split(" ").slice(1), { env: secret });
+    if (fromS3.exitCode !== 0) console.error(fromS3.stdout, fromS3.stderr);
+    expect(fromS3.exitCode).toBe(0);
+    expect(fromS3.stdout).toContain("s3://bench-results/k8s/: 2 shard folders (shard-0, shard-1)");
+    const object = s3.objects.find((o) => o.key === "k8s/merged/summary.json");
+    expect(object).toBeDefined();
+    const remote = JSON.parse(Buffer.from(object!.body).toString("utf8"));
+    const withoutDirs = (summary: Obj) => ({ ...summary, merged: { ...summary.merged, shards: summary.merged.shards.map(({ dir: _dir, ...shard }: Obj) => shard) } });
+    expect(withoutDirs(remote)).toEqual(withoutDirs(local));
+    expect(remote.merged.clock_offsets_ms).toEqual(local.merged.clock_offsets_ms);
+  } finally {
+    s3.stop();
+  }
+}, 90_000);
+
+test("with a results claim, the printed merge reads the claim's shard folders; with neither, nothing is printed", async () => {
+  const claim = await runCli(["k8s", "--shards", "3", "--image", "i", "--name", "bench", "--results-pvc", "results", "--", "--model", "m"]);
+  expect(claim.exitCode).toBe(0);
+  expect(claim.stderr).toContain("llmbench merge /results/bench/shard-0 /results/bench/shard-1 /results/bench/shard-2 --out /results/bench/merged");
+  const container = (Bun.YAML.parse(claim.stdout) as Obj[])[2]!.spec.template.spec.containers[0];
+  expect(container.args.at(-1)).toBe("/results/bench/shard-$(LLMBENCH_SHARD_INDEX)");
+  const neither = await runCli(["k8s", "--shards", "2", "--image", "i", "--", "--model", "m"]);
+  expect(neither.exitCode).toBe(0);
+  expect(neither.stderr).toBe("");
+}, 30_000);
 
 test("flags the Job sets per pod are refused in the run's flags", async () => {
   const result = await runCli(["k8s", "--shards", "2", "--image", "i", "--", "--model", "m", "--shard", "0/2"]);

@@ -129,6 +129,20 @@ describe("which shard folders merge", () => {
     expect(messageOf(() => checkShardSet([folder(0, 2), folder(1, 2, { exit_reason: "running" })], false))).toContain("shard 1/2 (/r/s1) did not complete (exit reason \"running\": killed or still running)");
   });
 
+  test("shards planned to start far apart are of different runs: refused, even partial; the clock offsets are taken into account", () => {
+    const at = Date.parse("2026-12-01T22:00:00Z");
+    const message = messageOf(() => checkShardSet([folder(0, 2, { planned_start_ms: at }), folder(1, 2, { planned_start_ms: at - 3_600_000 })], true));
+    expect(message).toContain("the shards were planned to start 3600.0 s apart, so they are not one run of the point");
+    expect(message).toContain("shard 1/2 (/r/s1) at 2026-12-01T21:00:00.000Z, shard 0/2 (/r/s0) at 2026-12-01T22:00:00.000Z");
+    // a host whose clock is 30 s ahead planned the rendezvous's start 30 s later on its own clock: the same start
+    const skewed = folder(1, 2, { planned_start_ms: at + 30_000, clock: { offset_ms: 30_000, rtt_ms: 1, pings: 8, rendezvous: "h:1" } });
+    expect(checkShardSet([folder(0, 2, { planned_start_ms: at }), skewed], false).included.length).toBe(2);
+    // without the offset, 30 s apart would be two runs
+    expect(messageOf(() => checkShardSet([folder(0, 2, { planned_start_ms: at }), { ...skewed, file: { ...skewed.file, clock: null } }], false))).toContain("30.0 s apart");
+    // a shard that never reached its barrier (no planned start) is not compared
+    expect(checkShardSet([folder(0, 2, { planned_start_ms: at }), folder(1, 2)], false).included.length).toBe(2);
+  });
+
   test("--allow-partial merges the complete shards and keeps what it left out", () => {
     const set = checkShardSet([folder(0, 4), folder(1, 4, { exit_reason: "late" }), folder(3, 4)], true);
     expect(set.included.map((f) => f.file.shard.index)).toEqual([0, 3]);

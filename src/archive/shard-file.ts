@@ -72,13 +72,18 @@ export function readShardFile(dir: string): ShardFile | string {
   } catch {
     return `${dir}: no ${SHARD_FILE} (not a shard's result folder: run with --shard K/N)`;
   }
+  return parseShardFile(text, join(dir, SHARD_FILE));
+}
+
+/** A shard.json's text (read from `path`, named in the message) as a ShardFile, or why it is not one. */
+export function parseShardFile(text: string, path: string): ShardFile | string {
   try {
     const file = JSON.parse(text) as ShardFile;
     if (typeof file.plan_hash !== "string" || !file.shard || !Number.isInteger(file.shard.index) || !Number.isInteger(file.shard.count)) {
-      return `${join(dir, SHARD_FILE)}: expected plan_hash and shard {index, count}`;
+      return `${path}: expected plan_hash and shard {index, count}`;
     }
     return file;
   } catch (error) {
-    return `${join(dir, SHARD_FILE)}: not valid JSON (${(error as Error).message})`;
+    return `${path}: not valid JSON (${(error as Error).message})`;
   }
 }

@@ -4,7 +4,7 @@ import * as flag from "../config/flag-values.ts";
 import type { RawFlags } from "../config/run-options.ts";
 import { UsageError } from "../config/usage-error.ts";
 import { parseS3Url, s3Url } from "../archive/s3-upload.ts";
-import { manifestYaml, shardManifest } from "../k8s/manifest.ts";
+import { manifestYaml, mergeCommand, shardManifest, type ManifestSpec } from "../k8s/manifest.ts";
 
 const SET_BY_THE_JOB = ["--shard", "--result-dir", "--rendezvous", "--upload"];
 
@@ -29,22 +29,24 @@ export function registerK8s(cli: CAC): void {
       }
       const name = flag.text("--name", flags.name, "llmbench");
       if (!/^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$/.test(name)) throw new UsageError(`--name: expected a DNS label (lower-case letters, digits and -), got "${name}"`);
-      const yaml = manifestYaml(
-        shardManifest({
-          name,
-          namespace: flags.namespace === undefined ? null : flag.text("--namespace", flags.namespace),
-          shards: flag.positiveInteger("--shards", flags.shards),
-          image: flag.text("--image", flags.image),
-          binary: flag.text("--binary", flags.binary, "llmbench"),
-          runArgs,
-          resultsClaim: flags.resultsPvc === undefined ? null : flag.text("--results-pvc", flags.resultsPvc),
-          // a fixed --start-at in the run's flags is the barrier then; else pod 0 is the rendezvous
-          upload: uploadOf(flags),
-          rendezvous: !runArgs.some((arg) => arg.split("=")[0] === "--start-at"),
-        }),
-      );
+      const spec: ManifestSpec = {
+        name,
+        namespace: flags.namespace === undefined ? null : flag.text("--namespace", flags.namespace),
+        shards: flag.positiveInteger("--shards", flags.shards),
+        image: flag.text("--image", flags.image),
+        binary: flag.text("--binary", flags.binary, "llmbench"),
+        runArgs,
+        resultsClaim: flags.resultsPvc === undefined ? null : flag.text("--results-pvc", flags.resultsPvc),
+        upload: uploadOf(flags),
+        // a fixed --start-at in the run's flags is the barrier then; else pod 0 is the rendezvous
+        rendezvous: !runArgs.some((arg) => arg.split("=")[0] === "--start-at"),
+      };
+      const yaml = manifestYaml(shardManifest(spec));
       if (flags.output === undefined) process.stdout.write(yaml);
       else writeFileSync(flag.text("--output", flags.output), yaml);
+      // on stderr: the manifest on stdout stays a manifest
+      const merge = mergeCommand(spec);
+      if (merge) console.error(`then, when the Job is complete: ${merge.join(" ")}`);
     });
 }
 

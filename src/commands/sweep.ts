@@ -1,4 +1,5 @@
 import type { CAC } from "cac";
+import { missingCredentials, s3Url } from "../archive/s3-client.ts";
 import { loadBenchConfig } from "../config/load-config.ts";
 import type { RawFlags } from "../config/run-options.ts";
 import { parseWorkers } from "../config/shard-options.ts";
@@ -20,10 +21,13 @@ export function registerSweep(cli: CAC): void {
     .option("--output-dir <dir>", "Root of the archive, instead of the config's (default result)")
     .option("--no-doctor", "Skip the host checks a sweep of 500+ connections runs first (llmbench doctor)")
     .option("--no-progress", "Turn off the live progress line (shown by default)")
+    .option("--upload <s3-url>", "Copy the run's folder to s3://bucket/prefix/<YYYY-MM-DD>/<run>/ when the sweep ends, whatever its outcome (as output.upload; credentials as for run --upload)")
     .option("--workers <n>", "Run each point as n shards in n processes of this executable (auto: one per core the client may use), merged per point")
     .action(async (configPath: string | undefined, flags: RawFlags) => {
       if (!configPath) throw new UsageError("sweep needs a config file: llmbench sweep bench.config.ts");
       const config = await loadBenchConfig(configPath, parseSweepFlags(flags));
+      const missing = config.upload && missingCredentials(process.env);
+      if (missing) throw new UsageError(`${flags.upload !== undefined ? "--upload" : "output.upload"} ${s3Url(config.upload!)}: ${missing}`);
       await sweepPreflight(config, flags.doctor !== false);
       const workers = parseWorkers(flags.workers);
       process.exitCode = await runSweep(config, { progress: flags.progress !== false, command: ["llmbench", ...process.argv.slice(2)], workers });

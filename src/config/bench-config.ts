@@ -4,6 +4,7 @@
  * validation, with every default filled in, paths made absolute and the launch command computed.
  * Durations are in seconds and say so in their names (`stopTimeS`).
  */
+import type { S3Location } from "../archive/s3-client.ts";
 import type { TokenizerName } from "../dataset/tokenizer.ts";
 import type { Threshold } from "../report/thresholds.ts";
 import type { SettingLayer } from "./config-settings.ts";
@@ -188,6 +189,8 @@ export interface SweepConfig extends RunSettingsConfig {
 export interface OutputConfig {
   /** Root of the archive: runs go to `<dir>/<YYYY-MM-DD>/<HHMMSS>_<backend>_<tag>/`; default "result" beside the config. */
   dir?: string;
+  /** s3://bucket/prefix: the run's folder is copied to `<prefix>/<YYYY-MM-DD>/<HHMMSS>_<backend>_<tag>/` when the sweep ends (as `sweep --upload`). */
+  upload?: string;
 }
 
 /** The lengths of a point of an input × output length grid (absent outside a grid). */
@@ -253,6 +256,8 @@ export interface ResolvedBenchConfig {
     search: ResolvedSearch | null;
   };
   outputDir: string;
+  /** Where the run's folder is copied when the sweep ends (output.upload, --upload); null: it stays here only. */
+  upload: S3Location | null;
   /** Each point's settings, built by `run`'s parser, in sweep order (a capacity search's are built as it probes). */
   settings: {
     points: RunSettings[];

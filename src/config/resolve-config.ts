@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { llmbenchCommand } from "../common/self-command.ts";
+import { parseS3Url, type S3Location } from "../archive/s3-client.ts";
 import { UsageError } from "../common/usage-error.ts";
 import { TOKENIZER_NAMES } from "../dataset/tokenizer.ts";
 import { DEFAULT_READY_TIMEOUT_S, DEFAULT_STOP_GRACE_S, type LaunchInput, type ResolvedBenchConfig, type ResolvedLaunch, type SweepPoint } from "./bench-config.ts";
@@ -18,7 +19,7 @@ const SERVER_FIELDS = ["url", "launch", "apiKeyEnv", "insecure", "extraBody", "h
 const LAUNCH_FIELDS = ["command", "env", "cwd", "readyTimeoutS", "stopGraceS"] as const;
 const DATASET_FIELDS = ["path", "tokenizer", "outputLen", "systemPrompt"] as const;
 const SYSTEM_PROMPT_FIELDS = ["enabled", "path"] as const;
-const OUTPUT_FIELDS = ["dir"] as const;
+const OUTPUT_FIELDS = ["dir", "upload"] as const;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -49,6 +50,7 @@ export function resolveConfig(raw: unknown, configPath: string, knownBackends: r
   const output = top.section("output", false);
   output?.known(OUTPUT_FIELDS);
   const outputDir = resolve(base, output?.text("dir", "result") ?? "result");
+  const upload = readUpload(problems, output?.optionalText("upload") ?? null);
 
   if (problems.list.length > 0 || !backend || !model || !server || !dataset || !sweep) throw fail();
   const sections = sectionLayer(backend, model, server, dataset);
@@ -87,10 +89,22 @@ export function resolveConfig(raw: unknown, configPath: string, knownBackends: r
       search: sweep.search,
     },
     outputDir,
+    upload,
   };
   const launch = server.launch && resolveLaunch(problems, server.launch, input, base);
   if (problems.list.length > 0 || launch === undefined) throw fail();
   return { ...input, launch, settings: { points: resolved.settings, layer: mergeLayers(layer, commandLine) } };
+}
+
+/** output.upload: s3://bucket/prefix (checked for its form here; the credentials when the sweep starts). */
+function readUpload(problems: FieldProblems, text: string | null): S3Location | null {
+  if (text === null) return null;
+  const location = parseS3Url(text);
+  if (typeof location === "string") {
+    problems.add("output.upload", location);
+    return null;
+  }
+  return location;
 }
 
 /** Run settings not given anywhere are named, in errors, as the config field that sets them. */

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { parseS3Url, s3Url } from "../archive/s3-client.ts";
 import { isPlainObject } from "./field-checks.ts";
 import * as flag from "./flag-values.ts";
 import type { RawFlags } from "./flag-values.ts";
@@ -15,6 +16,8 @@ export interface SweepOverrides {
   outputLens?: number[];
   /** Absolute: relative to where llmbench was started, not to the config. */
   outputDir?: string;
+  /** --upload s3://bucket/prefix: written into output.upload. */
+  upload?: string;
   /** --find-max, --slo, --search-resolution: written into sweep.search. */
   search?: { find?: string; slo?: string; resolution?: number };
   /** Config fields a run flag names: --backend, --base-url (the server's url), --model (model.name), --tp, --mode, --api-key-env, --insecure. */
@@ -34,6 +37,11 @@ export function parseSweepFlags(raw: RawFlags): SweepOverrides {
   if (raw.inputLens !== undefined) overrides.inputLens = numberList("--input-lens", raw.inputLens, (name, item) => flag.positiveInteger(name, item));
   if (raw.outputLens !== undefined) overrides.outputLens = numberList("--output-lens", raw.outputLens, (name, item) => flag.positiveInteger(name, item));
   if (raw.outputDir !== undefined) overrides.outputDir = resolve(flag.text("--output-dir", raw.outputDir));
+  if (raw.upload !== undefined) {
+    const upload = parseS3Url(flag.text("--upload", raw.upload));
+    if (typeof upload === "string") throw new UsageError(`--upload: ${upload}`);
+    overrides.upload = s3Url(upload);
+  }
   const search = parseSearchFlags(raw);
   if (search) overrides.search = search;
 
@@ -139,7 +147,8 @@ export function applyOverrides(config: unknown, overrides: SweepOverrides): unkn
     if (fields.sizeB !== undefined) model.sizeB = fields.sizeB;
     result.model = model;
   }
-  if (overrides.outputDir !== undefined) result.output = { ...(isPlainObject(config.output) ? config.output : {}), dir: overrides.outputDir };
+  if (overrides.outputDir !== undefined) result.output = { ...(isPlainObject(result.output) ? result.output : {}), dir: overrides.outputDir };
+  if (overrides.upload !== undefined) result.output = { ...(isPlainObject(result.output) ? result.output : {}), upload: overrides.upload };
   if (overrides.settings) Object.defineProperty(result, COMMAND_LINE, { value: overrides.settings, enumerable: false });
   return result;
 }

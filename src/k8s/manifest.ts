@@ -113,6 +113,20 @@ export function shardManifest(spec: ManifestSpec): [IConfigMap, IService, IJob] 
   return [configMap, service, job];
 }
 
+/**
+ * The merge of the Job's shards, run anywhere once the Job is complete: from S3 when the pods upload
+ * (the run's prefix: its shard-K folders are the shards; the merged files beside them), else from
+ * the claim's folders (in a pod that mounts it at /results); null when the results stay in emptyDirs.
+ */
+export function mergeCommand(spec: ManifestSpec): string[] | null {
+  if (spec.upload) return ["llmbench", "merge", spec.upload.url, "--out", `${spec.upload.url.replace(/\/+$/, "")}/merged`];
+  if (spec.resultsClaim) {
+    const folder = `${RESULTS_MOUNT}/${spec.name}`;
+    return ["llmbench", "merge", ...Array.from({ length: spec.shards }, (_, index) => `${folder}/shard-${index}`), "--out", `${folder}/merged`];
+  }
+  return null;
+}
+
 /** Multi-document YAML, as kubectl apply -f reads it. */
 export function manifestYaml(objects: K8sObject[]): string {
   return objects.map((object) => Bun.YAML.stringify(object, null, 2).trimEnd()).join("\n---\n") + "\n";

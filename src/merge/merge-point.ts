@@ -4,9 +4,6 @@
  * the same records. Records are read line by line and only their compact stats are kept (what a
  * running point keeps too), never the files whole.
  */
-import { createReadStream, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { ensureDir, writeSummaryFiles } from "../archive/result-files.ts";
 import { UsageError } from "../config/usage-error.ts";
 import type { GoodputSlo } from "../metrics/goodput.ts";
@@ -16,10 +13,11 @@ import type { PointLabels } from "../report/seed-columns.ts";
 import { summarizePoint, summaryObject, type PointSummary, type SummaryInputs } from "../runner/point-summary.ts";
 import { checkThresholds, type Threshold, type ThresholdResult } from "../report/thresholds.ts";
 import { connectSummary, type PreconnectReport } from "../runner/connections.ts";
-import { checkShardSet, describeLeftOut, readShardFolders, type ShardFolder, type ShardSet } from "./shard-set.ts";
+import { checkShardSet, describeLeftOut, readShardSources, type ShardFolder, type ShardSet, type SourcedFolder } from "./shard-set.ts";
+import { localSource, type ShardSource } from "./shard-source.ts";
 
 export interface MergeResult {
-  set: ShardSet;
+  set: ShardSet<SourcedFolder>;
   point: PointSummary;
   leftOut: string | null;
   /** Spread of the shards' actual starts on shard 0's clock (each corrected by its clock offset). */
@@ -46,15 +44,25 @@ export interface MergeOptions {
   thresholds?: readonly Threshold[];
 }
 
-export async function mergeShards(dirs: string[], options: MergeOptions): Promise<MergeResult> {
-  const set = checkShardSet(readShardFolders(dirs), options.allowPartial, options.acceptInterrupted ?? false);
+export function mergeShards(dirs: string[], options: MergeOptions): Promise<MergeResult> {
+  return mergeSources(dirs.map(localSource), options);
+}
+
+/** The point merged from its shards' folders, wherever they are read from (local folders, S3 prefixes). */
+export async function mergeSources(sources: ShardSource[], options: MergeOptions): Promise<MergeResult> {
+  const set = checkShardSet(await readShardSources(sources), options.allowPartial, options.acceptInterrupted ?? false);
   const requests: RequestStats[] = [];
   const connectMs: (number | null)[] = [];
-  for (const folder of set.included) await readRecords(folder, requests, connectMs);
+  const summaries = new Map<SourcedFolder, Record<string, unknown>>();
+  for (const folder of set.included) {
+    summaries.set(folder, await readSummary(folder));
+    await readRecords(folder, requests, connectMs);
+  }
+  const readSummaryOf = (folder: SourcedFolder) => summaries.get(folder)!;
 
-  const first = readSummary(set.included[0]!);
+  const first = readSummaryOf(set.included[0]!);
   const shardZero = set.included.find((folder) => folder.file.shard.index === 0);
-  const zero = shardZero ? readSummary(shardZero) : null;
+  const zero = shardZero ? readSummaryOf(shardZero) : null;
   const template = zero ?? first;
   const gauges = zero?.server_gauges as { status: string; gauges: SummaryInputs["gauges"]; prefix_cache?: SummaryInputs["prefixCache"] } | undefined;
   const inputs: SummaryInputs = {
@@ -88,7 +96,7 @@ export async function mergeShards(dirs: string[], options: MergeOptions): Promis
         ...context,
         ...options.context,
         connect_ms: connectSummary(connectMs),
-        preconnect: mergedPreconnect(set.included.map((folder) => readSummary(folder).preconnect as PreconnectReport | null | undefined)),
+        preconnect: mergedPreconnect(set.included.map((folder) => readSummaryOf(folder).preconnect as PreconnectReport | null | undefined)),
         host: [...new Set(set.included.map((folder) => folder.file.host))].join(","),
         merged: {
           plan_hash: set.planHash,
@@ -122,20 +130,13 @@ function mergedPreconnect(reports: (PreconnectReport | null | undefined)[]): Pre
   };
 }
 
-async function readRecords(folder: ShardFolder, into: RequestStats[], connectMs: (number | null)[]): Promise<void> {
-  const path = join(folder.dir, "requests.jsonl");
+async function readRecords(folder: SourcedFolder, into: RequestStats[], connectMs: (number | null)[]): Promise<void> {
+  const path = folder.source.pathOf("requests.jsonl");
   const index = folder.file.shard.index;
   const offset = offsetOf(folder);
-  let stream;
-  try {
-    stream = createReadStream(path, { encoding: "utf8" });
-    await new Promise<void>((resolve, reject) => stream!.once("open", () => resolve()).once("error", reject));
-  } catch (error) {
-    throw new UsageError(`merge: ${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
   let line = 0;
   let count = 0;
-  for await (const text of createInterface({ input: stream, crlfDelay: Infinity })) {
+  for await (const text of folder.source.lines("requests.jsonl")) {
     line++;
     if (text.trim() === "") continue;
     let record: RequestRecord & { shard?: number };
@@ -159,10 +160,12 @@ async function readRecords(folder: ShardFolder, into: RequestStats[], connectMs:
   }
 }
 
-function readSummary(folder: ShardFolder): Record<string, unknown> {
-  const path = join(folder.dir, "summary.json");
+async function readSummary(folder: SourcedFolder): Promise<Record<string, unknown>> {
+  const path = folder.source.pathOf("summary.json");
+  const text = await folder.source.readText("summary.json");
+  if (text === null) throw new UsageError(`merge: ${path}: cannot be read as JSON (no such file)`);
   try {
-    return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+    return JSON.parse(text) as Record<string, unknown>;
   } catch (error) {
     throw new UsageError(`merge: ${path}: cannot be read as JSON (${(error as Error).message})`);
   }

@@ -2,31 +2,38 @@
  * Which shard folders make one point: the same plan, each index once, none missing (unless a
  * partial merge is asked for, which leaves out the missing and the unfinished and says so).
  */
-import { readShardFile, type ShardFile } from "../archive/shard-file.ts";
+import { parseShardFile, SHARD_FILE, type ShardFile } from "../archive/shard-file.ts";
 import { UsageError } from "../config/usage-error.ts";
+import type { ShardSource } from "./shard-source.ts";
 
 export interface ShardFolder {
+  /** The folder as named in messages: a path or an s3:// URL. */
   dir: string;
   file: ShardFile;
 }
 
-export interface ShardSet {
+/** A shard folder with where its files are read from. */
+export interface SourcedFolder extends ShardFolder {
+  source: ShardSource;
+}
+
+export interface ShardSet<T extends ShardFolder = ShardFolder> {
   count: number;
   planHash: string;
   /** The shards merged, by index. */
-  included: ShardFolder[];
+  included: T[];
   /** Shard indices with no folder given. */
   missing: number[];
   /** Shards given but left out (partial merge): they did not complete. */
-  unfinished: ShardFolder[];
+  unfinished: T[];
 }
 
 /** Pure: checks shard files read from folders; throws a UsageError naming every problem. */
-export function checkShardSet(folders: ShardFolder[], allowPartial: boolean, acceptInterrupted = false): ShardSet {
+export function checkShardSet<T extends ShardFolder>(folders: T[], allowPartial: boolean, acceptInterrupted = false): ShardSet<T> {
   const finished = (folder: ShardFolder) => folder.file.exit_reason === "completed" || (acceptInterrupted && folder.file.exit_reason === "interrupted");
   if (folders.length === 0) throw new UsageError("merge: give the shards' result folders");
   const problems: string[] = [];
-  const byHash = new Map<string, ShardFolder[]>();
+  const byHash = new Map<string, T[]>();
   for (const folder of folders) {
     const group = byHash.get(folder.file.plan_hash) ?? [];
     group.push(folder);
@@ -40,7 +47,7 @@ export function checkShardSet(folders: ShardFolder[], allowPartial: boolean, acc
   if (counts.size > 1) problems.push(`shard counts differ: ${folders.map(label).join(", ")}`);
   const count = folders[0]!.file.shard.count;
 
-  const byIndex = new Map<number, ShardFolder[]>();
+  const byIndex = new Map<number, T[]>();
   for (const folder of folders) {
     const group = byIndex.get(folder.file.shard.index) ?? [];
     group.push(folder);
@@ -49,6 +56,8 @@ export function checkShardSet(folders: ShardFolder[], allowPartial: boolean, acc
   for (const [index, group] of [...byIndex].sort((a, b) => a[0] - b[0])) {
     if (group.length > 1) problems.push(`shard ${index}/${count} is given ${group.length} times: ${group.map((folder) => folder.dir).join(", ")}`);
   }
+  const apart = startsApart(folders);
+  if (apart) problems.push(apart);
   if (problems.length > 0) throw new UsageError(`merge: ${problems.join("; ")}`);
 
   const missing: number[] = [];
@@ -66,13 +75,34 @@ export function checkShardSet(folders: ShardFolder[], allowPartial: boolean, acc
   return { count, planHash: folders[0]!.file.plan_hash, included, missing, unfinished };
 }
 
-export function readShardFolders(dirs: string[]): ShardFolder[] {
+/**
+ * Shards of one run share their start barrier (--start-at, the rendezvous's announced start, a
+ * parent's for its workers): on shard 0's clock their planned starts agree to within the offset's
+ * error. Starts further apart than this are of different runs of the same plan (a folder left in a
+ * prefix by an earlier run).
+ */
+export const SAME_RUN_START_SPREAD_MS = 10_000;
+
+/** A problem when the planned starts (each moved onto shard 0's clock) are too far apart; null otherwise. */
+function startsApart(folders: ShardFolder[]): string | null {
+  const planned = folders
+    .filter((folder) => folder.file.planned_start_ms !== null)
+    .map((folder) => ({ folder, atMs: folder.file.planned_start_ms! - (folder.file.clock?.offset_ms ?? 0) }))
+    .sort((a, b) => a.atMs - b.atMs || byShardIndex(a.folder, b.folder));
+  if (planned.length < 2 || planned.at(-1)!.atMs - planned[0]!.atMs <= SAME_RUN_START_SPREAD_MS) return null;
+  const spreadS = (planned.at(-1)!.atMs - planned[0]!.atMs) / 1000;
+  return `the shards were planned to start ${spreadS.toFixed(1)} s apart, so they are not one run of the point (a folder left from an earlier run?): ${planned.map(({ folder, atMs }) => `${label(folder)} at ${new Date(atMs).toISOString()}`).join(", ")}`;
+}
+
+/** Each source's shard.json; a UsageError naming every folder without a usable one. */
+export async function readShardSources(sources: ShardSource[]): Promise<SourcedFolder[]> {
   const problems: string[] = [];
-  const folders: ShardFolder[] = [];
-  for (const dir of dirs) {
-    const file = readShardFile(dir);
+  const folders: SourcedFolder[] = [];
+  for (const source of sources) {
+    const text = await source.readText(SHARD_FILE);
+    const file = text === null ? `${source.name}: no ${SHARD_FILE} (not a shard's result folder: run with --shard K/N)` : parseShardFile(text, source.pathOf(SHARD_FILE));
     if (typeof file === "string") problems.push(file);
-    else folders.push({ dir, file });
+    else folders.push({ dir: source.name, file, source });
   }
   if (problems.length > 0) throw new UsageError(`merge: ${problems.join("; ")}`);
   return folders;

@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { assertWritableDir } from "../archive/result-files.ts";
+import { UPLOAD_FAILED_EXIT_CODE } from "../archive/s3-upload.ts";
 import type { PointOutcome } from "../archive/sweep-summary.ts";
 import { Interrupt, reasonOf } from "../common/interrupt.ts";
 import { StopReason } from "../common/stop-reason.ts";
@@ -25,6 +26,7 @@ import { ServerStartError, type ServerLoss, type ServerSession } from "../server
 import { baseSettings, pointFolderName, pointKey, settingsForPoint } from "./point-spec.ts";
 import { runCapacitySearch } from "./search-runner.ts";
 import { SweepArchive } from "./sweep-archive.ts";
+import { uploadSweep } from "./sweep-upload.ts";
 import { narrate } from "./sweep-narration.ts";
 
 export interface SweepOptions {
@@ -122,6 +124,7 @@ class Sweep {
     narrate.start(this.config, this.archive.dir);
     if ((this.options.workers ?? 1) > 1) console.log(`  workers     ${this.options.workers} processes per point (fewer when a point has fewer users), merged per point`);
     let failure: string | null = null;
+    let uploaded: boolean | null = null;
     try {
       if (await this.startServer()) await (this.config.sweep.search ? this.runSearch(this.config.sweep.search) : this.runPoints());
     } catch (error) {
@@ -132,8 +135,10 @@ class Sweep {
       await this.stopServer();
       this.interrupt.stop();
       this.finish(failure);
+      if (this.config.upload) uploaded = await uploadSweep(this.archive.folder, this.config.upload);
     }
-    return this.info.exit_code!;
+    // the archive's exit code is the measurement's; a failed upload shows in the process's only
+    return uploaded === false && this.info.exit_code === 0 ? UPLOAD_FAILED_EXIT_CODE : this.info.exit_code!;
   }
 
   /** Brings the server up; false (with the reason recorded) when it could not be. */
