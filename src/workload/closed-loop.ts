@@ -6,6 +6,7 @@
  * decides when requests start, nothing more: what a request is and how it is measured is the
  * caller's `send`.
  */
+import { yieldToIo } from "./precise-timer.ts";
 import type { LoopTiming } from "./timing.ts";
 
 export interface ClosedLoopPlan {
@@ -79,7 +80,7 @@ export async function runClosedLoop(plan: ClosedLoopPlan, send: SendRequest, int
   };
 
   const runUser = async (user: number) => {
-    const startDelayMs = (user * plan.rampUpS * 1000) / plan.clients;
+    const startDelayMs = (user * plan.rampUpS * 1000) / plan.clients - (performance.now() - startedAt);
     if (startDelayMs > 0) await sleepUnlessStopped(startDelayMs, stopped);
     for (let seq = 0; mayIssue(); seq++) {
       issued++;
@@ -90,7 +91,15 @@ export async function runClosedLoop(plan: ClosedLoopPlan, send: SendRequest, int
 
   try {
     const users = plan.users ?? Array.from({ length: plan.clients }, (_, user) => user);
-    await Promise.all(users.map((user) => runUser(user)));
+    const running: Promise<void>[] = [];
+    for (let i = 0; i < users.length; i++) {
+      // One user at a time, with the socket reads of those already sent in between: 5,000 users
+      // due at once (ramp-up 0) sent in one go would leave every answer unread, its TTFT growing,
+      // until the last request was out (bench/connect-storm.ts).
+      if (i > 0) await yieldToIo();
+      running.push(runUser(users[i]!));
+    }
+    await Promise.all(running);
   } finally {
     clearTimeout(stopTimer);
     control.dispose();

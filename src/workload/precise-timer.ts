@@ -28,3 +28,8 @@ export function waitUntil(target: number, signal?: AbortSignal): Promise<void> {
     check();
   });
 }
+
+/** One turn of the event loop, network reads included: what a loop with work already due does between two sends. */
+export function yieldToIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
