@@ -152,14 +152,8 @@ describe("which shard folders merge", () => {
 });
 
 describe("--workers", () => {
-  test("a worker gets the parent's run flags with its own shard, folder and barrier", async () => {
-    const { workerArgs } = await import("../src/runner/workers.ts");
+  test("a count, or auto", async () => {
     const { parseWorkers } = await import("../src/config/shard-options.ts");
-    const parent = ["run", "--model", "m", "--workers", "2", "--result-dir=/r", "--no-progress", "--num-clients", "4", "--start-tolerance", "5"];
-    expect(workerArgs(parent, { index: 1, count: 2, dir: "/r/workers/worker-1", startAtMs: 123 })).toEqual([
-      "run", "--model", "m", "--num-clients", "4",
-      "--shard", "1/2", "--result-dir", "/r/workers/worker-1", "--start-at", "123", "--start-tolerance", "10", "--no-progress",
-    ]);
     expect(parseWorkers(undefined)).toBe(1);
     expect(parseWorkers("auto", 6)).toBe(6);
     expect(parseWorkers("3")).toBe(3);

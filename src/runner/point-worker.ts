@@ -1,5 +1,5 @@
 /**
- * One worker of a point run in N processes of this executable (`sweep --workers N`): its parent
+ * One worker of a point run in N processes of this executable (`--workers N`): its parent
  * sends the job over IPC (the target's and point's settings as the parent resolved them, and which
  * shard this is), the worker loads the target, warms up, says it is ready, waits for the start the
  * parent announces, runs its shard into its own folder (requests.jsonl, summary.json, shard.json)

@@ -1,5 +1,5 @@
 /**
- * A point run as N shards by N worker processes of this executable (`sweep --workers N`), merged
+ * A point run as N shards by N worker processes of this executable (`run`/`sweep --workers N`), merged
  * into the point's folder as one process would have written it (the workers' own folders go under
  * <point>/workers/). The parent starts them together once all are ready (same host, same clock),
  * shows the sum of their requests in its live panel, passes Ctrl-C on, and merges at the end.

@@ -12,9 +12,6 @@ export interface ProgressBatch {
   finished: RequestStats[];
 }
 
-/** Set by a parent that reads its `run` workers' progress over IPC. */
-export const PROGRESS_IPC_ENV = "LLMBENCH_PROGRESS_IPC";
-
 const EVERY_MS = 250;
 /** The live panel samples at most this many ITLs of a request: the rest need not cross the pipe. */
 const ITL_SAMPLES = 32;
@@ -27,12 +24,6 @@ export class ProgressRelay {
   constructor(private readonly send: (batch: ProgressBatch) => void) {
     this.timer = setInterval(() => this.flush(), EVERY_MS);
     this.timer.unref?.();
-  }
-
-  /** A relay to the parent when this process is a worker whose parent asked for one. */
-  static forParent(env: Record<string, string | undefined> = process.env): ProgressRelay | null {
-    if (env[PROGRESS_IPC_ENV] !== "1" || typeof process.send !== "function") return null;
-    return new ProgressRelay((batch) => process.send!(batch));
   }
 
   onSent(): void {

@@ -7,21 +7,18 @@ import { describeApiKey } from "../common/api-key.ts";
 import { Interrupt } from "../common/interrupt.ts";
 import type { RunOptions } from "../config/run-options.ts";
 import { describeSkipped } from "../dataset/skipped.ts";
-import type { RequestStats } from "../metrics/request-stats.ts";
 import { formatSummary } from "../report/console-summary.ts";
 import { formatRepeats } from "../report/repeat-console.ts";
 import { formatThresholds } from "../report/thresholds.ts";
 import { writeRunReportQuietly } from "../report/write-report.ts";
 import { VERSION } from "../version.ts";
 import type { PointResult } from "./point.ts";
-import { ProgressRelay } from "./progress-relay.ts";
 import type { RepeatedRuns } from "./repeat-runs.ts";
 import { recordRunInHistory } from "./run-history.ts";
 import { measurePoint, pointLabels, Targets, workloadOf, type MeasuredPoint, type PreparedPoint } from "./settings-point.ts";
 import { LATE_START_EXIT_CODE, LateStart, ShardRefused, ShardSession } from "./shard-session.ts";
 import { resolveModel } from "./model-discovery.ts";
 import { checkReachable } from "./target.ts";
-import { runWorkers } from "./workers.ts";
 
 /**
  * `llmbench run`: one point against a running server, measured as a sweep measures each of its
@@ -50,15 +47,6 @@ async function measure(prepared: PreparedPoint, options: RunOptions, dir: string
   const modelLabel = options.model || "(the server's)";
   const startedAt = new Date();
   assertWritableDir(dir, options.resultDir === null ? "the result folder (--result-dir)" : "--result-dir");
-  if (options.workers > 1) {
-    await checkReachable(target.backend, options);
-    const load = options.requestRate === null ? `${options.numClients} clients` : `${options.requestRate} requests/s`;
-    return runWorkers(
-      options.workers, dir, process.argv.slice(process.argv.indexOf("run")), `llmbench run — ${options.backend} ${options.baseUrl}, model ${modelLabel}, ${load}`,
-      { enabled: options.progress, title: load, budget: options.numRequests, stopTimeS: options.stopTimeS },
-      (point, code) => recordRunInHistory(options, dir, startedAt, { ...point, interrupted: false }, code),
-    );
-  }
   const shard = shardSessionOf(dir, options);
   if (shard) {
     try {
@@ -76,8 +64,6 @@ async function measure(prepared: PreparedPoint, options: RunOptions, dir: string
   const interrupt = new Interrupt().start();
   let measured: MeasuredPoint;
   const point = shard && options.shard!.index !== 0 ? { ...prepared, settings: { ...options, serverGauges: false } } : prepared;
-  // a worker of run --workers: its requests go to the parent's live panel
-  const relay = shard ? ProgressRelay.forParent() : null;
   try {
     measured = await measurePoint(
       point,
@@ -94,12 +80,12 @@ async function measure(prepared: PreparedPoint, options: RunOptions, dir: string
                 await shard.barrier(interrupt.signal, (line) => console.error(pc.dim(line)));
               },
               recordTags: { shard: options.shard!.index },
-              ...(relay ? { onRequestSent: () => relay.onSent(), onRequestFinished: (stats: RequestStats) => relay.onFinished(stats) } : {}),
               onFinished: (outcome) => shard.recordOutcome(outcome),
             }
           : {}),
       },
       startedAt,
+      options.workers, // more than one: the point's shards in worker processes, merged into dir (runner/point-workers.ts)
     );
     shard?.end(measured.result.interrupted ? "interrupted" : "completed");
   } catch (error) {
@@ -111,7 +97,6 @@ async function measure(prepared: PreparedPoint, options: RunOptions, dir: string
     shard?.end("failed");
     throw error;
   } finally {
-    relay?.stop();
     interrupt.stop();
   }
   const { result, repeats, savedResult } = measured;
@@ -121,7 +106,8 @@ async function measure(prepared: PreparedPoint, options: RunOptions, dir: string
   const load = trace
     ? `trace ${trace.path} (${trace.requests.length} requests${options.traceFile!.speed !== 1 ? `, ×${options.traceFile!.speed} speed` : ""})`
     : options.requestRate === null ? `${options.numClients} clients` : rate;
-  const title = `llmbench run — ${options.backend} ${options.baseUrl}, model ${modelLabel}, ${load}`;
+  const workers = measured.workers > 1 ? `, ${measured.workers} workers` : "";
+  const title = `llmbench run — ${options.backend} ${options.baseUrl}, model ${modelLabel}, ${load}${workers}`;
   console.log(formatSummary(title, result));
   const skipped = describeSkipped(target.sampler.skipped());
   if (skipped) console.log(pc.yellow(`  dataset    ${skipped}`));

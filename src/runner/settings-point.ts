@@ -82,6 +82,8 @@ export interface MeasuredPoint {
   repeats: RepeatedRuns | null;
   /** The vLLM-format result file, when --save-result asked for one. */
   savedResult: string | null;
+  /** How many worker processes ran the point (1: this one). */
+  workers: number;
 }
 
 /**
@@ -98,7 +100,7 @@ export async function measurePoint(prepared: PreparedPoint, run: PointRunOptions
     const interrupt = run.interrupt ?? new AbortController().signal;
     repeats = await repeatRuns(settings, run.dir, result, (dir) => runFresh(prepared, spec, { ...run, dir }), interrupt);
   }
-  return { result, repeats, savedResult: settings.saveResult ? saveVllmResult(settings, result, run.dir, startedAt) : null };
+  return { result, repeats, savedResult: settings.saveResult ? saveVllmResult(settings, result, run.dir, startedAt) : null, workers: count };
 }
 
 /** A repeated run with a target of its own: new connections, the same prompts (same seed and dataset). */
