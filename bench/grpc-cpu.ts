@@ -53,6 +53,26 @@ function treeCpuMs(pid: number): number {
   return ticks * CLOCK_TICK_MS;
 }
 
+/** CPU time (ms) of each of a process's threads, summed by thread name (main thread: the process's name). */
+function threadCpuMs(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
+        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS);
+      } catch {
+        // the thread ended
+      }
+    }
+  } catch {
+    // gone
+  }
+  return byName;
+}
+
 /** Time (ms) the process's threads spent runnable but waiting for a CPU (/proc schedstat): other work on the core. */
 function runQueueWaitMs(pid: number): number {
   let ns = 0;
@@ -110,11 +130,13 @@ async function oneRun(ratePerStream: number): Promise<{ cpuPerMessageUs: number;
     );
     const steady = await nextLine();
     const cpuStart = treeCpuMs(client.pid);
+    const threadsStart = threadCpuMs(client.pid);
     const waitStart = runQueueWaitMs(client.pid);
     const serverCpuStart = treeCpuMs(server.pid);
     const steadyStarted = performance.now();
     const draining = await nextLine();
     const cpuEnd = treeCpuMs(client.pid);
+    const threadsEnd = threadCpuMs(client.pid);
     const waitedMs = runQueueWaitMs(client.pid) - waitStart;
     const serverCpuMs = treeCpuMs(server.pid) - serverCpuStart;
     const steadyMs = performance.now() - steadyStarted;
@@ -138,6 +160,12 @@ async function oneRun(ratePerStream: number): Promise<{ cpuPerMessageUs: number;
         for (let t = 0; t < tokens && k < written.length; t++, k++) receiptMinusWrite.push(record.send_ms + offset - written[k]!);
       }
     });
+    const perThread = [...threadsEnd]
+      .map(([name, ms]) => [name, ms - (threadsStart.get(name) ?? 0)] as const)
+      .filter(([, ms]) => ms > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, ms]) => `${name} ${((ms * 1000) / messages).toFixed(1)}`);
+    console.log(`    client threads, µs/message: ${perThread.join(", ")}`);
     console.log(`    steady window ${(steadyMs / 1000).toFixed(1)} s, ${messages} messages written; fake server CPU ${((serverCpuMs * 1000) / messages).toFixed(1)} µs/message, ${((100 * serverCpuMs) / steadyMs).toFixed(0)} % of its core; the client waited ${((1000 * waitedMs) / steadyMs).toFixed(0)} ms/s for its core`);
     return { cpuPerMessageUs: ((cpuEnd - cpuStart) * 1000) / messages, receiptMinusWrite, failed: records.length - ok.length };
   } finally {
