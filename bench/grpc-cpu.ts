@@ -7,7 +7,9 @@
  * Each as min / median / max of RUNS runs.
  *
  *   bun bench/grpc-cpu.ts [--bin ./llmbench] [--runs 3] [--streams 200] [--cpu-rate 50] [--latency-rate 20]
- *                         [--seconds 10] [--env NAME=VALUE ...] [--only cpu|latency]
+ *                         [--seconds 10] [--env NAME=VALUE ...] [--only cpu|latency] [--schedule shared|own]
+ * `--schedule` is the fake server's (see bench/ppl-fake-server.ts): `shared`, one clock for every
+ * stream as a batching server steps (the default); `own`, each stream on its own clock, a write per message.
  */
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "10" },
     env: { type: "string", multiple: true, default: [] },
     only: { type: "string" },
+    schedule: { type: "string", default: "shared" },
   },
 });
 const bin = resolve(values.bin);
@@ -97,7 +100,7 @@ interface RequestLine {
 async function oneRun(ratePerStream: number): Promise<{ cpuPerMessageUs: number; receiptMinusWrite: number[]; failed: number }> {
   const dir = mkdtempSync(join(tmpdir(), "llmbench-grpc-"));
   const truthPath = join(dir, "truth.jsonl");
-  const server = Bun.spawn(["taskset", "-c", "1", process.execPath, join(import.meta.dir, "ppl-fake-server.ts"), "--rate", String(ratePerStream), "--streams", String(streams), "--truth-log", truthPath], {
+  const server = Bun.spawn(["taskset", "-c", "1", process.execPath, join(import.meta.dir, "ppl-fake-server.ts"), "--rate", String(ratePerStream), "--streams", String(streams), "--truth-log", truthPath, "--schedule", values.schedule], {
     stdout: "pipe",
     stderr: "inherit",
   });
@@ -179,7 +182,7 @@ const spread = (values: number[], digits = 1) => {
   return `min ${sorted[0]!.toFixed(digits)} / median ${quantile(sorted, 0.5).toFixed(digits)} / max ${sorted.at(-1)!.toFixed(digits)}`;
 };
 
-console.log(`llmbench: ${bin}${values.env.length ? ` with ${values.env.join(" ")}` : ""}`);
+console.log(`llmbench: ${bin}${values.env.length ? ` with ${values.env.join(" ")}` : ""}; fake server schedule: ${values.schedule}`);
 if (values.only !== "latency") {
   const cpu: number[] = [];
   for (let run = 0; run < runs; run++) {
