@@ -292,7 +292,14 @@ export class Http2Session {
       case DATA: {
         if (streamId === 0) throw new ConnectionError(H2_PROTOCOL_ERROR, "DATA on stream 0");
         const size = end - start;
-        const { start: dataStart, end: dataEnd } = unpad(flags, buf, start, end);
+        let dataStart = start;
+        let dataEnd = end;
+        if (flags & PADDED) {
+          // Inline, not unpad(): nothing allocated per DATA frame.
+          if (size < 1 || buf[start]! > size - 1) throw new ConnectionError(H2_PROTOCOL_ERROR, "bad padding");
+          dataStart = start + 1;
+          dataEnd = end - buf[start]!;
+        }
         this.consumed(size);
         const stream = this.streams.get(streamId);
         if (stream === undefined) return;
