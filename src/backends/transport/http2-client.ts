@@ -148,11 +148,11 @@ export class Http2Session {
         drain: () => this.flush(),
         close: (_socket, error) => this.gone(error ?? null, true),
         error: (_socket, error) => this.gone(error, true),
-        connectError: (_socket, error) => this.gone(error, true),
+        connectError: (_socket, error) => this.gone(connectFailure(error, host, port), true),
         end: () => this.gone(null, true),
         timeout: () => {},
       },
-    }).catch((error: Error) => this.gone(error, true));
+    }).catch((error: Error) => this.gone(connectFailure(error, host, port), true));
   }
 
   /** Resolves when the server's SETTINGS came; rejects when the connection failed first. */
@@ -484,6 +484,12 @@ export class Http2Session {
     this.pending = null;
     this.outbox = [];
   }
+}
+
+/** Bun says "Failed to connect" and keeps the cause in `code`: name both, as Node does ("connect ECONNREFUSED 127.0.0.1:23333"). */
+function connectFailure(error: Error, host: string, port: number): Error {
+  const code = (error as Error & { code?: string }).code;
+  return code ? new Error(`connect ${code} ${host}:${port}`) : error;
 }
 
 class ConnectionError extends Error {
