@@ -5,7 +5,7 @@ import { pplReferenceBackend } from "../src/backends/ppl-reference.ts";
 import { startMock, type MockHandle } from "./helpers/cli.ts";
 
 /**
- * The fast ppl client (node:http2 + ppl-wire.ts) and the reference (grpc-js) against the same
+ * The fast ppl client (transport/http2-client.ts + ppl-wire.ts) and the reference (grpc-js) against the same
  * simulator, over real sockets: the same answers, token counts, finish reasons and errors.
  */
 

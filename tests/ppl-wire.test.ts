@@ -59,7 +59,14 @@ function viaFast(version: PplProtoVersion, chunks: Uint8Array[]): Outcome {
   const state = new StreamState((at, tokens, text) => calls.push([at, tokens, text]));
   const reader = new PplResponseReader(version, state);
   try {
-    chunks.forEach((chunk, at) => reader.push(chunk, at));
+    chunks.forEach((chunk, at) => {
+      // As the HTTP/2 client hands them over: a DATA frame's bytes inside a bigger read, which the
+      // transport reuses afterwards (overwritten here, so that bytes kept without a copy would show).
+      const read = new Uint8Array(9 + chunk.length + (at % 7));
+      read.set(chunk, 9);
+      reader.push(read, at, 9, 9 + chunk.length);
+      read.fill(0xee);
+    });
   } catch (error) {
     state.fail(`gRPC INTERNAL: Response message parsing error: ${(error as Error).message}`);
   }

@@ -354,34 +354,38 @@ export class PplResponseReader {
     private readonly onMessage?: (buf: Uint8Array, start: number, end: number, at: number) => void,
   ) {}
 
-  /** Throws WireError on a malformed or compressed message; the stream is then to be failed. */
-  push(chunk: Uint8Array, at: number): void {
+  /**
+   * Bytes [start, end) of `chunk` are the body's next; they may be the transport's and reused after
+   * the call. Throws WireError on a malformed or compressed message; the stream is then to be failed.
+   */
+  push(chunk: Uint8Array, at: number, start = 0, end = chunk.length): void {
     let buf = chunk;
-    let pos = 0;
+    let pos = start;
+    let length = end;
     if (this.pending !== null) {
-      const joined = new Uint8Array(this.pendingLength + chunk.length);
+      const joined = new Uint8Array(this.pendingLength + end - start);
       joined.set(this.pending.subarray(0, this.pendingLength));
-      joined.set(chunk, this.pendingLength);
+      joined.set(chunk.subarray(start, end), this.pendingLength);
       buf = joined;
+      pos = 0;
+      length = joined.length;
       this.pending = null;
     }
-    const length = buf.length;
     while (length - pos >= 5) {
       const compressed = buf[pos]!;
       const size = ((buf[pos + 1]! << 24) >>> 0) + (buf[pos + 2]! << 16) + (buf[pos + 3]! << 8) + buf[pos + 4]!;
       if (length - pos - 5 < size) break;
       if (compressed !== 0) throw new WireError(compressed === 1 ? "a compressed message, but no compression was asked for" : `invalid message flag ${compressed}`);
-      const start = pos + 5;
-      pos = start + size;
+      const messageStart = pos + 5;
+      pos = messageStart + size;
       this.messages++;
-      this.onMessage?.(buf, start, pos, at);
-      if (!this.state.over) countBatchedResponse(buf, start, pos, this.version, this.state, at, this.fields);
+      this.onMessage?.(buf, messageStart, pos, at);
+      if (!this.state.over) countBatchedResponse(buf, messageStart, pos, this.version, this.state, at, this.fields);
     }
     if (pos < length) {
-      this.pending = buf.subarray(pos);
+      // Keep our own copy of the transport's bytes.
+      this.pending = buf === chunk ? buf.slice(pos, length) : buf.subarray(pos, length);
       this.pendingLength = length - pos;
-      // Keep our own copy: the transport may reuse the chunk's memory.
-      if (buf === chunk) this.pending = this.pending.slice();
     }
   }
 
