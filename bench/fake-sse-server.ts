@@ -55,23 +55,27 @@ let cpuSeries: Array<[number, number]> = [];
 let clientGone = false;
 let idleSampler: ReturnType<typeof setInterval> | null = null;
 
+/** Each client thread's run time (ns) when last seen: a thread that ended keeps its last figure, so that the sum never drops. */
+let threadNs = new Map<string, number>();
+
 /** The client's CPU time so far, every thread's (ns); null once it is gone. */
 function clientCpuNs(): number | null {
   if (clientPid === null) return null;
   try {
-    let ns = 0;
     for (const task of readdirSync(`/proc/${clientPid}/task`)) {
       try {
         const stat = readFileSync(`/proc/${clientPid}/task/${task}/schedstat`, "latin1");
-        ns += Number(stat.slice(0, stat.indexOf(" ")));
+        threadNs.set(task, Number(stat.slice(0, stat.indexOf(" "))));
       } catch {
         // a thread that ended between the listing and the read
       }
     }
-    return ns;
   } catch {
     return null;
   }
+  let ns = 0;
+  for (const value of threadNs.values()) ns += value;
+  return ns;
 }
 
 function sampleCpu(): void {
@@ -271,6 +275,7 @@ function setBacklog(port: number, size: number): void {
       if (pid) {
         clientPid = Number(pid);
         cpuSeries = [];
+        threadNs = new Map();
         clientGone = false;
         tokensWritten = 0;
       } else if (line === "report") reportCpu();
