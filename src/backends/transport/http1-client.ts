@@ -216,12 +216,34 @@ function read(socket: Connection, exchange: Exchange, data: Buffer, at: number):
   }
 }
 
+/** A hexadecimal digit's value; -1 for any other byte. */
+function hexValue(byte: number): number {
+  if (byte >= 48 && byte <= 57) return byte - 48;
+  const lower = byte | 0x20;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
+}
+
+/**
+ * Each chunk's data goes to onBody as it is read (a read under load holds several chunks: no
+ * joined string for them). A size line of bare hex digits and CRLF, whole in the read, is taken
+ * from the bytes; any other (an extension, a line cut by the read) as text, by the same rules.
+ */
 function readChunked(socket: Connection, exchange: Exchange, data: Buffer, i: number, at: number): void {
   const length = data.length;
-  let text = "";
   while (i < length) {
     switch (exchange.chunkState) {
       case Chunk.Size: {
+        if (exchange.sizeLine.length === 0) {
+          let size = 0;
+          let j = i;
+          for (let digit: number; j < length && j - i < 8 && (digit = hexValue(data[j]!)) !== -1; j++) size = size * 16 + digit;
+          if (j > i && j + 1 < length && data[j] === 13 && data[j + 1] === 10) {
+            i = j + 2;
+            exchange.remaining = size;
+            exchange.chunkState = size === 0 ? Chunk.Trailer : Chunk.Data;
+            break;
+          }
+        }
         const newline = data.indexOf(10, i);
         if (newline === -1) {
           exchange.sizeLine += data.toString("latin1", i, length);
@@ -239,8 +261,8 @@ function readChunked(socket: Connection, exchange: Exchange, data: Buffer, i: nu
       }
       case Chunk.Data: {
         const take = Math.min(exchange.remaining, length - i);
-        const piece = textOf(exchange, data, i, i + take);
-        text = text.length === 0 ? piece : text + piece;
+        const text = textOf(exchange, data, i, i + take);
+        if (text.length > 0) exchange.handlers.onBody(text, at);
         exchange.remaining -= take;
         i += take;
         if (exchange.remaining === 0) {
@@ -266,15 +288,11 @@ function readChunked(socket: Connection, exchange: Exchange, data: Buffer, i: nu
         const line = exchange.sizeLine + data.toString("latin1", i, newline);
         exchange.sizeLine = "";
         i = newline + 1;
-        if (line === "" || line === "\r") {
-          if (text.length > 0) exchange.handlers.onBody(text, at);
-          return finish(socket, exchange, null, i === length);
-        }
+        if (line === "" || line === "\r") return finish(socket, exchange, null, i === length);
         break;
       }
     }
   }
-  if (text.length > 0) exchange.handlers.onBody(text, at);
 }
 
 /** The exchange is over: settle it, and give the connection back when it can carry another request. */
