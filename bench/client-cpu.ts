@@ -9,13 +9,14 @@
  *    token, read at the moment the client's last token arrived (its records: send_ms + the last
  *    event's offset), so that neither start-up nor the end-of-run summary counts.
  *  - itl: p99 of the client's inter-token gaps minus p99 of the server's true gaps (truth log), 200 streams × 5 ms.
- *  - rss: peak RSS (VmHWM) over streams, 10,000 streams × 50 ms per token.
+ *  - rss: peak RSS over streams, 10,000 streams × 50 ms per token: while streaming (VmRSS sampled
+ *    every 100 ms up to the last token's arrival) and over the whole run (VmHWM, with the report).
  * Each figure: min / median / max of the runs.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { llmbench, peakRss, quantile, readJsonl, spread, startFakeServer, valueAt } from "./lib.ts";
+import { currentRss, llmbench, peakRss, quantile, readJsonl, spread, startFakeServer, valueAt } from "./lib.ts";
 
 const argv = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -32,6 +33,8 @@ const TOKENS = 256;
 
 interface RunResult {
   cpuUsPerToken: number;
+  /** Peak RSS (sampled every 100 ms) up to the client's last token: the streams' memory, without the end-of-run report's. */
+  streamingRss: number;
   cpuAfterLastTokenMs: number;
   clientP99Itl: number;
   serverP99Itl: number;
@@ -56,7 +59,12 @@ async function runOnce(streams: number, rounds: number, itlMs: number, rampUpS: 
       { stdout: "ignore", stderr: "inherit" },
     );
     server.watch(client.pid);
-    const poll = setInterval(() => (peak = Math.max(peak, peakRss(client.pid) ?? 0)), 100);
+    const rssSeries: Array<[number, number]> = [];
+    const poll = setInterval(() => {
+      peak = Math.max(peak, peakRss(client.pid) ?? 0);
+      const now = currentRss(client.pid);
+      if (now !== null) rssSeries.push([performance.timeOrigin + performance.now(), now]);
+    }, 100);
     const code = await client.exited;
     clearInterval(poll);
     peak = Math.max(peak, client.resourceUsage()?.maxRSS ?? 0);
@@ -71,8 +79,11 @@ async function runOnce(streams: number, rounds: number, itlMs: number, rampUpS: 
     for (const record of records) for (let i = 1; i < record.events.length; i++) clientGaps.push(record.events[i]![0] - record.events[i - 1]![0]);
     const serverGaps: number[] = [];
     for (const entry of await readJsonl<{ token_ms: number[] }>(truth)) for (let i = 1; i < entry.token_ms.length; i++) serverGaps.push(entry.token_ms[i]! - entry.token_ms[i - 1]!);
+    let streamingRss = 0;
+    for (const [at, rss] of rssSeries) if (at <= lastTokenAt) streamingRss = Math.max(streamingRss, rss);
     return {
       cpuUsPerToken: cpuNs / 1000 / tokens,
+      streamingRss,
       // what the old window (to 100 ms after the last token, ticks) also counted: the client's work after its last token, to its exit
       cpuAfterLastTokenMs: series.length === 0 ? NaN : (series.at(-1)![1] - valueAt(series, lastTokenAt)) / 1e6,
       clientP99Itl: clientGaps.length > 0 ? quantile(clientGaps, 0.99) : NaN,
@@ -119,6 +130,7 @@ if (what.has("rss")) {
   const results = await repeat("rss", () => runOnce(rssStreams, 1, rssItlMs, 5));
   const failed = results.reduce((n, r) => n + r.failed, 0);
   console.log(
-    `${rssStreams} streams × ${rssItlMs} ms: peak RSS ${spread(results.map((r) => r.peakRss / 1e6), 0)} MB, per stream ${spread(results.map((r) => r.peakRss / rssStreams / 1024), 1)} KB${failed > 0 ? `  (${failed} failed requests)` : ""}`,
+    `${rssStreams} streams × ${rssItlMs} ms: peak RSS while streaming ${spread(results.map((r) => r.streamingRss / 1e6), 0)} MB, per stream ${spread(results.map((r) => r.streamingRss / rssStreams / 1024), 1)} KB; ` +
+      `whole run (with the end-of-run report) ${spread(results.map((r) => r.peakRss / 1e6), 0)} MB${failed > 0 ? `  (${failed} failed requests)` : ""}`,
   );
 }

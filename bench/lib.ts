@@ -126,6 +126,16 @@ export function valueAt(series: Array<[number, number]>, at: number): number {
   return series.at(-1)![1];
 }
 
+/** The resident set now (VmRSS, bytes) of a running process; null once it is gone. */
+export function currentRss(pid: number): number | null {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kb === undefined ? null : Number(kb) * 1024;
+  } catch {
+    return null;
+  }
+}
+
 /** The peak resident set (VmHWM, bytes) of a running process; null once it is gone. */
 export function peakRss(pid: number): number | null {
   try {
