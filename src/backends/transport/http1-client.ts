@@ -96,6 +96,21 @@ interface ConnectionState {
 type Connection = Socket<ConnectionState>;
 
 /**
+ * Buffer's own slice decoders, which toString(encoding, start, end) calls after checking its
+ * arguments: in Bun 1.4.5 that call costs ~5 times as much (500 ns against 100 for a 250-byte event).
+ */
+interface SliceDecoders {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+}
+function utf8Of(data: Buffer, start: number, end: number): string {
+  return (data as unknown as SliceDecoders).utf8Slice(start, end);
+}
+function latin1Of(data: Buffer, start: number, end: number): string {
+  return (data as unknown as SliceDecoders).latin1Slice(start, end);
+}
+
+/**
  * The body bytes [start, end) as text. A UTF-8 character cut by the end of a read (or a chunk)
  * waits, as its first bytes, for the rest. Decoding a slice of the read (toString with bounds)
  * makes no view object: `subarray` and TextDecoder cost more than the rest of the path together.
@@ -109,7 +124,7 @@ function textOf(exchange: Exchange, data: Buffer, start: number, end: number): s
   }
   const cut = data[end - 1]! >= 0x80 ? end - incompleteTail(data, start, end) : end;
   if (cut < end) exchange.carry = Buffer.from(data.subarray(cut, end));
-  return cut > start ? data.toString("utf8", start, cut) : "";
+  return cut > start ? utf8Of(data, start, cut) : "";
 }
 
 /** How many bytes at the end of [start, end) begin a UTF-8 character that is not complete there. */
@@ -167,7 +182,7 @@ function read(socket: Connection, exchange: Exchange, data: Buffer, at: number):
   let i = 0;
   const length = data.length;
   if (exchange.body === Body.Head) {
-    exchange.head += data.toString("latin1", 0, length);
+    exchange.head += latin1Of(data, 0, length);
     let end: number;
     for (;;) {
       end = exchange.head.indexOf("\r\n\r\n");
@@ -246,11 +261,11 @@ function readChunked(socket: Connection, exchange: Exchange, data: Buffer, i: nu
         }
         const newline = data.indexOf(10, i);
         if (newline === -1) {
-          exchange.sizeLine += data.toString("latin1", i, length);
+          exchange.sizeLine += latin1Of(data, i, length);
           i = length;
           break;
         }
-        const line = exchange.sizeLine + data.toString("latin1", i, newline);
+        const line = exchange.sizeLine + latin1Of(data, i, newline);
         exchange.sizeLine = "";
         i = newline + 1;
         const size = parseInt(line, 16); // stops at ";ext" and "\r"
@@ -281,11 +296,11 @@ function readChunked(socket: Connection, exchange: Exchange, data: Buffer, i: nu
       case Chunk.Trailer: {
         const newline = data.indexOf(10, i);
         if (newline === -1) {
-          exchange.sizeLine += data.toString("latin1", i, length);
+          exchange.sizeLine += latin1Of(data, i, length);
           i = length;
           break;
         }
-        const line = exchange.sizeLine + data.toString("latin1", i, newline);
+        const line = exchange.sizeLine + latin1Of(data, i, newline);
         exchange.sizeLine = "";
         i = newline + 1;
         if (line === "" || line === "\r") return finish(socket, exchange, null, i === length);
