@@ -51,80 +51,81 @@ const QUOTE = 34;
 const BACKSLASH = 92;
 const BRACE_CLOSE = 125;
 
+/** Where the integer parsed by `intAt` ended; -1 when none was there. */
+let intEnd = -1;
+
+/** A JSON integer (no sign, no leading zero, at most 15 digits) at `from`; sets intEnd. */
+function intAt(payload: string, from: number): number {
+  let value = 0;
+  let i = from;
+  const length = payload.length;
+  for (; i < length; i++) {
+    const digit = payload.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) break;
+    value = value * 10 + digit;
+  }
+  intEnd = i === from || (i - from > 1 && payload.charCodeAt(from) === 48) || i - from > 15 ? -1 : i;
+  return value;
+}
+
+/** The event by the template; false when it does not fit exactly (nothing changed then). */
+function byTemplate(state: StreamState, t: Template, payload: string, at: number): boolean {
+  if (!payload.startsWith(t.head)) return false;
+  const length = payload.length;
+  const start = t.head.length;
+  let i = start;
+  let escaped = false;
+  for (; i < length; i++) {
+    const c = payload.charCodeAt(i);
+    if (c === QUOTE) break;
+    if (c < 32) return false;
+    if (c === BACKSLASH) {
+      escaped = true;
+      i++;
+      if (i < length && payload.charCodeAt(i) < 32) return false;
+    }
+  }
+  if (i >= length || !payload.startsWith(t.tail, i)) return false;
+  let completion = -1;
+  let end = i + t.tail.length;
+  if (t.between !== null) {
+    const first = intAt(payload, end);
+    if (intEnd === -1 || !payload.startsWith(t.between, intEnd)) return false;
+    const second = intAt(payload, intEnd + t.between.length);
+    if (intEnd === -1) return false;
+    completion = t.completionFirst ? first : second;
+    end = intEnd + 2;
+    if (payload.charCodeAt(intEnd) !== BRACE_CLOSE || payload.charCodeAt(intEnd + 1) !== BRACE_CLOSE) return false;
+  }
+  if (end !== length) return false;
+  let text = payload.slice(start, i);
+  if (escaped) {
+    try {
+      text = JSON.parse(`"${text}"`) as string;
+    } catch {
+      return false; // a bad escape: the pattern, then the reference, report the event
+    }
+  }
+  const outcome = state.outcome;
+  if (outcome.requestId == null) outcome.requestId = t.requestId;
+  let tokens: number;
+  if (completion >= 0) {
+    outcome.serverPromptTokens = t.promptTokens;
+    outcome.serverOutTokens = completion;
+    tokens = Math.max(0, completion - state.counted);
+  } else tokens = text.length > 0 ? 1 : 0;
+  state.tokens(at, tokens, text, 0, "");
+  return true;
+}
+
 /** The fast path in front of `reference` (openAiDecoder with the same reader). */
 export function fastOpenAiDecoder(state: StreamState, kind: "completions" | "chat", reference: EventDecoder): EventDecoder {
   const pattern = kind === "completions" ? COMPLETION_EVENT : CHAT_EVENT;
   const learner = kind === "completions" ? COMPLETION_LEARN : CHAT_LEARN;
   let template: Template | null = null;
-  /** Where the integer parsed by `int` ended; -1 when none was there. */
-  let intEnd = -1;
-
-  /** A JSON integer (no sign, no leading zero) at `from`; sets intEnd. */
-  const int = (payload: string, from: number): number => {
-    let value = 0;
-    let i = from;
-    const length = payload.length;
-    for (; i < length; i++) {
-      const digit = payload.charCodeAt(i) - 48;
-      if (digit < 0 || digit > 9) break;
-      value = value * 10 + digit;
-    }
-    intEnd = i === from || (i - from > 1 && payload.charCodeAt(from) === 48) || i - from > 15 ? -1 : i;
-    return value;
-  };
-
-  /** The event by the template; false when it does not fit exactly (nothing changed then). */
-  const byTemplate = (t: Template, payload: string, at: number): boolean => {
-    if (!payload.startsWith(t.head)) return false;
-    const length = payload.length;
-    const start = t.head.length;
-    let i = start;
-    let escaped = false;
-    for (; i < length; i++) {
-      const c = payload.charCodeAt(i);
-      if (c === QUOTE) break;
-      if (c < 32) return false;
-      if (c === BACKSLASH) {
-        escaped = true;
-        i++;
-        if (i < length && payload.charCodeAt(i) < 32) return false;
-      }
-    }
-    if (i >= length || !payload.startsWith(t.tail, i)) return false;
-    let completion = -1;
-    let end = i + t.tail.length;
-    if (t.between !== null) {
-      const first = int(payload, end);
-      if (intEnd === -1 || !payload.startsWith(t.between, intEnd)) return false;
-      const second = int(payload, intEnd + t.between.length);
-      if (intEnd === -1) return false;
-      completion = t.completionFirst ? first : second;
-      end = intEnd + 2;
-      if (payload.charCodeAt(intEnd) !== BRACE_CLOSE || payload.charCodeAt(intEnd + 1) !== BRACE_CLOSE) return false;
-    }
-    if (end !== length) return false;
-    let text = payload.slice(start, i);
-    if (escaped) {
-      try {
-        text = JSON.parse(`"${text}"`) as string;
-      } catch {
-        return false; // a bad escape: the pattern, then the reference, report the event
-      }
-    }
-    const outcome = state.outcome;
-    if (outcome.requestId == null) outcome.requestId = t.requestId;
-    let tokens: number;
-    if (completion >= 0) {
-      outcome.serverPromptTokens = t.promptTokens;
-      outcome.serverOutTokens = completion;
-      tokens = Math.max(0, completion - state.counted);
-    } else tokens = text.length > 0 ? 1 : 0;
-    state.tokens(at, tokens, text, 0, "");
-    return true;
-  };
 
   return (payload, at) => {
-    if (template !== null && byTemplate(template, payload, at)) return;
+    if (template !== null && byTemplate(state, template, payload, at)) return;
     const match = payload.charCodeAt(0) === 123 ? (template === null ? learner : pattern).exec(payload) : null;
     if (match === null) return reference(payload, at);
     const raw = match[2]!;
