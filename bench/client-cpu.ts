@@ -33,6 +33,8 @@ const TOKENS = 256;
 
 interface RunResult {
   cpuUsPerToken: number;
+  /** Of the client's time, the kernel's (system ticks over user + system, /proc/PID/stat). */
+  kernelShare: number;
   /** Peak RSS (sampled every 100 ms) up to the client's last token: the streams' memory, without the end-of-run report's. */
   streamingRss: number;
   cpuAfterLastTokenMs: number;
@@ -69,12 +71,17 @@ async function runOnce(streams: number, rounds: number, itlMs: number, rampUpS: 
     clearInterval(poll);
     peak = Math.max(peak, client.resourceUsage()?.maxRSS ?? 0);
     if (code !== 0) throw new Error(`llmbench exited with ${code}`);
-    const { tokens, series } = await Promise.race([server.cpu(), Bun.sleep(5000).then(() => ({ tokens: 1, series: [] as Array<[number, number]> }))]);
+    const { tokens, series } = await Promise.race([server.cpu(), Bun.sleep(5000).then(() => ({ tokens: 1, series: [] as Array<[number, number, number, number]> }))]);
     await server.stop();
     const records = await readJsonl<{ status: string; send_ms: number; events: [number, number][] }>(join(dir, "r/requests.jsonl"));
     let lastTokenAt = 0;
     for (const record of records) if (record.events.length > 0) lastTokenAt = Math.max(lastTokenAt, record.send_ms + record.events.at(-1)![0]);
     const cpuNs = series.length === 0 ? NaN : valueAt(series, lastTokenAt) - series[0]![1];
+    // the kernel's share of the client's time over the same window (10 ms ticks: a share, not a measure)
+    const atLast = series.findIndex(([at]) => at >= lastTokenAt);
+    const last = series[atLast === -1 ? series.length - 1 : atLast];
+    const userTicks = last === undefined ? NaN : last[2] - series[0]![2];
+    const systemTicks = last === undefined ? NaN : last[3] - series[0]![3];
     const clientGaps: number[] = [];
     for (const record of records) for (let i = 1; i < record.events.length; i++) clientGaps.push(record.events[i]![0] - record.events[i - 1]![0]);
     const serverGaps: number[] = [];
@@ -83,6 +90,7 @@ async function runOnce(streams: number, rounds: number, itlMs: number, rampUpS: 
     for (const [at, rss] of rssSeries) if (at <= lastTokenAt) streamingRss = Math.max(streamingRss, rss);
     return {
       cpuUsPerToken: cpuNs / 1000 / tokens,
+      kernelShare: systemTicks / (userTicks + systemTicks),
       streamingRss,
       // what the old window (to 100 ms after the last token, ticks) also counted: the client's work after its last token, to its exit
       cpuAfterLastTokenMs: series.length === 0 ? NaN : (series.at(-1)![1] - valueAt(series, lastTokenAt)) / 1e6,
@@ -115,7 +123,7 @@ if (what.has("cpu")) {
     const rounds = Math.max(1, Math.ceil(50_000 / (streams * TOKENS)));
     const results = await repeat(`cpu ${streams}`, () => runOnce(streams, rounds, 5, 0));
     const failed = results.reduce((n, r) => n + r.failed, 0);
-    console.log(`${streams} streams × 5 ms: client CPU per token ${spread(results.map((r) => r.cpuUsPerToken))} µs${failed > 0 ? `  (${failed} failed requests)` : ""}`);
+    console.log(`${streams} streams × 5 ms: client CPU per token ${spread(results.map((r) => r.cpuUsPerToken))} µs, of it in the kernel ${spread(results.map((r) => r.kernelShare * r.cpuUsPerToken))} µs${failed > 0 ? `  (${failed} failed requests)` : ""}`);
   }
 }
 if (what.has("itl")) {

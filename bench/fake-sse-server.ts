@@ -13,7 +13,7 @@
  * sampled just before the first token is written, on every tick after it, and every millisecond
  * while no stream is open (the server has written all it was asked for, the client may still be
  * reading), until the client is gone. A line `report` on stdin prints
- * `cpu <tokens> <[[epoch ms, cpu ns], …]>`: the bench reads the client's CPU at the moment its
+ * `cpu <tokens> <[[epoch ms, cpu ns, user ticks, system ticks], …]>`: the bench reads the client's CPU at the moment its
  * last token arrived (from the records) off this series, so that no start-up or end-of-run work
  * (summary, report) counts.
  */
@@ -50,8 +50,8 @@ const truthFd = truthPath === null ? null : openSync(truthPath, "w");
 let truthLines: string[] = [];
 let clientPid: number | null = null;
 let tokensWritten = 0;
-/** The client's CPU time: [epoch ms, ns] from just before the first token; empty before it. */
-let cpuSeries: Array<[number, number]> = [];
+/** The client's CPU time: [epoch ms, ns, user ticks, system ticks] from just before the first token; empty before it. */
+let cpuSeries: Array<[number, number, number, number]> = [];
 let clientGone = false;
 let idleSampler: ReturnType<typeof setInterval> | null = null;
 
@@ -78,6 +78,17 @@ function clientCpuNs(): number | null {
   return ns;
 }
 
+/** The client's user and system time in 10 ms ticks (/proc/N/stat), for the share of the kernel in it. */
+function clientTicks(): [number, number] {
+  try {
+    const stat = readFileSync(`/proc/${clientPid}/stat`, "latin1");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return [Number(fields[11]), Number(fields[12])];
+  } catch {
+    return [NaN, NaN];
+  }
+}
+
 function sampleCpu(): void {
   if (clientPid === null || clientGone) return;
   const ns = clientCpuNs();
@@ -86,7 +97,7 @@ function sampleCpu(): void {
     stopIdleSampler();
     return;
   }
-  cpuSeries.push([now(), ns]);
+  cpuSeries.push([now(), ns, ...clientTicks()]);
 }
 
 function stopIdleSampler(): void {

@@ -54,8 +54,8 @@ export interface FakeServer {
   url: string;
   /** Names the client whose CPU time the server reads around the streaming (see fake-sse-server.ts). */
   watch(pid: number): void;
-  /** Asks for the client's CPU series (see fake-sse-server.ts): tokens written, [epoch ms, cpu ns] samples from just before the first token. */
-  cpu(): Promise<{ tokens: number; series: Array<[number, number]> }>;
+  /** Asks for the client's CPU series (see fake-sse-server.ts): tokens written, [epoch ms, cpu ns, user ticks, system ticks] samples from just before the first token. */
+  cpu(): Promise<{ tokens: number; series: Array<[number, number, number, number]> }>;
   stop(): Promise<void>;
 }
 
@@ -104,7 +104,7 @@ export async function startFakeServer(options: { itlMs: number; tokens: number; 
       child.stdin.flush();
       const line = lines.shift() ?? (await new Promise<string>((resolve) => waiters.push(resolve)));
       const [, tokens, series] = /^cpu (\d+) (.*)$/.exec(line)!;
-      return { tokens: Number(tokens), series: JSON.parse(series!) as Array<[number, number]> };
+      return { tokens: Number(tokens), series: JSON.parse(series!) as Array<[number, number, number, number]> };
     },
     async stop() {
       child.kill("SIGTERM");
@@ -114,7 +114,7 @@ export async function startFakeServer(options: { itlMs: number; tokens: number; 
 }
 
 /** The cumulative figure of a series of [time, value] samples at `at`, interpolated between the two around it (the last one after the series). */
-export function valueAt(series: Array<[number, number]>, at: number): number {
+export function valueAt(series: ReadonlyArray<readonly number[]>, at: number): number {
   if (series.length === 0) return NaN;
   if (at <= series[0]![0]) return series[0]![1];
   for (let i = 1; i < series.length; i++) {
