@@ -188,17 +188,29 @@ function onData(socket: Connection, data: Buffer): void {
   }
 }
 
-/** Parses every queued read in order; also called before a close is handled (a close follows its socket's reads). */
+let parsing = false;
+
+/**
+ * Parses every queued read in order; also called before a close is handled (a close follows its
+ * socket's reads). Not again from inside a parse: a close the parse itself caused (an answer that
+ * ends its connection, an abort) must not parse a later read before the current one is done.
+ */
 function parseReads(): void {
   parseScheduled = false;
-  while (parsed < reads.length) {
-    const at = parsed;
-    parsed += 3;
-    parseRead(reads[at] as Connection, reads[at + 1] as Buffer, reads[at + 2] as number);
+  if (parsing) return;
+  parsing = true;
+  try {
+    while (parsed < reads.length) {
+      const at = parsed;
+      parsed += 3;
+      parseRead(reads[at] as Connection, reads[at + 1] as Buffer, reads[at + 2] as number);
+    }
+  } finally {
+    reads.length = 0;
+    parsed = 0;
+    queuedBytes = 0;
+    parsing = false;
   }
-  reads.length = 0;
-  parsed = 0;
-  queuedBytes = 0;
 }
 
 function parseRead(socket: Connection, data: Buffer, at: number): void {
