@@ -4,16 +4,19 @@
  * stream on each tick.
  *   bun bench/client-cpu.ts [cpu] [itl] [rss] [--runs 3] [--loads 50,200,1000] [--rss-streams 10000]
  * LLMBENCH_BIN=/path/to/llmbench measures another build (e.g. main's, as a baseline).
- *  - cpu: client CPU time (utime+stime from /proc/PID/stat, read by the server just before its
- *    first token and after its last) per token written, at each load, 5 ms per token.
+ *  - cpu: client CPU time per token written, at each load, 5 ms per token: every client thread's
+ *    run time (/proc/PID/task/[*]/schedstat, ns), sampled by the server from just before its first
+ *    token, read at the moment the client's last token arrived (its records: send_ms + the last
+ *    event's offset), so that neither start-up nor the end-of-run summary counts.
  *  - itl: p99 of the client's inter-token gaps minus p99 of the server's true gaps (truth log), 200 streams × 5 ms.
- *  - rss: peak RSS (VmHWM) over streams, 10,000 streams × 50 ms per token.
+ *  - rss: peak RSS over streams, 10,000 streams × 50 ms per token: while streaming (VmRSS sampled
+ *    every 100 ms up to the last token's arrival) and over the whole run (VmHWM, with the report).
  * Each figure: min / median / max of the runs.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { llmbench, peakRss, quantile, readJsonl, spread, startFakeServer } from "./lib.ts";
+import { currentRss, llmbench, peakRss, quantile, readJsonl, spread, startFakeServer, valueAt } from "./lib.ts";
 
 const argv = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -27,10 +30,14 @@ const itlStreams = Number(option("itl-streams", "200"));
 const picked = argv.filter((a) => ["cpu", "itl", "rss"].includes(a));
 const what = new Set(picked.length > 0 ? picked : ["cpu", "itl", "rss"]);
 const TOKENS = 256;
-const CLK_TCK_US = 10_000; // USER_HZ = 100 on Linux
 
 interface RunResult {
   cpuUsPerToken: number;
+  /** Of the client's time, the kernel's (system ticks over user + system, /proc/PID/stat). */
+  kernelShare: number;
+  /** Peak RSS (sampled every 100 ms) up to the client's last token: the streams' memory, without the end-of-run report's. */
+  streamingRss: number;
+  cpuAfterLastTokenMs: number;
   clientP99Itl: number;
   serverP99Itl: number;
   peakRss: number;
@@ -54,21 +61,39 @@ async function runOnce(streams: number, rounds: number, itlMs: number, rampUpS: 
       { stdout: "ignore", stderr: "inherit" },
     );
     server.watch(client.pid);
-    const poll = setInterval(() => (peak = Math.max(peak, peakRss(client.pid) ?? 0)), 100);
-    const cpu = server.cpu();
+    const rssSeries: Array<[number, number]> = [];
+    const poll = setInterval(() => {
+      peak = Math.max(peak, peakRss(client.pid) ?? 0);
+      const now = currentRss(client.pid);
+      if (now !== null) rssSeries.push([performance.timeOrigin + performance.now(), now]);
+    }, 100);
     const code = await client.exited;
     clearInterval(poll);
     peak = Math.max(peak, client.resourceUsage()?.maxRSS ?? 0);
     if (code !== 0) throw new Error(`llmbench exited with ${code}`);
-    const { ticks, tokens } = await Promise.race([cpu, Bun.sleep(5000).then(() => ({ ticks: NaN, tokens: 1 }))]);
+    const { tokens, series } = await Promise.race([server.cpu(), Bun.sleep(5000).then(() => ({ tokens: 1, series: [] as Array<[number, number, number, number]> }))]);
     await server.stop();
-    const records = await readJsonl<{ status: string; events: [number, number][] }>(join(dir, "r/requests.jsonl"));
+    const records = await readJsonl<{ status: string; send_ms: number; events: [number, number][] }>(join(dir, "r/requests.jsonl"));
+    let lastTokenAt = 0;
+    for (const record of records) if (record.events.length > 0) lastTokenAt = Math.max(lastTokenAt, record.send_ms + record.events.at(-1)![0]);
+    const cpuNs = series.length === 0 ? NaN : valueAt(series, lastTokenAt) - series[0]![1];
+    // the kernel's share of the client's time over the same window (10 ms ticks: a share, not a measure)
+    const atLast = series.findIndex(([at]) => at >= lastTokenAt);
+    const last = series[atLast === -1 ? series.length - 1 : atLast];
+    const userTicks = last === undefined ? NaN : last[2] - series[0]![2];
+    const systemTicks = last === undefined ? NaN : last[3] - series[0]![3];
     const clientGaps: number[] = [];
     for (const record of records) for (let i = 1; i < record.events.length; i++) clientGaps.push(record.events[i]![0] - record.events[i - 1]![0]);
     const serverGaps: number[] = [];
     for (const entry of await readJsonl<{ token_ms: number[] }>(truth)) for (let i = 1; i < entry.token_ms.length; i++) serverGaps.push(entry.token_ms[i]! - entry.token_ms[i - 1]!);
+    let streamingRss = 0;
+    for (const [at, rss] of rssSeries) if (at <= lastTokenAt) streamingRss = Math.max(streamingRss, rss);
     return {
-      cpuUsPerToken: (ticks * CLK_TCK_US) / tokens,
+      cpuUsPerToken: cpuNs / 1000 / tokens,
+      kernelShare: systemTicks / (userTicks + systemTicks),
+      streamingRss,
+      // what the old window (to 100 ms after the last token, ticks) also counted: the client's work after its last token, to its exit
+      cpuAfterLastTokenMs: series.length === 0 ? NaN : (series.at(-1)![1] - valueAt(series, lastTokenAt)) / 1e6,
       clientP99Itl: clientGaps.length > 0 ? quantile(clientGaps, 0.99) : NaN,
       serverP99Itl: serverGaps.length > 0 ? quantile(serverGaps, 0.99) : NaN,
       peakRss: peak,
@@ -94,11 +119,11 @@ async function repeat(label: string, run: () => Promise<RunResult>): Promise<Run
 console.log(`client: ${llmbench()[0]}  (${runs} runs each; min / median / max)`);
 if (what.has("cpu")) {
   for (const streams of loads) {
-    // at least ~50,000 tokens per run, so that 10 ms clock ticks are small against the total
+    // at least ~50,000 tokens per run
     const rounds = Math.max(1, Math.ceil(50_000 / (streams * TOKENS)));
     const results = await repeat(`cpu ${streams}`, () => runOnce(streams, rounds, 5, 0));
     const failed = results.reduce((n, r) => n + r.failed, 0);
-    console.log(`${streams} streams × 5 ms: client CPU per token ${spread(results.map((r) => r.cpuUsPerToken))} µs${failed > 0 ? `  (${failed} failed requests)` : ""}`);
+    console.log(`${streams} streams × 5 ms: client CPU per token ${spread(results.map((r) => r.cpuUsPerToken))} µs, of it in the kernel ${spread(results.map((r) => r.kernelShare * r.cpuUsPerToken))} µs${failed > 0 ? `  (${failed} failed requests)` : ""}`);
   }
 }
 if (what.has("itl")) {
@@ -113,6 +138,7 @@ if (what.has("rss")) {
   const results = await repeat("rss", () => runOnce(rssStreams, 1, rssItlMs, 5));
   const failed = results.reduce((n, r) => n + r.failed, 0);
   console.log(
-    `${rssStreams} streams × ${rssItlMs} ms: peak RSS ${spread(results.map((r) => r.peakRss / 1e6), 0)} MB, per stream ${spread(results.map((r) => r.peakRss / rssStreams / 1024), 1)} KB${failed > 0 ? `  (${failed} failed requests)` : ""}`,
+    `${rssStreams} streams × ${rssItlMs} ms: peak RSS while streaming ${spread(results.map((r) => r.streamingRss / 1e6), 0)} MB, per stream ${spread(results.map((r) => r.streamingRss / rssStreams / 1024), 1)} KB; ` +
+      `whole run (with the end-of-run report) ${spread(results.map((r) => r.peakRss / 1e6), 0)} MB${failed > 0 ? `  (${failed} failed requests)` : ""}`,
   );
 }

@@ -9,9 +9,13 @@
  * cost per token: what is left to measure is the client's work per request and per event).
  *
  * Prints `listening on http://127.0.0.1:PORT` when ready. A line `pid N` on stdin names the client:
- * its /proc/N/stat CPU time is read just before the first token is written and again once no
- * stream has been open for 100 ms, and printed as `cpu <ticks-before> <ticks-after> <tokens>`
- * (and at SIGTERM, with the truth log flushed).
+ * its CPU time (the sum of /proc/N/task/[*]/schedstat, in ns: every thread, not 10 ms ticks) is
+ * sampled just before the first token is written, on every tick after it, and every millisecond
+ * while no stream is open (the server has written all it was asked for, the client may still be
+ * reading), until the client is gone. A line `report` on stdin prints
+ * `cpu <tokens> <[[epoch ms, cpu ns, user ticks, system ticks], …]>`: the bench reads the client's CPU at the moment its
+ * last token arrived (from the records) off this series, so that no start-up or end-of-run work
+ * (summary, report) counts.
  */
 import type { Socket } from "bun";
 import { closeSync, openSync, readFileSync, readdirSync, readlinkSync, writeSync } from "node:fs";
@@ -45,19 +49,60 @@ const open = new Set<Stream>();
 const truthFd = truthPath === null ? null : openSync(truthPath, "w");
 let truthLines: string[] = [];
 let clientPid: number | null = null;
-let cpuBefore: number | null = null;
 let tokensWritten = 0;
-let idleTimer: ReturnType<typeof setTimeout> | null = null;
+/** The client's CPU time: [epoch ms, ns, user ticks, system ticks] from just before the first token; empty before it. */
+let cpuSeries: Array<[number, number, number, number]> = [];
+let clientGone = false;
+let idleSampler: ReturnType<typeof setInterval> | null = null;
 
-function clientTicks(): number | null {
+/** Each client thread's run time (ns) when last seen: a thread that ended keeps its last figure, so that the sum never drops. */
+let threadNs = new Map<string, number>();
+
+/** The client's CPU time so far, every thread's (ns); null once it is gone. */
+function clientCpuNs(): number | null {
   if (clientPid === null) return null;
   try {
-    const stat = readFileSync(`/proc/${clientPid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14, 15)
+    for (const task of readdirSync(`/proc/${clientPid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${clientPid}/task/${task}/schedstat`, "latin1");
+        threadNs.set(task, Number(stat.slice(0, stat.indexOf(" "))));
+      } catch {
+        // a thread that ended between the listing and the read
+      }
+    }
   } catch {
     return null;
   }
+  let ns = 0;
+  for (const value of threadNs.values()) ns += value;
+  return ns;
+}
+
+/** The client's user and system time in 10 ms ticks (/proc/N/stat), for the share of the kernel in it. */
+function clientTicks(): [number, number] {
+  try {
+    const stat = readFileSync(`/proc/${clientPid}/stat`, "latin1");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return [Number(fields[11]), Number(fields[12])];
+  } catch {
+    return [NaN, NaN];
+  }
+}
+
+function sampleCpu(): void {
+  if (clientPid === null || clientGone) return;
+  const ns = clientCpuNs();
+  if (ns === null) {
+    clientGone = true;
+    stopIdleSampler();
+    return;
+  }
+  cpuSeries.push([now(), ns, ...clientTicks()]);
+}
+
+function stopIdleSampler(): void {
+  if (idleSampler !== null) clearInterval(idleSampler);
+  idleSampler = null;
 }
 
 function send(socket: Socket<Conn>, text: string): void {
@@ -80,7 +125,7 @@ function usage(stream: Stream, completion: number): string {
 }
 
 function tick(): void {
-  if (open.size > 0 && cpuBefore === null && clientPid !== null) cpuBefore = clientTicks();
+  if (open.size > 0) sampleCpu(); // just before the first token, and on every tick with tokens to write
   for (const stream of open) {
     const k = ++stream.written;
     const last = k === tokens;
@@ -98,9 +143,7 @@ function tick(): void {
     tokensWritten++;
     if (last) finishStream(stream);
   }
-  if (open.size === 0 && cpuBefore !== null && idleTimer === null) {
-    idleTimer = setTimeout(reportCpu, 100);
-  }
+  if (open.size === 0 && cpuSeries.length > 0 && idleSampler === null && !clientGone) idleSampler = setInterval(sampleCpu, 1);
 }
 
 const burstBodies = new Map<number, string>();
@@ -139,10 +182,8 @@ function flushTruth(): void {
 }
 
 function reportCpu(): void {
-  idleTimer = null;
-  if (open.size > 0) return;
-  const after = clientTicks();
-  console.log(`cpu ${cpuBefore} ${after} ${tokensWritten}`);
+  sampleCpu();
+  console.log(`cpu ${tokensWritten} ${JSON.stringify(cpuSeries)}`);
 }
 
 // A shared clock, corrected for drift: every open stream gets its token on the same tick.
@@ -179,10 +220,7 @@ function handle(socket: Socket<Conn>): void {
         continue;
       }
       open.add(stream);
-      if (idleTimer !== null) {
-        clearTimeout(idleTimer);
-        idleTimer = null;
-      }
+      stopIdleSampler();
     } else {
       const text = path === "/health" ? "" : path === "/v1/models" ? '{"object":"list","data":[{"id":"m","object":"model"}]}' : "not found";
       const status = path === "/health" || path === "/v1/models" ? "200 OK" : "404 Not Found";
@@ -247,9 +285,11 @@ function setBacklog(port: number, size: number): void {
       const pid = /^pid (\d+)/.exec(line)?.[1];
       if (pid) {
         clientPid = Number(pid);
-        cpuBefore = null;
+        cpuSeries = [];
+        threadNs = new Map();
+        clientGone = false;
         tokensWritten = 0;
-      }
+      } else if (line === "report") reportCpu();
     }
   }
 })();

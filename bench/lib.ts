@@ -54,8 +54,8 @@ export interface FakeServer {
   url: string;
   /** Names the client whose CPU time the server reads around the streaming (see fake-sse-server.ts). */
   watch(pid: number): void;
-  /** The next `cpu before after tokens` line: client CPU ticks at the first and after the last token. */
-  cpu(): Promise<{ ticks: number; tokens: number }>;
+  /** Asks for the client's CPU series (see fake-sse-server.ts): tokens written, [epoch ms, cpu ns, user ticks, system ticks] samples from just before the first token. */
+  cpu(): Promise<{ tokens: number; series: Array<[number, number, number, number]> }>;
   stop(): Promise<void>;
 }
 
@@ -100,15 +100,40 @@ export async function startFakeServer(options: { itlMs: number; tokens: number; 
       child.stdin.flush();
     },
     async cpu() {
+      child.stdin.write("report\n");
+      child.stdin.flush();
       const line = lines.shift() ?? (await new Promise<string>((resolve) => waiters.push(resolve)));
-      const [, before, after, tokens] = line.split(" ");
-      return { ticks: Number(after) - Number(before), tokens: Number(tokens) };
+      const [, tokens, series] = /^cpu (\d+) (.*)$/.exec(line)!;
+      return { tokens: Number(tokens), series: JSON.parse(series!) as Array<[number, number, number, number]> };
     },
     async stop() {
       child.kill("SIGTERM");
       await child.exited;
     },
   };
+}
+
+/** The cumulative figure of a series of [time, value] samples at `at`, interpolated between the two around it (the last one after the series). */
+export function valueAt(series: ReadonlyArray<readonly number[]>, at: number): number {
+  if (series.length === 0) return NaN;
+  if (at <= series[0]![0]) return series[0]![1];
+  for (let i = 1; i < series.length; i++) {
+    const [t1, v1] = series[i]!;
+    if (t1 < at) continue;
+    const [t0, v0] = series[i - 1]!;
+    return t1 === t0 ? v1 : v0 + ((v1 - v0) * (at - t0)) / (t1 - t0);
+  }
+  return series.at(-1)![1];
+}
+
+/** The resident set now (VmRSS, bytes) of a running process; null once it is gone. */
+export function currentRss(pid: number): number | null {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kb === undefined ? null : Number(kb) * 1024;
+  } catch {
+    return null;
+  }
 }
 
 /** The peak resident set (VmHWM, bytes) of a running process; null once it is gone. */

@@ -159,12 +159,81 @@ describe("hand-made OpenAI streams: escapes, multi-byte text, CRLF, comments, an
     finishReason: event(`"x"`).replace('"finish_reason":null', '"finish_reason":"length"') + "data: [DONE]\n\n",
     multiLineData: `data: {"id":"cmpl-3","object":"text_completion","created":1,"model":"m",\ndata: "choices":[{"index":0,"text":"z"}]}\n\ndata: [DONE]\n\n`,
   };
+  // The template learned from a request's first event, then a later event that differs from it in one way.
+  const counts = (k: number) => `{"prompt_tokens":3,"total_tokens":${3 + k},"completion_tokens":${k}}`;
+  const normal = (k: number) => event(`" tok${k}"`, counts(k));
+  const after = (deviant: string) => normal(1) + normal(2) + normal(3) + deviant + normal(5) + normal(6) + "data: [DONE]\n\n";
+  const later: Record<string, string> = {
+    escapes: event(`"a\\n\\"b\\u00e9\\\\"`, counts(4)),
+    escapedQuoteAtEnd: event(`"x\\""`, counts(4)),
+    badEscape: event(`"a\\qb"`, counts(4)),
+    rawControl: event(`"a\tb"`, counts(4)),
+    rawNewlineAfterBackslash: event(`"a\\\u2028b"`, counts(4)),
+    otherId: event(`"x"`, counts(4)).replace("cmpl-1", "cmpl-2"),
+    leadingZero: event(`"x"`, `{"prompt_tokens":3,"total_tokens":7,"completion_tokens":04}`),
+    zero: event(`"x"`, `{"prompt_tokens":3,"total_tokens":3,"completion_tokens":0}`),
+    swappedOrder: event(`"x"`, `{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}`),
+    usageNull: event(`"x"`, "null"),
+    usageAbsent: event(`"x"`, counts(4)).replace(`,"usage":${counts(4)}`, ""),
+    otherPrompt: event(`"x"`, `{"prompt_tokens":9,"total_tokens":13,"completion_tokens":4}`),
+    hugeCount: event(`"x"`, `{"prompt_tokens":3,"total_tokens":7,"completion_tokens":12345678901234567890}`),
+    usageDetails: event(`"x"`, `{"prompt_tokens":3,"total_tokens":7,"completion_tokens":4,"completion_tokens_details":{"reasoning_tokens":1}}`),
+    finishReason: event(`"x"`, counts(4)).replace('"finish_reason":null', '"finish_reason":"length"'),
+    trailingSpace: event(`"x"`, counts(4)).replace("}}\n\n", "}} \n\n"),
+    trailingGarbage: event(`"x"`, counts(4)).replace("}}\n\n", "}}x\n\n"),
+    missingBrace: event(`"x"`, counts(4)).replace("}}\n\n", "}\n\n"),
+    emptyText: event(`""`, counts(3)),
+    unterminatedText: `data: {"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"abc\n\n`,
+    multiByte: event(`"→ ünï 🎉"`, counts(5)),
+  };
+  for (const [name, deviant] of Object.entries(later)) cases[`later event: ${name}`] = after(deviant);
+
   for (const [name, text] of Object.entries(cases)) {
     test(name, () => {
       const { reference } = compare(completions, new TextEncoder().encode(text));
       expect(reference.outcome).toBeDefined();
     });
   }
+
+  test("after the first event of a request, its token events take the template (no pattern match, no JSON.parse)", () => {
+    const exec = RegExp.prototype.exec;
+    const parse = JSON.parse;
+    let execs = 0;
+    let parses = 0;
+    RegExp.prototype.exec = function (this: RegExp, input: string) {
+      execs++;
+      return exec.call(this, input);
+    };
+    JSON.parse = ((text: string, reviver?: (key: string, value: unknown) => unknown) => {
+      parses++;
+      return parse(text, reviver);
+    }) as typeof JSON.parse;
+    try {
+      for (const kind of ["completions", "chat"] as const) {
+        execs = 0;
+        parses = 0;
+        const state = new StreamState(() => {});
+        const decode = fastOpenAiDecoder(state, kind, openAiDecoder(state, kind === "chat" ? readChatDelta : readCompletionChoice));
+        for (let k = 1; k <= 50; k++) {
+          const usage = `{"prompt_tokens":3,"total_tokens":${3 + k},"completion_tokens":${k}}`;
+          decode(
+            kind === "chat"
+              ? `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"t${k}"},"logprobs":null,"finish_reason":null}],"usage":${usage}}`
+              : `{"id":"c","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"t${k}","logprobs":null,"finish_reason":null,"stop_reason":null}],"usage":${usage}}`,
+            k,
+          );
+        }
+        expect(state.counted).toBe(50);
+        expect(state.outcome.serverOutTokens).toBe(50);
+        expect(state.outcome.serverPromptTokens).toBe(3);
+        expect(execs).toBe(1);
+        expect(parses).toBe(0);
+      }
+    } finally {
+      RegExp.prototype.exec = exec;
+      JSON.parse = parse;
+    }
+  });
 
   test("chat: a content-only delta takes the fast path; role, reasoning and tool-call deltas do not", () => {
     let fallbacks = 0;

@@ -53,3 +53,42 @@ test("a malformed chunked body fails with one reason, whatever the bytes", async
     server.stop(true);
   }
 }, 30_000);
+
+/**
+ * Chunked framing cut anywhere: size lines of bare hex (read from the bytes), with extensions,
+ * leading zeros and upper case (read as text), a size line, a CRLF or a UTF-8 character cut
+ * between two writes, and a trailer. Every cut of the same body gives the same text, on one
+ * kept-alive connection.
+ */
+test("a chunked body cut at random places reads back whole, whatever the size lines look like", async () => {
+  const pieces = ["data: {\"text\":\" tok\"}\n\n", "data: ünï → 🎉\n\n", "x".repeat(300), "", "a\r\nb", "é"];
+  const sizeLine = (bytes: number, k: number) => [bytes.toString(16), bytes.toString(16).toUpperCase(), `000${bytes.toString(16)}`, `${bytes.toString(16)};name=value`][k % 4]!;
+  const body = pieces.filter((p) => p !== "").map((p, k) => `${sizeLine(Buffer.byteLength(p), k)}\r\n${p}\r\n`).join("") + "0\r\nx-trailer: 1\r\n\r\n";
+  const wire = new TextEncoder().encode(`HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${body}`);
+  let seed = 1;
+  const random = () => ((seed = (seed * 48271) % 0x7fffffff) / 0x7fffffff);
+  const server = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      async data(socket) {
+        // written in pieces of 1 to 40 bytes, each its own read at the client (a pause between)
+        for (let at = 0; at < wire.length; ) {
+          const size = 1 + Math.floor(random() * 40);
+          socket.write(wire.subarray(at, at + size));
+          at += size;
+          await Bun.sleep(1);
+        }
+      },
+    },
+  });
+  try {
+    const url = new URL(`http://127.0.0.1:${server.port}/stream`);
+    for (let round = 0; round < 6; round++) {
+      const answer = await getText(url, AbortSignal.timeout(20_000));
+      expect(answer).toEqual({ status: 200, body: pieces.join("") });
+    }
+  } finally {
+    server.stop(true);
+  }
+}, 60_000);

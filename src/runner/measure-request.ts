@@ -34,8 +34,10 @@ export async function measureRequest(
   identity: RequestIdentity,
   signal: AbortSignal,
 ): Promise<MeasuredRequest> {
-  // offset, tokens, offset, tokens, …: unboxed doubles while streaming; pairs once, at the end
-  const flat: number[] = [];
+  // offset, tokens, offset, tokens, …: one block, sized for the tokens asked (one event each at most,
+  // grown should a server send more), outside the GC's scanned heap; pairs once, at the end
+  let flat = new Float64Array(2 * Math.min(Math.max(request.outputLen, 1), 1 << 16));
+  let used = 0;
   let streamedTokens = 0;
   let text = "";
   // The backend moves sentAt when it sends again on a fresh connection (nothing had arrived before).
@@ -54,7 +56,14 @@ export async function measureRequest(
       (at, tokens, _text, thinkingTokens) => {
         if (tokens <= 0) return;
         const offset = at - send.sentAt;
-        flat.push(offset, tokens);
+        if (used === flat.length) {
+          const grown = new Float64Array(flat.length * 2);
+          grown.set(flat);
+          flat = grown;
+        }
+        flat[used] = offset;
+        flat[used + 1] = tokens;
+        used += 2;
         streamedTokens += tokens;
         tallyEvent(tally, offset, tokens, thinkingTokens);
       },
@@ -69,7 +78,7 @@ export async function measureRequest(
   } catch (thrown) {
     error = signal.aborted ? reasonText(signal.reason) : `client error: ${(thrown as Error)?.message ?? thrown}`;
   }
-  const events: Array<[number, number]> = new Array(flat.length / 2);
+  const events: Array<[number, number]> = new Array(used / 2);
   for (let i = 0; i < events.length; i++) events[i] = [flat[2 * i]!, flat[2 * i + 1]!];
   const sendAt = send.sentAt;
   const doneMs = performance.now() - sendAt;

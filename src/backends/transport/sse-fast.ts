@@ -24,13 +24,18 @@ export class FastSseParser {
     }
     const buffer = this.buffer.length === 0 ? chunk : this.buffer + chunk;
     let start = 0;
-    let boundary: number;
-    while ((boundary = buffer.indexOf("\n\n", start)) !== -1) {
-      if (buffer.startsWith("data: ", start) && buffer.indexOf("\n", start) === boundary) emit(buffer.slice(start + 6, boundary));
-      else {
-        const data = SseParser.dataOf(buffer.slice(start, boundary));
-        if (data !== null) emit(data);
+    let newline: number;
+    while ((newline = buffer.indexOf("\n", start)) !== -1) {
+      // the first line ends the event (a blank line follows): one `data: ` line is the payload
+      if (buffer.charCodeAt(newline + 1) === 10 && buffer.startsWith("data: ", start)) {
+        emit(buffer.slice(start + 6, newline));
+        start = newline + 2;
+        continue;
       }
+      const boundary = buffer.indexOf("\n\n", newline);
+      if (boundary === -1) break;
+      const data = SseParser.dataOf(buffer.slice(start, boundary));
+      if (data !== null) emit(data);
       start = boundary + 2;
     }
     this.buffer = start === 0 ? buffer : buffer.slice(start);
