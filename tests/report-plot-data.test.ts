@@ -64,6 +64,13 @@ describe("timeline", () => {
     expect(line.failed).toEqual([0, 0, 0, 1]);
   });
 
+  test("token events packed in a Float64Array (as the report reads records) give the same timeline as pairs", () => {
+    const pairs = [request(1000, 400, [[50, 1], [150, 2], [350, 1]]), request(1100, 100, [[20, 1], [90, 0], [95, 1]])];
+    const packed = pairs.map((r) => ({ ...r, events: Float64Array.from((r.events as [number, number][]).flat()) }));
+    expect(timeline(packed)).toEqual(timeline(pairs)!);
+    expect(timeline(packed)!.tokensPerS).toEqual([10, 40, 0, 10]);
+  });
+
   test("a shorter last bucket is averaged over its own length", () => {
     const line = timeline([request(0, 150, [[10, 1], [140, 3]])])!;
     expect(line.bucketMs).toBe(100);

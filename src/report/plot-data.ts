@@ -46,8 +46,8 @@ export interface TimelineRequest {
   done_ms: number;
   status: "ok" | "failed";
   ttft_ms: number | null;
-  /** `[offset from send in ms, tokens]` per token-carrying event. */
-  events: ReadonlyArray<readonly [number, number]>;
+  /** `[offset from send in ms, tokens]` per token-carrying event, as pairs or packed (offset, tokens, offset, tokens, …). */
+  events: ReadonlyArray<readonly [number, number]> | Float64Array;
 }
 
 export interface Timeline {
@@ -101,7 +101,10 @@ export function timeline(requests: readonly TimelineRequest[], maxBuckets = 200)
       const left = startMs + b * bucketMs;
       busyMs[b]! += Math.max(0, Math.min(to, left + bucketMs) - Math.max(from, left));
     }
-    for (const [offset, n] of r.events) if (n > 0) tokens[bucketOf(from + offset)]! += n;
+    const events = r.events;
+    if (events instanceof Float64Array) {
+      for (let i = 0; i < events.length; i += 2) if (events[i + 1]! > 0) tokens[bucketOf(from + events[i]!)]! += events[i + 1]!;
+    } else for (const [offset, n] of events) if (n > 0) tokens[bucketOf(from + offset)]! += n;
     if (r.status === "ok" && r.ttft_ms !== null) {
       const b = bucketOf(from + r.ttft_ms);
       ttftSum[b]! += r.ttft_ms;

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { samplesOf } from "../metrics/registry.ts";
-import { statsOf } from "../metrics/request-stats.ts";
+import { statsOf, type RequestStats } from "../metrics/request-stats.ts";
+import { forEachLine } from "../records/file-lines.ts";
 import type { RequestRecord } from "../records/record.ts";
 import { consoleDistributions, relevantFor } from "./metric-views.ts";
 import { looksSecret, redactArgv, REDACTED } from "../server/redact.ts";
@@ -140,37 +141,46 @@ function loadSingle(dir: string, summary: SummaryObject): ReportRun {
 
 /** Histograms (of the registry's distributions) and the timeline from the point's requests.jsonl; gauges from its summary. */
 function plotsOf(folder: string, summary: SummaryObject): PointPlots {
-  const records = readRecords(join(folder, "requests.jsonl"));
-  const stats = records.map((record) => statsOf(record as unknown as RequestRecord));
+  const { stats, requests } = readRecords(join(folder, "requests.jsonl"));
   const histograms: PointPlots["histograms"] = {};
   for (const metric of consoleDistributions()) {
     if (!metric.sample || !relevantFor(metric, [summary])) continue;
     const perToken = stats.some((r) => r.ok && typeof metric.sample!.value(r) === "object" && metric.sample!.value(r) !== null);
     histograms[metric.name] = { ...histogram(samplesOf(metric, stats)), per: perToken ? "token" : "request" };
   }
-  const line = timeline(records);
+  const line = timeline(requests);
   const window = summary.steady_window_ms as [number, number] | undefined;
   const steadyWindowS: [number, number] | null =
     line && Array.isArray(window) ? [(window[0] - line.startMs) / 1000, (window[1] - line.startMs) / 1000] : null;
   return { histograms, timeline: line, steadyWindowS, gauges: gaugeSeries(summary, line?.startMs ?? null) };
 }
 
-interface RecordLine extends TimelineRequest {
-  out_tokens: number;
-}
-
-function readRecords(path: string): RecordLine[] {
-  if (!existsSync(path)) return [];
-  const records: RecordLine[] = [];
-  for (const line of readFileSync(path, "utf8").split("\n")) {
-    if (!line.trim()) continue;
+/**
+ * Each record's stats and what the timeline needs of it, its token events packed into a
+ * Float64Array: read a line at a time, so that the records (every token event of the point,
+ * as parsed JSON) are never all in memory at once.
+ */
+function readRecords(path: string): { stats: RequestStats[]; requests: TimelineRequest[] } {
+  const stats: RequestStats[] = [];
+  const requests: TimelineRequest[] = [];
+  if (!existsSync(path)) return { stats, requests };
+  forEachLine(path, (line) => {
+    if (!line.trim()) return;
+    let record: RequestRecord;
     try {
-      records.push(JSON.parse(line) as RecordLine);
+      record = JSON.parse(line) as RequestRecord;
     } catch {
-      // A line cut by a crash: the records before it still count.
+      return; // A line cut by a crash: the records before it still count.
     }
-  }
-  return records;
+    stats.push(statsOf(record));
+    const events = new Float64Array(record.events.length * 2);
+    record.events.forEach(([offset, tokens], i) => {
+      events[2 * i] = offset;
+      events[2 * i + 1] = tokens;
+    });
+    requests.push({ sent: record.sent, send_ms: record.send_ms, done_ms: record.done_ms, status: record.status, ttft_ms: record.ttft_ms, events });
+  });
+  return { stats, requests };
 }
 
 function gaugeSeries(summary: SummaryObject, startMs: number | null): GaugeSeries | null {
