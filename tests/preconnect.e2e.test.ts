@@ -5,6 +5,8 @@ import { connectSummary } from "../src/runner/connections.ts";
 import { DATASET, readJsonl, runCli, startMock, tempDir, type MockHandle } from "./helpers/cli.ts";
 
 interface RecordLine {
+  user: number;
+  seq: number;
   status: string;
   connect_ms: number | null;
   e2e_ms: number;
@@ -43,10 +45,14 @@ describe("preconnect against the simulator", () => {
     expect(summary.connect_ms.requests_connected).toBe(0);
   }, 60_000);
 
-  test("--no-preconnect: each user connects once, with its first request, and the summary counts those", async () => {
+  test("--no-preconnect: each user connects at most once, with its first request, and the summary counts those", async () => {
     const { records, summary } = await run(keepAlive.url, "none", ["--no-preconnect"]);
     const connected = records.filter((r) => r.connect_ms !== null);
-    expect(connected.length).toBe(4);
+    // keep-alive: no user connects twice; one user may be handed the connection the health check left open
+    expect(new Set(connected.map((r) => r.user)).size).toBe(connected.length);
+    expect(connected.every((r) => r.seq === 0)).toBe(true);
+    expect(connected.length).toBeGreaterThanOrEqual(3);
+    expect(connected.length).toBeLessThanOrEqual(4);
     for (const r of connected) {
       expect(r.connect_ms!).toBeGreaterThanOrEqual(0);
       expect(r.connect_ms!).toBeLessThanOrEqual(r.e2e_ms);
