@@ -10,20 +10,28 @@ export function llmbench(...args: string[]): string[] {
   return Bun.file(bin).size > 0 ? [bin, ...args] : [process.execPath, resolve(ROOT, "src/cli.ts"), ...args];
 }
 
-export async function startMock(args: string[]): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = Bun.spawn(llmbench("mock", "--host", "127.0.0.1", "--port", "0", ...args), { stdout: "pipe", stderr: "inherit" });
+/**
+ * Spawns a server that prints `listening on http://…` and resolves with its address once it has;
+ * the rest of its stdout is left to `reader`.
+ */
+export async function spawnListening(argv: string[]) {
+  const child = Bun.spawn(argv, { stdout: "pipe", stderr: "inherit" });
   const reader = child.stdout.getReader();
+  const decoder = new TextDecoder();
   let seen = "";
   for (;;) {
     const { value, done } = await reader.read();
-    if (done) throw new Error(`mock did not start: ${seen}`);
-    seen += new TextDecoder().decode(value);
+    if (done) throw new Error(`${argv.slice(0, 3).join(" ")} did not start: ${seen}`);
+    seen += decoder.decode(value);
     const url = /listening on (http:\/\/\S+)/.exec(seen)?.[1];
-    if (url) {
-      reader.releaseLock();
-      return { url, stop: async () => void (child.kill("SIGTERM"), await child.exited) };
-    }
+    if (url) return { child, reader, url };
   }
+}
+
+export async function startMock(args: string[]): Promise<{ url: string; stop(): Promise<void> }> {
+  const { child, reader, url } = await spawnListening(llmbench("mock", "--host", "127.0.0.1", "--port", "0", ...args));
+  reader.releaseLock();
+  return { url, stop: async () => void (child.kill("SIGTERM"), await child.exited) };
 }
 
 export async function runLlmbench(args: string[]): Promise<void> {

@@ -16,7 +16,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { llmbench, spread, startMock } from "./lib.ts";
+import { llmbench, spawnListening, spread, startMock } from "./lib.ts";
 
 const argv = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -41,16 +41,7 @@ interface Server {
 }
 
 async function startBurstServer(): Promise<Server> {
-  const child = Bun.spawn([process.execPath, resolve(import.meta.dir, "burst-server.ts"), "--tokens", String(outputLen)], { stdout: "pipe", stderr: "inherit" });
-  const reader = child.stdout.getReader();
-  let seen = "";
-  let url: string | undefined;
-  while (url === undefined) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`burst server did not start: ${seen}`);
-    seen += new TextDecoder().decode(value);
-    url = /listening on (http:\/\/\S+)/.exec(seen)?.[1];
-  }
+  const { child, reader, url } = await spawnListening([process.execPath, resolve(import.meta.dir, "burst-server.ts"), "--tokens", String(outputLen)]);
   return {
     url,
     pid: child.pid,

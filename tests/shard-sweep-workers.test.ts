@@ -4,12 +4,13 @@
  * once, and the merged summary what the metric code computes over the workers' records.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { statsOf } from "../src/metrics/request-stats.ts";
 import { summarize } from "../src/metrics/summarize.ts";
 import type { RequestRecord } from "../src/records/record.ts";
-import { DATASET, readJsonl, runCli, startMock, tempDir, type MockHandle } from "./helpers/cli.ts";
+import { readJsonl, runCli, startMock, tempDir, type MockHandle } from "./helpers/cli.ts";
+import { writeRunningSweepConfig } from "./helpers/sweep-config.ts";
 
 type ShardRecord = RequestRecord & { shard?: number };
 
@@ -26,20 +27,7 @@ afterAll(async () => {
 });
 
 function writeConfig(dir: string): string {
-  const path = join(dir, "bench.config.ts");
-  writeFileSync(
-    path,
-    `import { defineConfig } from "llmbench";
-export default defineConfig({
-  backend: "vllm",
-  model: { tag: "sim", name: "mock-model" },
-  servers: { vllm: { url: ${JSON.stringify(mock.url)}, launch: "already-running" } },
-  dataset: { path: ${JSON.stringify(DATASET)}, outputLen: 6 },
-  sweep: { clients: [1, 4], rampUpS: 0, numRequests: 24, drainTimeoutS: 10, seed: 11 },
-});
-`,
-  );
-  return path;
+  return writeRunningSweepConfig(join(dir, "bench.config.ts"), mock.url, { outputLen: 6, sweep: { clients: [1, 4], rampUpS: 0, numRequests: 24, drainTimeoutS: 10, seed: 11 } });
 }
 
 async function sweep(name: string, workers: string) {

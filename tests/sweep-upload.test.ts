@@ -5,10 +5,11 @@
  * missing credentials are usage errors naming the field or flag before any request.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { startFakeS3, type FakeS3 } from "./helpers/fake-s3.ts";
-import { DATASET, readJsonl, runCli, startMock, tempDir, type MockHandle } from "./helpers/cli.ts";
+import { writeRunningSweepConfig } from "./helpers/sweep-config.ts";
+import { readJsonl, runCli, startMock, tempDir, type MockHandle } from "./helpers/cli.ts";
 
 const ACCESS_KEY = "AKIASWEEPTEST";
 const SECRET = "sweep-secret-never-printed-1234567890";
@@ -31,24 +32,10 @@ afterAll(async () => {
 
 const env = (overrides: Record<string, string> = {}) => ({ AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET, AWS_REGION: "eu-west-1", LLMBENCH_S3_ENDPOINT: s3.url, ...overrides });
 
-function writeConfig(name: string, output: string): string {
+function writeConfig(name: string, output: Record<string, unknown>): string {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, "bench.config.ts");
-  writeFileSync(
-    path,
-    `import { defineConfig } from "llmbench";
-export default defineConfig({
-  backend: "vllm",
-  model: { tag: "sim", name: "mock-model" },
-  servers: { vllm: { url: ${JSON.stringify(mock.url)}, launch: "already-running" } },
-  dataset: { path: ${JSON.stringify(DATASET)}, outputLen: 4 },
-  sweep: { clients: [1, 2], rampUpS: 0, numRequests: 6, drainTimeoutS: 10, seed: 3 },
-  output: ${output},
-});
-`,
-  );
-  return path;
+  return writeRunningSweepConfig(join(dir, "bench.config.ts"), mock.url, { outputLen: 4, sweep: { clients: [1, 2], rampUpS: 0, numRequests: 6, drainTimeoutS: 10, seed: 3 }, output });
 }
 
 function filesUnder(dir: string): string[] {
@@ -61,7 +48,7 @@ function runDirOf(resultRoot: string): string {
 }
 
 test("output.upload: the run's folder lands under <prefix>/<date>/<run>/ when the sweep ends, every file as written, the secret nowhere", async () => {
-  const config = writeConfig("from-config", `{ dir: "result", upload: "s3://${BUCKET}/sweeps/" }`);
+  const config = writeConfig("from-config", { dir: "result", upload: `s3://${BUCKET}/sweeps/` });
   const before = s3.objects.length;
   const result = await runCli(["sweep", config, "--workers", "2", "--no-progress", "--no-doctor"], { env: env(), timeoutMs: 100_000 });
   if (result.exitCode !== 0) console.error(result.stdout, result.stderr);
@@ -98,7 +85,7 @@ test("output.upload: the run's folder lands under <prefix>/<date>/<run>/ when th
 }, 120_000);
 
 test("--upload overrides output.upload; a refused upload exits 5 with the results kept and named", async () => {
-  const config = writeConfig("flag", `{ dir: "result", upload: "s3://${BUCKET}/from-config" }`);
+  const config = writeConfig("flag", { dir: "result", upload: `s3://${BUCKET}/from-config` });
   const before = s3.objects.length;
   s3.denied.push(`${BUCKET}/locked`);
   try {
@@ -119,10 +106,10 @@ test("--upload overrides output.upload; a refused upload exits 5 with the result
 
 test("a bad output.upload or --upload, or no credentials: exit 2 naming the field or flag, before any request", async () => {
   const before = (await readJsonl(truthPath)).length;
-  const badField = await runCli(["sweep", writeConfig("bad-field", `{ upload: "https://bucket/x" }`), "--no-progress", "--no-doctor"], { env: env() });
+  const badField = await runCli(["sweep", writeConfig("bad-field", { upload: "https://bucket/x" }), "--no-progress", "--no-doctor"], { env: env() });
   expect(badField.exitCode).toBe(2);
   expect(badField.stderr).toContain("output.upload: expected s3://bucket/prefix");
-  const good = writeConfig("good", `{ upload: "s3://${BUCKET}/x" }`);
+  const good = writeConfig("good", { upload: `s3://${BUCKET}/x` });
   const badFlag = await runCli(["sweep", good, "--upload", "s3:/nope", "--no-progress", "--no-doctor"], { env: env() });
   expect(badFlag.exitCode).toBe(2);
   expect(badFlag.stderr).toContain("--upload: expected s3://bucket/prefix");

@@ -6,6 +6,7 @@
 import { createReadStream, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError } from "../config/usage-error.ts";
+import { eachCompleteLine, lastLine } from "../records/file-lines.ts";
 
 export interface ShardSource {
   /** The folder as named in messages and in the merged summary: a path or an s3:// URL. */
@@ -48,14 +49,10 @@ export async function* linesOf(chunks: AsyncIterable<Uint8Array>): AsyncGenerato
   const decoder = new TextDecoder();
   let rest = "";
   for await (const chunk of chunks) {
-    rest += decoder.decode(chunk, { stream: true });
-    let from = 0;
-    for (let at = rest.indexOf("\n"); at !== -1; at = rest.indexOf("\n", from)) {
-      yield rest.slice(from, at > from && rest.charCodeAt(at - 1) === 13 ? at - 1 : at);
-      from = at + 1;
-    }
-    rest = rest.slice(from);
+    const lines: string[] = [];
+    rest = eachCompleteLine(rest + decoder.decode(chunk, { stream: true }), (line) => lines.push(line));
+    yield* lines;
   }
-  rest += decoder.decode();
-  if (rest !== "") yield rest.endsWith("\r") ? rest.slice(0, -1) : rest;
+  const last = lastLine(rest + decoder.decode());
+  if (last !== null) yield last;
 }

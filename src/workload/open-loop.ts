@@ -6,7 +6,7 @@
 import { seededRandom } from "../dataset/prng.ts";
 import { gapGenerator } from "./arrivals.ts";
 import { StopControl } from "./closed-loop.ts";
-import { waitUntil, yieldToIo } from "./precise-timer.ts";
+import { waitUntil } from "./precise-timer.ts";
 import { ownsRequest, type Shard } from "./shards.ts";
 import type { LoopTiming } from "./timing.ts";
 
@@ -81,9 +81,7 @@ export async function runOpenLoop(plan: OpenLoopPlan, send: SendArrival, interru
       const arrivalAt = startedAt + nextArrival();
       if (arrivalAt >= stopAt) break;
       if (plan.shard && !ownsRequest(request, plan.shard)) continue; // another shard's: its gap is drawn all the same
-      // an arrival already due (rate inf, or a client catching up) still lets the answers of those sent be read first
-      if (arrivalAt <= performance.now()) await yieldToIo();
-      else await waitUntil(arrivalAt, stopped);
+      await waitUntil(arrivalAt, stopped); // one loop turn even when already due: the answers of those sent are read meanwhile
       if (stopped.aborted) break;
       started.push(new Promise<void>((onStarted) => inFlight.push(dispatch(request, arrivalAt, onStarted))));
     }

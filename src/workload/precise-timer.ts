@@ -6,7 +6,11 @@
 
 const SPIN_WINDOW_MS = 1.5;
 
-/** Resolves at `target` (a performance.now() time) or just after it, never before; early when `signal` aborts. */
+/**
+ * Resolves at `target` (a performance.now() time) or just after it, never before; early when
+ * `signal` aborts. A target already passed still waits one turn of the event loop, so that a
+ * caller running late (rate inf, a client catching up) lets network reads through between sends.
+ */
 export function waitUntil(target: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
@@ -25,7 +29,8 @@ export function waitUntil(target: number, signal?: AbortSignal): Promise<void> {
       else immediate = setImmediate(check);
     };
     signal?.addEventListener("abort", finish, { once: true });
-    check();
+    if (target <= performance.now()) immediate = setImmediate(finish);
+    else check();
   });
 }
 
