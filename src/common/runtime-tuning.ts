@@ -11,13 +11,11 @@
  * (execve, same PID, same open files and arguments) with the settings in its environment. Where
  * execve is not at hand (no libc found, not Linux, running from source), nothing changes.
  */
-import { existsSync } from "node:fs";
+import { libcFunctions } from "./libc.ts";
 
 /** Set in the environment of the re-executed process, so that it knows (and launched servers don't inherit our tuning). */
 const TUNED_MARK = "LLMBENCH_RUNTIME_TUNED";
 export const RUNTIME_ENV: Readonly<Record<string, string>> = { MIMALLOC_PURGE_DELAY: "-1" };
-
-const LIBC_CANDIDATES = ["libc.so.6", "/lib/ld-musl-x86_64.so.1", "/lib/ld-musl-aarch64.so.1"];
 
 /** The environment for a process of this binary we start ourselves (a point worker): tuned already, no re-exec. */
 export function tunedChildEnv(base: NodeJS.ProcessEnv = process.env): Record<string, string> {
@@ -51,35 +49,21 @@ export async function tuneRuntime(isCompiled: boolean): Promise<void> {
 
 /** Replaces the process image; returns only if that could not be done. */
 async function execve(path: string, argv: string[], env: Record<string, string>): Promise<void> {
-  let ffi: typeof import("bun:ffi");
-  try {
-    ffi = await import("bun:ffi");
-  } catch {
-    return;
-  }
-  for (const candidate of LIBC_CANDIDATES) {
-    if (candidate.startsWith("/") && !existsSync(candidate)) continue;
-    let libc: { symbols: { execve: (path: unknown, argv: unknown, envp: unknown) => number }; close(): void };
-    try {
-      libc = ffi.dlopen(candidate, { execve: { args: [ffi.FFIType.ptr, ffi.FFIType.ptr, ffi.FFIType.ptr], returns: ffi.FFIType.i32 } }) as typeof libc;
-    } catch {
-      continue;
-    }
-    const keep: Buffer[] = [];
-    const cString = (text: string) => {
-      const bytes = Buffer.from(`${text}\0`, "utf8");
-      keep.push(bytes);
-      return ffi.ptr(bytes);
-    };
-    const pointers = (items: string[]) => {
-      const table = new BigUint64Array(items.length + 1);
-      items.forEach((item, index) => (table[index] = BigInt(cString(item))));
-      keep.push(Buffer.from(table.buffer));
-      return ffi.ptr(table);
-    };
-    const envp = Object.entries(env).map(([name, value]) => `${name}=${value}`);
-    libc.symbols.execve(cString(path), pointers(argv), pointers(envp)); // returns only on failure
-    libc.close();
-    return;
-  }
+  const libc = libcFunctions({ execve: { args: ["ptr", "ptr", "ptr"], returns: "i32" } });
+  if (libc === null) return;
+  const { ptr } = await import("bun:ffi");
+  const keep: Buffer[] = [];
+  const cString = (text: string) => {
+    const bytes = Buffer.from(`${text}\0`, "utf8");
+    keep.push(bytes);
+    return ptr(bytes);
+  };
+  const pointers = (items: string[]) => {
+    const table = new BigUint64Array(items.length + 1);
+    items.forEach((item, index) => (table[index] = BigInt(cString(item))));
+    keep.push(Buffer.from(table.buffer));
+    return ptr(table);
+  };
+  const envp = Object.entries(env).map(([name, value]) => `${name}=${value}`);
+  (libc.execve as (path: unknown, argv: unknown, envp: unknown) => number)(cString(path), pointers(argv), pointers(envp)); // returns only on failure
 }

@@ -9,6 +9,8 @@ import { closedLoopShare, shareOf } from "../workload/shards.ts";
 import type { LoadSettings } from "../config/run-settings.ts";
 import type { LoopTiming } from "../workload/timing.ts";
 import { measureRequest, unsentRecord, type RequestIdentity } from "./measure-request.ts";
+import { RecordQueue } from "./record-queue.ts";
+import { keepHelpersBehind } from "../common/helper-threads.ts";
 import type { LoadedTrace } from "../dataset/trace.ts";
 import { replayTrace } from "./trace-point.ts";
 
@@ -36,16 +38,30 @@ export interface PointRecords {
   timing: LoopTiming;
 }
 
-/** One benchmark point: closed-loop users or open-loop arrivals; every record goes to `onRecord` as it finishes. */
+/** One benchmark point: closed-loop users or open-loop arrivals; every record goes to `onRecord` soon after it finishes (record-queue.ts). */
 export async function runPoint(setup: PointSetup): Promise<PointRecords> {
-  const { backend, sampler, shape } = setup;
   const requests: RequestStats[] = [];
-  let nextId = 0;
-  const keep = (record: RequestRecord) => {
+  const records = new RecordQueue<RequestRecord>((record) => {
     const stats = statsOf(record);
     requests.push(stats);
     setup.onRecord(record, stats);
-  };
+  });
+  const releaseHelpers = keepHelpersBehind();
+  try {
+    return { requests, timing: await runLoad(setup, (record) => records.push(record)) };
+  } finally {
+    try {
+      await records.drained();
+    } finally {
+      releaseHelpers();
+    }
+  }
+}
+
+/** Plays the point's load; each request's record goes to `keep` as it finishes. */
+async function runLoad(setup: PointSetup, keep: (record: RequestRecord) => void): Promise<LoopTiming> {
+  const { backend, sampler, shape } = setup;
+  let nextId = 0;
 
   // Only a conversation's later turns send an answer back (trace replays may have turns too).
   const keepText = shape.trace ? true : shape.requestRate === null && shape.numTurns > 1;
@@ -65,7 +81,7 @@ export async function runPoint(setup: PointSetup): Promise<PointRecords> {
     return { record, messages, answer: measured.text };
   };
 
-  if (shape.trace) return { requests, timing: await replayTrace(shape.trace, shape, sampler, sendTurn, keep, setup.interrupt) };
+  if (shape.trace) return await replayTrace(shape.trace, shape, sampler, sendTurn, keep, setup.interrupt);
 
   if (shape.requestRate !== null) {
     const timing = await runOpenLoop(
@@ -95,7 +111,7 @@ export async function runPoint(setup: PointSetup): Promise<PointRecords> {
       },
       setup.interrupt,
     );
-    return { requests, timing };
+    return timing;
   }
 
   const users = new Map<number, UserConversations>();
@@ -118,7 +134,7 @@ export async function runPoint(setup: PointSetup): Promise<PointRecords> {
     },
     setup.interrupt,
   );
-  return { requests, timing };
+  return timing;
 }
 
 /** One virtual user's conversations: which one it is in, at which turn, with what history. */
