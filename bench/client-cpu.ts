@@ -8,7 +8,8 @@
  *    run time (/proc/PID/task/[*]/schedstat, ns), sampled by the server from just before its first
  *    token, read at the moment the client's last token arrived (its records: send_ms + the last
  *    event's offset), so that neither start-up nor the end-of-run summary counts.
- *  - itl: p99 of the client's inter-token gaps minus p99 of the server's true gaps (truth log), 200 streams × 5 ms.
+ *  - itl: p99 of the client's inter-token gaps minus p99 of the server's true gaps (truth log), 200 streams × 5 ms;
+ *    cold (the process's first requests) and warm (after as many unmeasured warm-up requests).
  *  - rss: peak RSS over streams, 10,000 streams × 50 ms per token: while streaming (VmRSS sampled
  *    every 100 ms up to the last token's arrival) and over the whole run (VmHWM, with the report).
  * Each figure: min / median / max of the runs.
@@ -73,7 +74,8 @@ async function runOnce(streams: number, rounds: number, itlMs: number, rampUpS: 
     if (code !== 0) throw new Error(`llmbench exited with ${code}`);
     const { tokens, series } = await Promise.race([server.cpu(), Bun.sleep(5000).then(() => ({ tokens: 1, series: [] as Array<[number, number, number, number]> }))]);
     await server.stop();
-    const records = await readJsonl<{ status: string; send_ms: number; events: [number, number][] }>(join(dir, "r/requests.jsonl"));
+    const records = await readJsonl<{ status: string; send_ms: number; events: [number, number][]; request_id: string | null }>(join(dir, "r/requests.jsonl"));
+    const measured = new Set(records.map((record) => record.request_id)); // the server also logged the warm-up's answers
     let lastTokenAt = 0;
     for (const record of records) if (record.events.length > 0) lastTokenAt = Math.max(lastTokenAt, record.send_ms + record.events.at(-1)![0]);
     const cpuNs = series.length === 0 ? NaN : valueAt(series, lastTokenAt) - series[0]![1];
@@ -85,7 +87,7 @@ async function runOnce(streams: number, rounds: number, itlMs: number, rampUpS: 
     const clientGaps: number[] = [];
     for (const record of records) for (let i = 1; i < record.events.length; i++) clientGaps.push(record.events[i]![0] - record.events[i - 1]![0]);
     const serverGaps: number[] = [];
-    for (const entry of await readJsonl<{ token_ms: number[] }>(truth)) for (let i = 1; i < entry.token_ms.length; i++) serverGaps.push(entry.token_ms[i]! - entry.token_ms[i - 1]!);
+    for (const entry of await readJsonl<{ id: string; token_ms: number[] }>(truth)) if (measured.has(entry.id)) for (let i = 1; i < entry.token_ms.length; i++) serverGaps.push(entry.token_ms[i]! - entry.token_ms[i - 1]!);
     let streamingRss = 0;
     for (const [at, rss] of rssSeries) if (at <= lastTokenAt) streamingRss = Math.max(streamingRss, rss);
     return {
@@ -127,11 +129,15 @@ if (what.has("cpu")) {
   }
 }
 if (what.has("itl")) {
-  const results = await repeat("itl", () => runOnce(itlStreams, 1, 5, 0));
-  console.log(
-    `${itlStreams} streams × 5 ms: p99 ITL client − server ${spread(results.map((r) => r.clientP99Itl - r.serverP99Itl), 2)} ms` +
-      `  (client p99 ${spread(results.map((r) => r.clientP99Itl), 2)}, server p99 ${spread(results.map((r) => r.serverP99Itl), 2)})`,
-  );
+  // cold: the first request of the process is measured (the JIT still compiling the read path);
+  // warm: after --warmup-requests, as a benchmark of a server is run (its CUDA graphs want it too)
+  for (const [label, extra] of [["cold", []], ["warm", ["--warmup-requests", String(itlStreams)]]] as const) {
+    const results = await repeat(`itl ${label}`, () => runOnce(itlStreams, 1, 5, 0, [...extra]));
+    console.log(
+      `${itlStreams} streams × 5 ms, ${label}: p99 ITL client − server ${spread(results.map((r) => r.clientP99Itl - r.serverP99Itl), 2)} ms` +
+        `  (client p99 ${spread(results.map((r) => r.clientP99Itl), 2)}, server p99 ${spread(results.map((r) => r.serverP99Itl), 2)})`,
+    );
+  }
 }
 if (what.has("rss")) {
   const rssItlMs = Number(option("rss-itl-ms", "50"));
