@@ -17,19 +17,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { currentRss, llmbench, peakRss, quantile, readJsonl, spread, startFakeServer, valueAt } from "./lib.ts";
+import { benchArgs, currentRss, llmbench, peakRss, quantile, readJsonl, repeatRuns, spread, startFakeServer, truthGaps, valueAt } from "./lib.ts";
 
-const argv = process.argv.slice(2);
-const option = (name: string, fallback: string) => {
-  const at = argv.indexOf(`--${name}`);
-  return at === -1 ? fallback : argv[at + 1]!;
-};
+const { option, what } = benchArgs(["cpu", "itl", "rss"]);
 const runs = Number(option("runs", "3"));
 const loads = option("loads", "50,200,1000").split(",").map(Number);
 const rssStreams = Number(option("rss-streams", "10000"));
 const itlStreams = Number(option("itl-streams", "200"));
-const picked = argv.filter((a) => ["cpu", "itl", "rss"].includes(a));
-const what = new Set(picked.length > 0 ? picked : ["cpu", "itl", "rss"]);
 const TOKENS = 256;
 
 interface RunResult {
@@ -86,8 +80,7 @@ async function runOnce(streams: number, rounds: number, itlMs: number, rampUpS: 
     const systemTicks = last === undefined ? NaN : last[3] - series[0]![3];
     const clientGaps: number[] = [];
     for (const record of records) for (let i = 1; i < record.events.length; i++) clientGaps.push(record.events[i]![0] - record.events[i - 1]![0]);
-    const serverGaps: number[] = [];
-    for (const entry of await readJsonl<{ id: string; token_ms: number[] }>(truth)) if (measured.has(entry.id)) for (let i = 1; i < entry.token_ms.length; i++) serverGaps.push(entry.token_ms[i]! - entry.token_ms[i - 1]!);
+    const serverGaps = await truthGaps(truth, measured);
     let streamingRss = 0;
     for (const [at, rss] of rssSeries) if (at <= lastTokenAt) streamingRss = Math.max(streamingRss, rss);
     return {
@@ -108,15 +101,7 @@ async function runOnce(streams: number, rounds: number, itlMs: number, rampUpS: 
   }
 }
 
-async function repeat(label: string, run: () => Promise<RunResult>): Promise<RunResult[]> {
-  const results: RunResult[] = [];
-  for (let i = 0; i < runs; i++) {
-    const result = await run();
-    results.push(result);
-    console.error(`  ${label} run ${i + 1}: ${JSON.stringify(result)}`);
-  }
-  return results;
-}
+const repeat = (label: string, run: () => Promise<RunResult>) => repeatRuns(runs, label, run);
 
 console.log(`client: ${llmbench()[0]}  (${runs} runs each; min / median / max)`);
 if (what.has("cpu")) {

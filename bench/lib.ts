@@ -154,3 +154,34 @@ export function peakRss(pid: number): number | null {
     return null;
   }
 }
+
+/** `runs` runs one after the other, each result printed to stderr as it comes. */
+export async function repeatRuns<T>(runs: number, label: string, run: () => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (let i = 0; i < runs; i++) {
+    results.push(await run());
+    console.error(`  ${label} run ${i + 1}: ${JSON.stringify(results.at(-1))}`);
+  }
+  return results;
+}
+
+/** Every gap between two tokens of one stream in a fake server's truth log (ms); only the answers in `ids` when given. */
+export async function truthGaps(truthPath: string, ids?: ReadonlySet<string | null>): Promise<number[]> {
+  const gaps: number[] = [];
+  for (const entry of await readJsonl<{ id: string; token_ms: number[] }>(truthPath)) {
+    if (ids !== undefined && !ids.has(entry.id)) continue;
+    for (let i = 1; i < entry.token_ms.length; i++) gaps.push(entry.token_ms[i]! - entry.token_ms[i - 1]!);
+  }
+  return gaps;
+}
+
+/** A bench's command line: `--name value` options, and which of `parts` were named (all when none was). */
+export function benchArgs(parts: string[]): { option: (name: string, fallback: string) => string; what: Set<string> } {
+  const argv = process.argv.slice(2);
+  const option = (name: string, fallback: string) => {
+    const at = argv.indexOf(`--${name}`);
+    return at === -1 ? fallback : argv[at + 1]!;
+  };
+  const picked = argv.filter((arg) => parts.includes(arg));
+  return { option, what: new Set(picked.length > 0 ? picked : parts) };
+}

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { currentRss, quantile, readJsonl, spread, startFakeServer, valueAt } from "./lib.ts";
+import { benchArgs, currentRss, quantile, repeatRuns, spread, startFakeServer, truthGaps, valueAt } from "./lib.ts";
 
 const TOKENS = 256;
 
@@ -87,16 +87,10 @@ interface FloorRun {
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const option = (name: string, fallback: string) => {
-    const at = argv.indexOf(`--${name}`);
-    return at === -1 ? fallback : argv[at + 1]!;
-  };
+  const { option, what } = benchArgs(["cpu", "itl", "rss"]);
   const runs = Number(option("runs", "3"));
   const loads = option("loads", "50,200,1000").split(",").map(Number);
   const rssStreams = Number(option("rss-streams", "10000"));
-  const picked = argv.filter((a) => ["cpu", "itl", "rss"].includes(a));
-  const what = new Set(picked.length > 0 ? picked : ["cpu", "itl", "rss"]);
   const build = mkdtempSync(join(tmpdir(), "llmbench-floor-c-"));
   const native = join(build, "epoll-floor");
   const hasGcc = spawnSync("gcc", ["-O2", "-o", native, join(import.meta.dir, "epoll-floor.c")], { stdio: "inherit" }).status === 0;
@@ -124,8 +118,7 @@ async function main(): Promise<void> {
       if ((await child.exited) !== 0) throw new Error("the floor client failed");
       const { tokens, series } = await server.cpu();
       await server.stop();
-      const serverGaps: number[] = [];
-      for (const entry of await readJsonl<{ token_ms: number[] }>(truth)) for (let i = 1; i < entry.token_ms.length; i++) serverGaps.push(entry.token_ms[i]! - entry.token_ms[i - 1]!);
+      const serverGaps = await truthGaps(truth);
       return {
         cpuUsPerToken: (valueAt(series, out.lastByteAt) - series[0]![1]) / 1000 / tokens,
         p99GapExcess: out.p99Gap - quantile(serverGaps, 0.99),
@@ -137,14 +130,8 @@ async function main(): Promise<void> {
     }
   }
 
-  async function repeat(label: string, run: () => Promise<FloorRun>): Promise<FloorRun[]> {
-    const results: FloorRun[] = [];
-    for (let i = 0; i < runs; i++) {
-      results.push(await run());
-      console.error(`  ${label} run ${i + 1}: ${JSON.stringify(results.at(-1))}`);
-    }
-    return results;
-  }
+  const repeat = (label: string, run: () => Promise<FloorRun>) => repeatRuns(runs, label, run);
+
 
   console.log(`a client that only reads the bytes (${runs} runs each; min / median / max)`);
   for (const client of hasGcc ? (["bun", "c"] as const) : (["bun"] as const)) {
