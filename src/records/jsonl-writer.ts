@@ -13,9 +13,14 @@ export class JsonlWriter {
   }
 
   write(value: unknown): void {
+    this.writeJson(JSON.stringify(value));
+  }
+
+  /** One value already as JSON (a record's line, records/record.ts). */
+  writeJson(json: string): void {
     if (this.fd === null) throw new Error(`${this.path} is already closed`);
     // An error body may echo the API key: the line is scrubbed as a whole (per request, not per token).
-    writeSync(this.fd, scrub(JSON.stringify(value)) + "\n");
+    writeSync(this.fd, scrub(json) + "\n");
   }
 
   close(): void {

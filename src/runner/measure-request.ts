@@ -1,6 +1,6 @@
 import type { Backend, GenerationRequest, SendState } from "../backends/backend.ts";
-import type { RequestRecord } from "../records/record.ts";
-import { requestLatency, type TokenEvent } from "../metrics/request-latency.ts";
+import type { MeasuredRecord } from "../records/record.ts";
+import { packedRequestLatency } from "../metrics/request-latency.ts";
 import { emptyTally, tallyEvent, thinkingMetrics } from "../metrics/thinking.ts";
 
 /** Who sent a request and what it carried, for its record. */
@@ -18,7 +18,7 @@ export interface RequestIdentity {
 }
 
 export interface MeasuredRequest {
-  record: RequestRecord;
+  record: MeasuredRecord;
   /** The answer's content (never its thinking), for the next turn of a conversation. */
   text: string;
 }
@@ -35,7 +35,7 @@ export async function measureRequest(
   signal: AbortSignal,
 ): Promise<MeasuredRequest> {
   // offset, tokens, offset, tokens, …: one block, sized for the tokens asked (one event each at most,
-  // grown should a server send more), outside the GC's scanned heap; pairs once, at the end
+  // grown should a server send more), outside the GC's scanned heap; packed as it is into the record
   let flat = new Float64Array(2 * Math.min(Math.max(request.outputLen, 1), 1 << 16));
   let used = 0;
   let streamedTokens = 0;
@@ -78,12 +78,11 @@ export async function measureRequest(
   } catch (thrown) {
     error = signal.aborted ? reasonText(signal.reason) : `client error: ${(thrown as Error)?.message ?? thrown}`;
   }
-  const events: Array<[number, number]> = new Array(used / 2);
-  for (let i = 0; i < events.length; i++) events[i] = [flat[2 * i]!, flat[2 * i + 1]!];
+  const events = flat.subarray(0, used);
   const sendAt = send.sentAt;
   const doneMs = performance.now() - sendAt;
   const outTokens = serverOutTokens ?? streamedTokens;
-  const latency = error === null ? requestLatency(events as TokenEvent[], outTokens) : null;
+  const latency = error === null ? packedRequestLatency(events, outTokens) : null;
   if (error === null && latency === null) error = "no output tokens";
   const ok = error === null;
   const thinking = thinkingMetrics(tally, outTokens, serverReasoningTokens);
@@ -124,7 +123,7 @@ export async function measureRequest(
 }
 
 /** The record of a request that arrived but was never sent (the point stopped while it waited). */
-export function unsentRecord(identity: RequestIdentity, outputLen: number, reason: string): RequestRecord {
+export function unsentRecord(identity: RequestIdentity, outputLen: number, reason: string): MeasuredRecord {
   const now = performance.now();
   const arrivedAt = identity.arrivedAt ?? now;
   return {
@@ -132,10 +131,12 @@ export function unsentRecord(identity: RequestIdentity, outputLen: number, reaso
     prompt_index: identity.promptIndex, sent: false, send_ms: performance.timeOrigin + arrivedAt, reconnected: false, connect_ms: null,
     ...(identity.plannedMs === undefined ? {} : { planned_ms: identity.plannedMs }), queue_wait_ms: now - arrivedAt,
     status: "failed", error: reason, in_tokens: identity.inTokens, server_in_tokens: null, cached_tokens: null, out_tokens: 0,
-    asked_out_tokens: outputLen, short: false, ttft_ms: null, e2e_ms: null, done_ms: now - arrivedAt, events: [], finish_reason: null,
+    asked_out_tokens: outputLen, short: false, ttft_ms: null, e2e_ms: null, done_ms: now - arrivedAt, events: NO_EVENTS, finish_reason: null,
     ttft_content_ms: null, reasoning_tokens: 0, answer_tokens: 0, thinking_ms: null,
   };
 }
+
+const NO_EVENTS = new Float64Array(0);
 
 function reasonText(reason: unknown): string {
   if (reason instanceof Error) return reason.message;

@@ -7,6 +7,7 @@ import type { Summary } from "../metrics/summarize.ts";
 import { checkThresholds, type ThresholdResult } from "../report/thresholds.ts";
 import type { PointSettings } from "../config/run-settings.ts";
 import { JsonlWriter } from "../records/jsonl-writer.ts";
+import { recordJson } from "../records/record.ts";
 import { LiveProgress } from "../report/progress.ts";
 import type { PointLabels, Row } from "../report/seed-columns.ts";
 import { shareOf } from "../workload/shards.ts";
@@ -106,7 +107,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
         progress.onFinished(stats);
         options.onRequestFinished?.(stats);
         if (record.sent) connectMs.push(record.connect_ms ?? null);
-        requestsFile.write(tags ? { ...record, ...tags } : record);
+        requestsFile.writeJson(recordJson(record, tags));
       },
     });
   } finally {

@@ -1,7 +1,7 @@
 import type { Backend, ChatMessage } from "../backends/backend.ts";
 import type { ConversationPlan, ConversationSampler } from "../dataset/sampler.ts";
 import { seededRandom } from "../dataset/prng.ts";
-import type { RequestRecord } from "../records/record.ts";
+import type { MeasuredRecord } from "../records/record.ts";
 import { statsOf, type RequestStats } from "../metrics/request-stats.ts";
 import { runClosedLoop } from "../workload/closed-loop.ts";
 import { runOpenLoop } from "../workload/open-loop.ts";
@@ -25,7 +25,7 @@ export interface PointSetup {
   /** Called as each request starts and as it finishes (progress display, requests.jsonl). */
   onSent?: () => void;
   /** The record and what the metrics keep of it (the live panel reads the latter). */
-  onRecord: (record: RequestRecord, stats: RequestStats) => void;
+  onRecord: (record: MeasuredRecord, stats: RequestStats) => void;
   /** Aborting it (Ctrl-C) cancels the requests in flight; they are recorded as failed. */
   interrupt?: AbortSignal;
 }
@@ -41,7 +41,7 @@ export async function runPoint(setup: PointSetup): Promise<PointRecords> {
   const { backend, sampler, shape } = setup;
   const requests: RequestStats[] = [];
   let nextId = 0;
-  const keep = (record: RequestRecord) => {
+  const keep = (record: MeasuredRecord) => {
     const stats = statsOf(record);
     requests.push(stats);
     setup.onRecord(record, stats);
