@@ -1,6 +1,6 @@
 import { observedConcurrency } from "./concurrency.ts";
 import type { RequestStats } from "./request-stats.ts";
-import { describe, type Distribution } from "./stats.ts";
+import { describe, describeInPlace, type Distribution } from "./stats.ts";
 
 export interface Summary {
   /** Requests issued (sent) in the run: completed + failed. */
@@ -143,7 +143,7 @@ export function summarize(requests: readonly RequestStats[], percentiles: readon
     ttft: describe(ttfts, percentiles),
     tpot: describe(tpots, percentiles),
     e2e: describe(e2es, percentiles),
-    itl: describe(itls, percentiles),
+    itl: describeInPlace(itls, percentiles),
     ttft_content: describe(ttftContents, percentiles),
     thinking: describe(thinkingTimes, percentiles),
     total_reasoning_tokens: totalReasoning,
