@@ -85,13 +85,15 @@ export function recordJson(record: MeasuredRecord, tags?: Record<string, unknown
   return `${json.slice(0, at)}"events":${packedEventsJson(record.events)}${json.slice(at + mark.length)}`;
 }
 
+/**
+ * `[[offset, tokens], …]` from the packed events: their flat JSON (numbers written by JSON.stringify
+ * itself, in one native pass) with each pair bracketed by one regex pass. Concatenating a string
+ * per number and per pair made ~20 KB of small strings and ropes per record: at 10,000 streams
+ * finishing together, ~90 MB more peak RSS than this.
+ */
 function packedEventsJson(events: PackedEvents): string {
-  let text = "[";
-  for (let i = 0; i + 1 < events.length; i += 2) text += `${i === 0 ? "" : ","}[${jsonNumber(events[i]!)},${jsonNumber(events[i + 1]!)}]`;
-  return `${text}]`;
+  return JSON.stringify(Array.from(events)).replace(PAIR, "[$1,$2]");
 }
 
-/** As JSON.stringify writes a number: -0 as 0, NaN and infinities as null. */
-function jsonNumber(value: number): string {
-  return Number.isFinite(value) ? String(value) : "null";
-}
+/** Two JSON numbers (or nulls) and the comma between them. */
+const PAIR = /([^,[\]]+),([^,\]]+)/g;

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { collectGarbage } from "../common/collect-garbage.ts";
 import { samplesOf } from "../metrics/registry.ts";
 import { statsOf, type RequestStats } from "../metrics/request-stats.ts";
 import { forEachLine } from "../records/file-lines.ts";
@@ -143,6 +144,7 @@ function loadSingle(dir: string, summary: SummaryObject): ReportRun {
 function plotsOf(folder: string, summary: SummaryObject): PointPlots {
   const path = join(folder, "requests.jsonl");
   const { stats, spans } = readRecords(path);
+  collectGarbage(); // each record parsed, every token event as a pair: freed before the next read parses them all again
   const histograms: PointPlots["histograms"] = {};
   for (const metric of consoleDistributions()) {
     if (!metric.sample || !relevantFor(metric, [summary])) continue;
@@ -152,6 +154,7 @@ function plotsOf(folder: string, summary: SummaryObject): PointPlots {
   const line = timelineOf(spans, (add) => eachRecord(path, (record) => {
     if (record.sent) eachTokenEvent(record.events, record.send_ms, add);
   }));
+  collectGarbage();
   const window = summary.steady_window_ms as [number, number] | undefined;
   const steadyWindowS: [number, number] | null =
     line && Array.isArray(window) ? [(window[0] - line.startMs) / 1000, (window[1] - line.startMs) / 1000] : null;

@@ -6,6 +6,7 @@ import type { RequestStats } from "../metrics/request-stats.ts";
 import type { Summary } from "../metrics/summarize.ts";
 import { checkThresholds, type ThresholdResult } from "../report/thresholds.ts";
 import type { PointSettings } from "../config/run-settings.ts";
+import { collectGarbage } from "../common/collect-garbage.ts";
 import { JsonlWriter } from "../records/jsonl-writer.ts";
 import { recordJson } from "../records/record.ts";
 import { LiveProgress } from "../report/progress.ts";
@@ -117,6 +118,8 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
   const gauges = sampler ? await sampler.stop() : { status: "off", gauges: {} };
 
   const { requests, timing } = outcome;
+  // nothing in flight any more: the stream's garbage goes before the summary's and the report's work allocates
+  collectGarbage();
   const interrupted = options.interrupt?.aborted ?? false;
   const inputs: SummaryInputs = {
     labels: options.labels,
