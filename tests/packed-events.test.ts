@@ -1,27 +1,33 @@
 import { expect, test } from "bun:test";
-import { interTokenLatencies, packedInterTokenLatencies, packedRequestLatency, requestLatency, unpackEvents } from "../src/metrics/request-latency.ts";
+import { eventPairs, interTokenLatencies, measuredInterTokenLatencies, measuredRequestLatency, requestLatency, type MeasuredEvents } from "../src/metrics/request-latency.ts";
 import { statsOf } from "../src/metrics/request-stats.ts";
 import { recordJson, type MeasuredRecord, type RequestRecord } from "../src/records/record.ts";
 
-const pack = (pairs: Array<[number, number]>) => Float64Array.from(pairs.flat());
+/** The events as measureRequest keeps them: tokens only when an event carried other than one. */
+const pack = (pairs: Array<[number, number]>): MeasuredEvents => ({
+  offsets: Float64Array.from(pairs.map(([offset]) => offset)),
+  tokens: pairs.every(([, tokens]) => tokens === 1) ? null : Float64Array.from(pairs.map(([, tokens]) => tokens)),
+});
 
-test("packed events give the latencies and ITL samples their pairs give", () => {
+test("measured events (with and without their tokens) give the latencies and ITL samples their pairs give", () => {
   const cases: Array<Array<[number, number]>> = [
     [[100, 1], [160, 3], [180, 1]],
     [[20, 0], [90, 1], [100, 1]],
     [[100, 4], [140, 2]],
     [[42, 1]],
     [[5, 0]],
+    [[10, 1], [20, 1], [35, 1]],
     [],
   ];
   for (const pairs of cases) {
     const outTokens = pairs.reduce((n, [, k]) => n + k, 0);
-    expect(packedRequestLatency(pack(pairs), outTokens)).toEqual(requestLatency(pairs, outTokens));
-    expect(Array.from(packedInterTokenLatencies(pack(pairs)))).toEqual(interTokenLatencies(pairs));
-    expect(unpackEvents(pack(pairs))).toEqual(pairs);
+    expect(measuredRequestLatency(pack(pairs), outTokens)).toEqual(requestLatency(pairs, outTokens));
+    expect(Array.from(measuredInterTokenLatencies(pack(pairs)))).toEqual(interTokenLatencies(pairs));
+    expect(eventPairs(pack(pairs))).toEqual(pairs);
   }
   // by hand: 160 − 100 = 60 over 3 tokens, 180 − 160 = 20 over 1
-  expect(Array.from(packedInterTokenLatencies(pack([[100, 1], [160, 3], [180, 1]])))).toEqual([20, 20, 20, 20]);
+  expect(Array.from(measuredInterTokenLatencies(pack([[100, 1], [160, 3], [180, 1]])))).toEqual([20, 20, 20, 20]);
+  expect(pack([[10, 1], [20, 1]]).tokens).toBeNull();
 });
 
 const base: Omit<RequestRecord, "events"> = {
@@ -36,10 +42,16 @@ test("a measured record's line is the JSON of the record with its events as pair
   const measured: MeasuredRecord = { ...base, events: pack(pairs) };
   expect(recordJson(measured)).toBe(JSON.stringify({ ...base, events: pairs } satisfies RequestRecord));
   expect(recordJson(measured, { shard: 2 })).toBe(JSON.stringify({ ...base, events: pairs, shard: 2 }));
-  expect(recordJson({ ...base, events: new Float64Array(0) })).toBe(JSON.stringify({ ...base, events: [] }));
-  // a subarray (measureRequest's events are a view of a larger buffer) writes only its own
-  const view = Float64Array.from([1, 1, 2, 1, 99, 99]).subarray(0, 4);
-  expect(JSON.parse(recordJson({ ...base, events: view })).events).toEqual([[1, 1], [2, 1]]);
+  expect(recordJson({ ...base, events: pack([]) })).toBe(JSON.stringify({ ...base, events: [] }));
+  // every event one token: no tokens kept, the same line
+  const ones: Array<[number, number]> = [[100.25, 1], [160.1234567890123, 1], [-0, 1], [1e21, 1]];
+  expect(pack(ones).tokens).toBeNull();
+  expect(recordJson({ ...base, events: pack(ones) })).toBe(JSON.stringify({ ...base, events: ones }));
+  // subarrays (measureRequest's events are views of larger blocks) write only their own
+  const view: MeasuredEvents = { offsets: Float64Array.from([1, 2, 99]).subarray(0, 2), tokens: Float64Array.from([1, 3, 99]).subarray(0, 2) };
+  expect(JSON.parse(recordJson({ ...base, events: view })).events).toEqual([[1, 1], [2, 3]]);
+  const onesView: MeasuredEvents = { offsets: Float64Array.from([1, 2, 99]).subarray(0, 2), tokens: null };
+  expect(JSON.parse(recordJson({ ...base, events: onesView })).events).toEqual([[1, 1], [2, 1]]);
 });
 
 test("statsOf gives the same stats for a measured record and the record read back from its line", () => {

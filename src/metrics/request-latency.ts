@@ -41,55 +41,69 @@ export function interTokenLatencies(events: readonly TokenEvent[], into: number[
 }
 
 /**
- * Token events packed in one Float64Array, offset and tokens of each in turn (offset, tokens,
- * offset, tokens, …): how a request's events are held from its stream to its line in
- * requests.jsonl, with no 2-element array per event for the garbage collector.
+ * A request's token events as measured, from its stream to its line in requests.jsonl: each
+ * event's offset from the send in one Float64Array, and each event's tokens in another of the
+ * same length, or null when every event carried exactly one (nearly every stream: 8 bytes a
+ * token, not 16, and no 2-element array per event for the garbage collector).
  */
-export type PackedEvents = Float64Array;
-
-/** The pairs of packed events (for code that wants them as a record holds them in a file). */
-export function unpackEvents(packed: PackedEvents): Array<[number, number]> {
-  const events: Array<[number, number]> = new Array(packed.length >> 1);
-  for (let i = 0; i < events.length; i++) events[i] = [packed[2 * i]!, packed[2 * i + 1]!];
-  return events;
+export interface MeasuredEvents {
+  offsets: Float64Array;
+  tokens: Float64Array | null;
 }
 
-/** requestLatency of packed events. */
-export function packedRequestLatency(events: PackedEvents, outTokens: number): RequestLatency | null {
+/** The events as pairs, as a record holds them in a file. */
+export function eventPairs(events: MeasuredEvents): Array<[number, number]> {
+  const { offsets, tokens } = events;
+  const pairs: Array<[number, number]> = new Array(offsets.length);
+  for (let i = 0; i < offsets.length; i++) pairs[i] = [offsets[i]!, tokens === null ? 1 : tokens[i]!];
+  return pairs;
+}
+
+/** requestLatency of measured events. */
+export function measuredRequestLatency(events: MeasuredEvents, outTokens: number): RequestLatency | null {
+  const { offsets, tokens } = events;
   let first: number | null = null;
   let last: number | null = null;
-  for (let i = 0; i + 1 < events.length; i += 2) {
-    if (events[i + 1]! <= 0) continue;
-    if (first === null) first = events[i]!;
-    last = events[i]!;
+  for (let i = 0; i < offsets.length; i++) {
+    if (tokens !== null && tokens[i]! <= 0) continue;
+    if (first === null) first = offsets[i]!;
+    last = offsets[i]!;
   }
   if (first === null || last === null) return null;
   const tpot = outTokens >= 2 ? (last - first) / (outTokens - 1) : null;
   return { ttft: first, e2e: last, tpot };
 }
 
-/** interTokenLatencies of packed events, into an array of exactly their number. */
-export function packedInterTokenLatencies(events: PackedEvents): Float64Array {
+/** interTokenLatencies of measured events, into an array of exactly their number. */
+export function measuredInterTokenLatencies(events: MeasuredEvents): Float64Array {
+  const { offsets, tokens } = events;
   let count = 0;
   let seen = false;
-  for (let i = 1; i < events.length; i += 2) {
-    const tokens = events[i]!;
-    if (tokens <= 0) continue;
-    if (seen) count += Math.ceil(tokens); // as many samples as the loop below writes
+  for (let i = 0; i < offsets.length; i++) {
+    const n = tokens === null ? 1 : tokens[i]!;
+    if (n <= 0) continue;
+    if (seen) count += Math.ceil(n); // as many samples as the loop below writes
     seen = true;
   }
   const samples = new Float64Array(count);
   let previous: number | null = null;
   let at = 0;
-  for (let i = 0; i + 1 < events.length; i += 2) {
-    const offset = events[i]!;
-    const tokens = events[i + 1]!;
-    if (tokens <= 0) continue;
+  for (let i = 0; i < offsets.length; i++) {
+    const n = tokens === null ? 1 : tokens[i]!;
+    if (n <= 0) continue;
     if (previous !== null) {
-      const perToken = (offset - previous) / tokens;
-      for (let k = 0; k < tokens; k++) samples[at++] = perToken;
+      const perToken = (offsets[i]! - previous) / n;
+      for (let k = 0; k < n; k++) samples[at++] = perToken;
     }
-    previous = offset;
+    previous = offsets[i]!;
   }
   return samples;
+}
+
+/** How many of the events carried at least one token. */
+export function measuredTokenEvents(events: MeasuredEvents): number {
+  if (events.tokens === null) return events.offsets.length;
+  let count = 0;
+  for (let i = 0; i < events.tokens.length; i++) if (events.tokens[i]! > 0) count++;
+  return count;
 }

@@ -1,4 +1,4 @@
-import type { PackedEvents } from "../metrics/request-latency.ts";
+import type { MeasuredEvents } from "../metrics/request-latency.ts";
 
 /** One request as the client saw it. Written as one JSON line to requests.jsonl when it finishes. */
 export interface RequestRecord {
@@ -65,11 +65,11 @@ export interface RequestRecord {
 }
 
 /**
- * A record as measured, until it is written: its token events packed (offset, tokens, offset,
- * tokens, …) rather than as pairs. A point's last seconds finish thousands of requests at once,
- * and a pair per token was ~48 bytes of garbage each (10,000 streams × 256 tokens: over 100 MB).
+ * A record as measured, until it is written: its token events as MeasuredEvents rather than as
+ * pairs. A point's last seconds finish thousands of requests at once, and a pair per token was
+ * ~48 bytes of garbage each (10,000 streams × 256 tokens: over 100 MB).
  */
-export type MeasuredRecord = Omit<RequestRecord, "events"> & { events: PackedEvents };
+export type MeasuredRecord = Omit<RequestRecord, "events"> & { events: MeasuredEvents };
 
 const EVENTS_MARK = "\u0000events\u0000";
 
@@ -82,18 +82,27 @@ export function recordJson(record: MeasuredRecord, tags?: Record<string, unknown
   // with its key and raw quotes, which a JSON string value cannot hold unescaped: found only where the events are
   const mark = `"events":${JSON.stringify(EVENTS_MARK)}`;
   const at = json.indexOf(mark);
-  return `${json.slice(0, at)}"events":${packedEventsJson(record.events)}${json.slice(at + mark.length)}`;
+  return `${json.slice(0, at)}"events":${eventsJson(record.events)}${json.slice(at + mark.length)}`;
 }
 
 /**
- * `[[offset, tokens], …]` from the packed events: their flat JSON (numbers written by JSON.stringify
- * itself, in one native pass) with each pair bracketed by one regex pass. Concatenating a string
- * per number and per pair made ~20 KB of small strings and ropes per record: at 10,000 streams
- * finishing together, ~90 MB more peak RSS than this.
+ * `[[offset, tokens], …]`: the numbers written by one JSON.stringify of a flat array (in one
+ * native pass), then bracketed in pairs by one regex pass. Concatenating a string per number and
+ * per pair made ~20 KB of small strings and ropes per record: at 10,000 streams finishing
+ * together, ~90 MB more peak RSS than this.
  */
-function packedEventsJson(events: PackedEvents): string {
-  return JSON.stringify(Array.from(events)).replace(PAIR, "[$1,$2]");
+function eventsJson(events: MeasuredEvents): string {
+  const { offsets, tokens } = events;
+  if (tokens === null) return JSON.stringify(Array.from(offsets)).replace(ONE, "[$1,1]");
+  const flat = new Array<number>(2 * offsets.length);
+  for (let i = 0; i < offsets.length; i++) {
+    flat[2 * i] = offsets[i]!;
+    flat[2 * i + 1] = tokens[i]!;
+  }
+  return JSON.stringify(flat).replace(PAIR, "[$1,$2]");
 }
 
+/** One JSON number (or null). */
+const ONE = /([^,[\]]+)/g;
 /** Two JSON numbers (or nulls) and the comma between them. */
 const PAIR = /([^,[\]]+),([^,\]]+)/g;
