@@ -9,11 +9,12 @@
  * The JavaScript heap, too: Bun lets JSC's heap grow to about three times what survives a
  * collection on a machine with 16 GB or more (twice below that) before it collects again, so a
  * client holding 10,000 streams carried ~150 MB of live heap and as much again of garbage, most
- * at the end of the point, when every request finishes at once (bench/client-cpu.ts rss: peak
- * RSS 780-870 MB). JSC sizes that allowance by the RAM it believes the machine has: told 256 MB
- * (BUN_JSC_forceRAMSize), it lets the heap double while the process's footprint is under 205 MB,
- * grow by half to 230 MB, and by a quarter above, wherever it runs. Small runs (50-1,000
- * streams) keep their allowance and their CPU per token; big ones collect sooner (peak ~420 MB).
+ * at the end of the point, when every request finishes at once. JSC sizes that allowance by the
+ * RAM it believes the machine has: told 256 MB (BUN_JSC_forceRAMSize), it grows the heap by a
+ * factor set by the process's footprint, as on a small machine (twice while small, by a quarter
+ * once the footprint nears 256 MB), wherever it runs. Small runs (50-1,000 streams) showed no
+ * change in CPU per token; at 10,000 streams (bench/client-cpu.ts rss, with this branch's other
+ * cuts) the whole run peaked at 385-520 MB where it had reached 800-850.
  *
  * mimalloc and JSC read their options from the environment once, at process start, and the binary exports
  * no function to change them later: so, when they are not set yet, the process replaces itself
