@@ -13,8 +13,8 @@
  * RAM it believes the machine has: told 256 MB (BUN_JSC_forceRAMSize), it grows the heap by a
  * factor set by the process's footprint, as on a small machine (twice while small, by a quarter
  * once the footprint nears 256 MB), wherever it runs. Small runs (50-1,000 streams) showed no
- * change in CPU per token; at 10,000 streams (bench/client-cpu.ts rss, with this branch's other
- * cuts) the whole run peaked at 385-520 MB where it had reached 800-850.
+ * change in CPU per token; at 10,000 streams (bench/client-cpu.ts rss, with the packed records'
+ * events and the end-of-run collections) the whole run peaked at 385-520 MB where it had reached 800-850.
  *
  * mimalloc and JSC read their options from the environment once, at process start, and the binary exports
  * no function to change them later: so, when they are not set yet, the process replaces itself
