@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { bucketLength, histogram, timeline, type TimelineRequest } from "../src/report/plot-data.ts";
+import { bucketLength, eachTokenEvent, histogram, timeline, timelineOf, type TimelineRequest } from "../src/report/plot-data.ts";
 import { ratioText } from "../src/report/html/compare-report.ts";
 import { redact, type ReportRun } from "../src/report/run-data.ts";
 import { workloadDifferences, workloadOf } from "../src/report/workload.ts";
@@ -69,6 +69,18 @@ describe("timeline", () => {
     const packed = pairs.map((r) => ({ ...r, events: Float64Array.from((r.events as [number, number][]).flat()) }));
     expect(timeline(packed)).toEqual(timeline(pairs)!);
     expect(timeline(packed)!.tokensPerS).toEqual([10, 40, 0, 10]);
+  });
+
+  test("token events handed in afterwards (the report's second read of requests.jsonl) give the same timeline", () => {
+    const requests = [request(1000, 400, [[50, 1], [150, 2], [350, 1]]), request(1100, 100, [[20, 1], [90, 1]]), request(1250, 100, [], "failed")];
+    const spans = requests.map(({ events: _events, ...span }) => span);
+    let handed = 0;
+    const line = timelineOf(spans, (add) => {
+      for (const r of requests) eachTokenEvent(r.events, r.send_ms, (at, n) => (handed++, add(at, n)));
+    });
+    expect(line).toEqual(timeline(requests)!);
+    expect(line!.tokensPerS).toEqual([10, 40, 0, 10]);
+    expect(handed).toBe(5);
   });
 
   test("a shorter last bucket is averaged over its own length", () => {

@@ -46,6 +46,7 @@ describe("the allocator is tuned for the commands that measure (src/common/runti
     expect(purgeDelays(tuned.stderr)[1]).toBe("-1"); // [0]: before the re-exec; later ones: the server's watchdog (untuned)
     const inherited = readFileSync(envFile, "utf8");
     expect(inherited).not.toContain("MIMALLOC_PURGE_DELAY");
+    expect(inherited).not.toContain("BUN_JSC_forceRAMSize");
     expect(inherited).not.toContain("LLMBENCH_RUNTIME_TUNED");
 
     const own = await runCli(["sweep", config, "--no-progress"], { env: { MIMALLOC_VERBOSE: "1", MIMALLOC_PURGE_DELAY: "50" } });

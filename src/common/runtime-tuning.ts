@@ -6,7 +6,17 @@
  * (bench/workers.ts; `perf record` showed exc_page_fault and __madvise). With purging off, freed
  * pages stay mapped and are reused; peak RSS is what it was.
  *
- * mimalloc reads its options from the environment once, at process start, and the binary exports
+ * The JavaScript heap, too: Bun lets JSC's heap grow to about three times what survives a
+ * collection on a machine with 16 GB or more (twice below that) before it collects again, so a
+ * client holding 10,000 streams carried ~150 MB of live heap and as much again of garbage, most
+ * at the end of the point, when every request finishes at once. JSC sizes that allowance by the
+ * RAM it believes the machine has: told 256 MB (BUN_JSC_forceRAMSize), it grows the heap by a
+ * factor set by the process's footprint, as on a small machine (twice while small, by a quarter
+ * once the footprint nears 256 MB), wherever it runs. Small runs (50-1,000 streams) showed no
+ * change in CPU per token; at 10,000 streams (bench/client-cpu.ts rss, with the packed records'
+ * events and the end-of-run collections) the whole run peaked at 385-520 MB where it had reached 800-850.
+ *
+ * mimalloc and JSC read their options from the environment once, at process start, and the binary exports
  * no function to change them later: so, when they are not set yet, the process replaces itself
  * (execve, same PID, same open files and arguments) with the settings in its environment. Where
  * execve is not at hand (no libc found, not Linux, running from source), nothing changes.
@@ -15,7 +25,7 @@ import { libcFunctions } from "./libc.ts";
 
 /** Set in the environment of the re-executed process, so that it knows (and launched servers don't inherit our tuning). */
 const TUNED_MARK = "LLMBENCH_RUNTIME_TUNED";
-export const RUNTIME_ENV: Readonly<Record<string, string>> = { MIMALLOC_PURGE_DELAY: "-1" };
+export const RUNTIME_ENV: Readonly<Record<string, string>> = { MIMALLOC_PURGE_DELAY: "-1", BUN_JSC_forceRAMSize: String(256 * 1024 * 1024) };
 
 /** The environment for a process of this binary we start ourselves (a point worker): tuned already, no re-exec. */
 export function tunedChildEnv(base: NodeJS.ProcessEnv = process.env): Record<string, string> {

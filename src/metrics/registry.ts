@@ -16,7 +16,7 @@ import type { Goodput } from "./goodput.ts";
 import type { RequestStats } from "./request-stats.ts";
 import type { GaugeStats } from "./server-gauges.ts";
 import type { PrefixCacheDelta } from "./prefix-cache.ts";
-import { describe as describeSample, type Distribution } from "./stats.ts";
+import { describeInPlace as describeSample, type Distribution } from "./stats.ts";
 import type { Summary } from "./summarize.ts";
 
 /** Who and what was measured: the label columns of a row. */
@@ -211,16 +211,24 @@ export function distributionValue(metric: DistributionMetric, input: MetricInput
 }
 
 /** The metric's per-request samples (empty without `sample`). */
-export function samplesOf(metric: DistributionMetric, requests: readonly RequestStats[]): number[] {
-  const values: number[] = [];
-  if (!metric.sample) return values;
+export function samplesOf(metric: DistributionMetric, requests: readonly RequestStats[]): Float64Array {
+  if (!metric.sample) return new Float64Array(0);
   const { over, value } = metric.sample;
+  // counted first, then filled: one array of exactly their number (ITL: a sample per token of the point)
+  let count = 0;
+  for (const request of requests) {
+    if (over === "completed" ? !request.ok : !request.sent) continue;
+    const sample = value(request);
+    if (sample !== null) count += typeof sample === "number" ? 1 : sample.length;
+  }
+  const values = new Float64Array(count);
+  let at = 0;
   for (const request of requests) {
     if (over === "completed" ? !request.ok : !request.sent) continue;
     const sample = value(request);
     if (sample === null) continue;
-    if (typeof sample === "number") values.push(sample);
-    else for (let i = 0; i < sample.length; i++) values.push(sample[i]!);
+    if (typeof sample === "number") values[at++] = sample;
+    else for (let i = 0; i < sample.length; i++) values[at++] = sample[i]!;
   }
   return values;
 }

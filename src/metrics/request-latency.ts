@@ -39,3 +39,71 @@ export function interTokenLatencies(events: readonly TokenEvent[], into: number[
   }
   return into;
 }
+
+/**
+ * A request's token events as measured, from its stream to its line in requests.jsonl: each
+ * event's offset from the send in one Float64Array, and each event's tokens in another of the
+ * same length, or null when every event carried exactly one (nearly every stream: 8 bytes a
+ * token, not 16, and no 2-element array per event for the garbage collector).
+ */
+export interface MeasuredEvents {
+  offsets: Float64Array;
+  tokens: Float64Array | null;
+}
+
+/** The events as pairs, as a record holds them in a file. */
+export function eventPairs(events: MeasuredEvents): Array<[number, number]> {
+  const { offsets, tokens } = events;
+  const pairs: Array<[number, number]> = new Array(offsets.length);
+  for (let i = 0; i < offsets.length; i++) pairs[i] = [offsets[i]!, tokens === null ? 1 : tokens[i]!];
+  return pairs;
+}
+
+/** requestLatency of measured events. */
+export function measuredRequestLatency(events: MeasuredEvents, outTokens: number): RequestLatency | null {
+  const { offsets, tokens } = events;
+  let first: number | null = null;
+  let last: number | null = null;
+  for (let i = 0; i < offsets.length; i++) {
+    if (tokens !== null && tokens[i]! <= 0) continue;
+    if (first === null) first = offsets[i]!;
+    last = offsets[i]!;
+  }
+  if (first === null || last === null) return null;
+  const tpot = outTokens >= 2 ? (last - first) / (outTokens - 1) : null;
+  return { ttft: first, e2e: last, tpot };
+}
+
+/** interTokenLatencies of measured events, into an array of exactly their number. */
+export function measuredInterTokenLatencies(events: MeasuredEvents): Float64Array {
+  const { offsets, tokens } = events;
+  let count = 0;
+  let seen = false;
+  for (let i = 0; i < offsets.length; i++) {
+    const n = tokens === null ? 1 : tokens[i]!;
+    if (n <= 0) continue;
+    if (seen) count += Math.ceil(n); // as many samples as the loop below writes
+    seen = true;
+  }
+  const samples = new Float64Array(count);
+  let previous: number | null = null;
+  let at = 0;
+  for (let i = 0; i < offsets.length; i++) {
+    const n = tokens === null ? 1 : tokens[i]!;
+    if (n <= 0) continue;
+    if (previous !== null) {
+      const perToken = (offsets[i]! - previous) / n;
+      for (let k = 0; k < n; k++) samples[at++] = perToken;
+    }
+    previous = offsets[i]!;
+  }
+  return samples;
+}
+
+/** How many of the events carried at least one token. */
+export function measuredTokenEvents(events: MeasuredEvents): number {
+  if (events.tokens === null) return events.offsets.length;
+  let count = 0;
+  for (let i = 0; i < events.tokens.length; i++) if (events.tokens[i]! > 0) count++;
+  return count;
+}

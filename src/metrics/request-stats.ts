@@ -1,5 +1,5 @@
-import type { RequestRecord } from "../records/record.ts";
-import { interTokenLatencies, requestLatency } from "./request-latency.ts";
+import type { MeasuredRecord, RequestRecord } from "../records/record.ts";
+import { interTokenLatencies, measuredInterTokenLatencies, measuredRequestLatency, measuredTokenEvents, requestLatency } from "./request-latency.ts";
 
 /**
  * What the metrics need of one request, computed once when it finishes. A point keeps these in
@@ -40,10 +40,14 @@ export interface RequestStats {
 
 const NO_SAMPLES = new Float64Array(0);
 
-export function statsOf(record: RequestRecord): RequestStats {
-  const latency = record.status === "ok" ? requestLatency(record.events, record.out_tokens) : null;
+/** The stats of a record, as read from requests.jsonl (event pairs) or as measured (MeasuredEvents). */
+export function statsOf(record: RequestRecord | MeasuredRecord): RequestStats {
+  const events = record.events;
+  const measured = !Array.isArray(events);
+  const latency = record.status !== "ok" ? null : measured ? measuredRequestLatency(events, record.out_tokens) : requestLatency(events, record.out_tokens);
   let tokenEvents = 0;
-  for (const [, tokens] of record.events) if (tokens > 0) tokenEvents++;
+  if (measured) tokenEvents = measuredTokenEvents(events);
+  else for (const [, tokens] of events) if (tokens > 0) tokenEvents++;
   return {
     sent: record.sent,
     ok: latency !== null,
@@ -60,7 +64,7 @@ export function statsOf(record: RequestRecord): RequestStats {
     ttft: latency?.ttft ?? null,
     e2e: latency?.e2e ?? null,
     tpot: latency?.tpot ?? null,
-    itl: latency === null ? NO_SAMPLES : Float64Array.from(interTokenLatencies(record.events)),
+    itl: latency === null ? NO_SAMPLES : measured ? measuredInterTokenLatencies(events) : Float64Array.from(interTokenLatencies(events)),
     tokenEvents,
     // records written before thinking was measured have none of these: all their tokens were the answer
     ttftContent: latency === null ? null : record.ttft_content_ms === undefined ? latency.ttft : record.ttft_content_ms,

@@ -42,8 +42,13 @@ export function populationStd(values: ArrayLike<number>): number {
 
 /** Statistics of a sample, or null when it is empty (nothing was measured). */
 export function describe(values: ArrayLike<number>, chosen: readonly number[] = []): Distribution | null {
+  return values.length === 0 ? null : describeInPlace(Float64Array.from(values), chosen);
+}
+
+/** describe for a sample no one else holds: sorted where it is, no copy (a point's ITL samples are millions). */
+export function describeInPlace(values: Float64Array, chosen: readonly number[] = []): Distribution | null {
   if (values.length === 0) return null;
-  const sorted = Float64Array.from(values).sort();
+  const sorted = values.sort();
   const distribution: Distribution = {
     min: sorted[0]!,
     max: sorted[sorted.length - 1]!,

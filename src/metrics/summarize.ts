@@ -1,6 +1,6 @@
 import { observedConcurrency } from "./concurrency.ts";
 import type { RequestStats } from "./request-stats.ts";
-import { describe, type Distribution } from "./stats.ts";
+import { describe, describeInPlace, type Distribution } from "./stats.ts";
 
 export interface Summary {
   /** Requests issued (sent) in the run: completed + failed. */
@@ -51,8 +51,13 @@ export interface Summary {
   no_answer: number;
 }
 
-/** Metrics of one run or sweep point (with the chosen percentiles besides p90 and p99); failed requests count only in completed/failed/failures. */
-export function summarize(requests: readonly RequestStats[], percentiles: readonly number[] = []): Summary {
+/**
+ * Metrics of one run or sweep point (with the chosen percentiles besides p90 and p99); failed requests count only in completed/failed/failures.
+ * `itlScratch`: room for the ITL samples (a sample per token of the point: millions), lent by a
+ * caller that summarizes several sets in turn (ITLScratch); overwritten, and a fresh array is
+ * used when it is too small.
+ */
+export function summarize(requests: readonly RequestStats[], percentiles: readonly number[] = [], itlScratch?: Float64Array): Summary {
   const failures: Record<string, number> = {};
   const ttfts: number[] = [];
   const tpots: number[] = [];
@@ -105,7 +110,7 @@ export function summarize(requests: readonly RequestStats[], percentiles: readon
     totalAnswer += request.answerTokens;
   }
 
-  const itls = new Float64Array(itlCount);
+  const itls = itlScratch !== undefined && itlScratch.length >= itlCount ? itlScratch.subarray(0, itlCount) : new Float64Array(itlCount);
   let offset = 0;
   for (const request of requests) {
     if (!request.ok) continue;
@@ -143,7 +148,7 @@ export function summarize(requests: readonly RequestStats[], percentiles: readon
     ttft: describe(ttfts, percentiles),
     tpot: describe(tpots, percentiles),
     e2e: describe(e2es, percentiles),
-    itl: describe(itls, percentiles),
+    itl: describeInPlace(itls, percentiles),
     ttft_content: describe(ttftContents, percentiles),
     thinking: describe(thinkingTimes, percentiles),
     total_reasoning_tokens: totalReasoning,
@@ -152,4 +157,11 @@ export function summarize(requests: readonly RequestStats[], percentiles: readon
     avg_answer_tokens: completed > 0 ? totalAnswer / completed : 0,
     no_answer: noAnswer,
   };
+}
+
+/** Room for the ITL samples of `requests` (of any subset of them too), for summarize's `itlScratch`. */
+export function itlScratchFor(requests: readonly RequestStats[]): Float64Array {
+  let count = 0;
+  for (const request of requests) if (request.ok) count += request.itl.length;
+  return new Float64Array(count);
 }

@@ -77,6 +77,27 @@ export function bucketLength(spanMs: number, maxBuckets = 200): number {
 
 /** Requests in flight, output tokens per second and TTFT over a point, in time buckets. */
 export function timeline(requests: readonly TimelineRequest[], maxBuckets = 200): Timeline | null {
+  return timelineOf(requests, (add) => {
+    for (const r of requests) if (r.sent) eachTokenEvent(r.events, r.send_ms, add);
+  }, maxBuckets);
+}
+
+/** A request of the timeline without its token events (they come to timelineOf on their own). */
+export type TimelineSpan = Omit<TimelineRequest, "events">;
+
+/** Calls `add` with the epoch ms and tokens of each of a request's token-carrying events. */
+export function eachTokenEvent(events: TimelineRequest["events"], sendMs: number, add: (atMs: number, tokens: number) => void): void {
+  if (events instanceof Float64Array) {
+    for (let i = 0; i < events.length; i += 2) if (events[i + 1]! > 0) add(sendMs + events[i]!, events[i + 1]!);
+  } else for (const [offset, n] of events) if (n > 0) add(sendMs + offset, n);
+}
+
+/**
+ * The timeline of `requests`, whose token events (of the sent ones) `eachTokens` hands to its
+ * `add` once the buckets are known: the report reads them from requests.jsonl a second time
+ * rather than holding every token event of the point (see eachTokenEvent).
+ */
+export function timelineOf(requests: readonly TimelineSpan[], eachTokens: (add: (atMs: number, tokens: number) => void) => void, maxBuckets = 200): Timeline | null {
   const sent = requests.filter((r) => r.sent);
   if (sent.length === 0) return null;
   let startMs = Infinity;
@@ -101,10 +122,6 @@ export function timeline(requests: readonly TimelineRequest[], maxBuckets = 200)
       const left = startMs + b * bucketMs;
       busyMs[b]! += Math.max(0, Math.min(to, left + bucketMs) - Math.max(from, left));
     }
-    const events = r.events;
-    if (events instanceof Float64Array) {
-      for (let i = 0; i < events.length; i += 2) if (events[i + 1]! > 0) tokens[bucketOf(from + events[i]!)]! += events[i + 1]!;
-    } else for (const [offset, n] of events) if (n > 0) tokens[bucketOf(from + offset)]! += n;
     if (r.status === "ok" && r.ttft_ms !== null) {
       const b = bucketOf(from + r.ttft_ms);
       ttftSum[b]! += r.ttft_ms;
@@ -113,6 +130,9 @@ export function timeline(requests: readonly TimelineRequest[], maxBuckets = 200)
       failed[bucketOf(to)]!++;
     }
   }
+  eachTokens((atMs, n) => {
+    tokens[bucketOf(atMs)]! += n;
+  });
   // The last bucket ends with the point: it may be shorter than the others.
   const widthOf = (b: number) => (b < count - 1 ? bucketMs : Math.max(endMs - (startMs + b * bucketMs), 1e-9));
   return {

@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { collectGarbage } from "../common/collect-garbage.ts";
 import { samplesOf } from "../metrics/registry.ts";
 import { statsOf, type RequestStats } from "../metrics/request-stats.ts";
 import { forEachLine } from "../records/file-lines.ts";
 import type { RequestRecord } from "../records/record.ts";
 import { consoleDistributions, relevantFor } from "./metric-views.ts";
 import { looksSecret, redactArgv, REDACTED } from "../server/redact.ts";
-import { histogram, timeline, type Histogram, type Timeline, type TimelineRequest } from "./plot-data.ts";
+import { eachTokenEvent, histogram, timelineOf, type Histogram, type Timeline, type TimelineSpan } from "./plot-data.ts";
 
 /** One summary as written (summary.json of a point, or a point's entry in a sweep's summary.json). */
 export type SummaryObject = Record<string, unknown>;
@@ -141,14 +142,19 @@ function loadSingle(dir: string, summary: SummaryObject): ReportRun {
 
 /** Histograms (of the registry's distributions) and the timeline from the point's requests.jsonl; gauges from its summary. */
 function plotsOf(folder: string, summary: SummaryObject): PointPlots {
-  const { stats, requests } = readRecords(join(folder, "requests.jsonl"));
+  const path = join(folder, "requests.jsonl");
+  const { stats, spans } = readRecords(path);
+  collectGarbage(); // each record parsed, every token event as a pair: freed before the next read parses them all again
   const histograms: PointPlots["histograms"] = {};
   for (const metric of consoleDistributions()) {
     if (!metric.sample || !relevantFor(metric, [summary])) continue;
     const perToken = stats.some((r) => r.ok && typeof metric.sample!.value(r) === "object" && metric.sample!.value(r) !== null);
     histograms[metric.name] = { ...histogram(samplesOf(metric, stats)), per: perToken ? "token" : "request" };
   }
-  const line = timeline(requests);
+  const line = timelineOf(spans, (add) => eachRecord(path, (record) => {
+    if (record.sent) eachTokenEvent(record.events, record.send_ms, add);
+  }));
+  collectGarbage();
   const window = summary.steady_window_ms as [number, number] | undefined;
   const steadyWindowS: [number, number] | null =
     line && Array.isArray(window) ? [(window[0] - line.startMs) / 1000, (window[1] - line.startMs) / 1000] : null;
@@ -156,14 +162,23 @@ function plotsOf(folder: string, summary: SummaryObject): PointPlots {
 }
 
 /**
- * Each record's stats and what the timeline needs of it, its token events packed into a
- * Float64Array: read a line at a time, so that the records (every token event of the point,
- * as parsed JSON) are never all in memory at once.
+ * Each record's stats and what the timeline needs of it but its token events (a second read hands
+ * those to the timeline): read a line at a time, so that the records (every token event of the
+ * point, as parsed JSON) are never all in memory at once, nor their events in any form.
  */
-function readRecords(path: string): { stats: RequestStats[]; requests: TimelineRequest[] } {
+function readRecords(path: string): { stats: RequestStats[]; spans: TimelineSpan[] } {
   const stats: RequestStats[] = [];
-  const requests: TimelineRequest[] = [];
-  if (!existsSync(path)) return { stats, requests };
+  const spans: TimelineSpan[] = [];
+  eachRecord(path, (record) => {
+    stats.push(statsOf(record));
+    spans.push({ sent: record.sent, send_ms: record.send_ms, done_ms: record.done_ms, status: record.status, ttft_ms: record.ttft_ms });
+  });
+  return { stats, spans };
+}
+
+/** Each parseable record of a requests.jsonl, in order (none when there is no file). */
+function eachRecord(path: string, onRecord: (record: RequestRecord) => void): void {
+  if (!existsSync(path)) return;
   forEachLine(path, (line) => {
     if (!line.trim()) return;
     let record: RequestRecord;
@@ -172,15 +187,8 @@ function readRecords(path: string): { stats: RequestStats[]; requests: TimelineR
     } catch {
       return; // A line cut by a crash: the records before it still count.
     }
-    stats.push(statsOf(record));
-    const events = new Float64Array(record.events.length * 2);
-    record.events.forEach(([offset, tokens], i) => {
-      events[2 * i] = offset;
-      events[2 * i + 1] = tokens;
-    });
-    requests.push({ sent: record.sent, send_ms: record.send_ms, done_ms: record.done_ms, status: record.status, ttft_ms: record.ttft_ms, events });
+    onRecord(record);
   });
-  return { stats, requests };
 }
 
 function gaugeSeries(summary: SummaryObject, startMs: number | null): GaugeSeries | null {

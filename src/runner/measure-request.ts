@@ -1,6 +1,6 @@
 import type { Backend, GenerationRequest, SendState } from "../backends/backend.ts";
-import type { RequestRecord } from "../records/record.ts";
-import { requestLatency, type TokenEvent } from "../metrics/request-latency.ts";
+import type { MeasuredRecord } from "../records/record.ts";
+import { measuredRequestLatency, type MeasuredEvents } from "../metrics/request-latency.ts";
 import { emptyTally, tallyEvent, thinkingMetrics } from "../metrics/thinking.ts";
 
 /** Who sent a request and what it carried, for its record. */
@@ -18,7 +18,7 @@ export interface RequestIdentity {
 }
 
 export interface MeasuredRequest {
-  record: RequestRecord;
+  record: MeasuredRecord;
   /** The answer's content (never its thinking), for the next turn of a conversation. */
   text: string;
 }
@@ -34,9 +34,11 @@ export async function measureRequest(
   identity: RequestIdentity,
   signal: AbortSignal,
 ): Promise<MeasuredRequest> {
-  // offset, tokens, offset, tokens, …: one block, sized for the tokens asked (one event each at most,
-  // grown should a server send more), outside the GC's scanned heap; pairs once, at the end
-  let flat = new Float64Array(2 * Math.min(Math.max(request.outputLen, 1), 1 << 16));
+  // Each token event's offset: one block, sized for the tokens asked (one event each at most, grown
+  // should a server send more), outside the GC's scanned heap, into the record as it is. Its tokens
+  // only once an event carries other than one (until then, every event carried one).
+  let offsets: Float64Array = new Float64Array(Math.min(Math.max(request.outputLen, 1), 1 << 16));
+  let counts = null as Float64Array | null; // (set in the listener: not narrowed to null below)
   let used = 0;
   let streamedTokens = 0;
   let text = "";
@@ -56,14 +58,14 @@ export async function measureRequest(
       (at, tokens, _text, thinkingTokens) => {
         if (tokens <= 0) return;
         const offset = at - send.sentAt;
-        if (used === flat.length) {
-          const grown = new Float64Array(flat.length * 2);
-          grown.set(flat);
-          flat = grown;
+        if (used === offsets.length) {
+          offsets = grown(offsets);
+          if (counts !== null) counts = grown(counts);
         }
-        flat[used] = offset;
-        flat[used + 1] = tokens;
-        used += 2;
+        offsets[used] = offset;
+        if (tokens !== 1 && counts === null) counts = new Float64Array(offsets.length).fill(1, 0, used);
+        if (counts !== null) counts[used] = tokens;
+        used++;
         streamedTokens += tokens;
         tallyEvent(tally, offset, tokens, thinkingTokens);
       },
@@ -78,12 +80,11 @@ export async function measureRequest(
   } catch (thrown) {
     error = signal.aborted ? reasonText(signal.reason) : `client error: ${(thrown as Error)?.message ?? thrown}`;
   }
-  const events: Array<[number, number]> = new Array(used / 2);
-  for (let i = 0; i < events.length; i++) events[i] = [flat[2 * i]!, flat[2 * i + 1]!];
+  const events: MeasuredEvents = { offsets: offsets.subarray(0, used), tokens: counts === null ? null : counts.subarray(0, used) };
   const sendAt = send.sentAt;
   const doneMs = performance.now() - sendAt;
   const outTokens = serverOutTokens ?? streamedTokens;
-  const latency = error === null ? requestLatency(events as TokenEvent[], outTokens) : null;
+  const latency = error === null ? measuredRequestLatency(events, outTokens) : null;
   if (error === null && latency === null) error = "no output tokens";
   const ok = error === null;
   const thinking = thinkingMetrics(tally, outTokens, serverReasoningTokens);
@@ -124,7 +125,7 @@ export async function measureRequest(
 }
 
 /** The record of a request that arrived but was never sent (the point stopped while it waited). */
-export function unsentRecord(identity: RequestIdentity, outputLen: number, reason: string): RequestRecord {
+export function unsentRecord(identity: RequestIdentity, outputLen: number, reason: string): MeasuredRecord {
   const now = performance.now();
   const arrivedAt = identity.arrivedAt ?? now;
   return {
@@ -132,9 +133,18 @@ export function unsentRecord(identity: RequestIdentity, outputLen: number, reaso
     prompt_index: identity.promptIndex, sent: false, send_ms: performance.timeOrigin + arrivedAt, reconnected: false, connect_ms: null,
     ...(identity.plannedMs === undefined ? {} : { planned_ms: identity.plannedMs }), queue_wait_ms: now - arrivedAt,
     status: "failed", error: reason, in_tokens: identity.inTokens, server_in_tokens: null, cached_tokens: null, out_tokens: 0,
-    asked_out_tokens: outputLen, short: false, ttft_ms: null, e2e_ms: null, done_ms: now - arrivedAt, events: [], finish_reason: null,
+    asked_out_tokens: outputLen, short: false, ttft_ms: null, e2e_ms: null, done_ms: now - arrivedAt, events: NO_EVENTS, finish_reason: null,
     ttft_content_ms: null, reasoning_tokens: 0, answer_tokens: 0, thinking_ms: null,
   };
+}
+
+const NO_EVENTS: MeasuredEvents = { offsets: new Float64Array(0), tokens: null };
+
+/** Twice the room, what is there copied. */
+function grown(block: Float64Array): Float64Array {
+  const bigger = new Float64Array(block.length * 2);
+  bigger.set(block);
+  return bigger;
 }
 
 function reasonText(reason: unknown): string {

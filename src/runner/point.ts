@@ -6,7 +6,9 @@ import type { RequestStats } from "../metrics/request-stats.ts";
 import type { Summary } from "../metrics/summarize.ts";
 import { checkThresholds, type ThresholdResult } from "../report/thresholds.ts";
 import type { PointSettings } from "../config/run-settings.ts";
+import { collectGarbage } from "../common/collect-garbage.ts";
 import { JsonlWriter } from "../records/jsonl-writer.ts";
+import { recordJson } from "../records/record.ts";
 import { LiveProgress } from "../report/progress.ts";
 import type { PointLabels, Row } from "../report/seed-columns.ts";
 import { shareOf } from "../workload/shards.ts";
@@ -106,7 +108,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
         progress.onFinished(stats);
         options.onRequestFinished?.(stats);
         if (record.sent) connectMs.push(record.connect_ms ?? null);
-        requestsFile.write(tags ? { ...record, ...tags } : record);
+        requestsFile.writeJson(recordJson(record, tags));
       },
     });
   } finally {
@@ -116,6 +118,8 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
   const gauges = sampler ? await sampler.stop() : { status: "off", gauges: {} };
 
   const { requests, timing } = outcome;
+  // nothing in flight any more: the stream's garbage goes before the summary's and the report's work allocates
+  collectGarbage();
   const interrupted = options.interrupt?.aborted ?? false;
   const inputs: SummaryInputs = {
     labels: options.labels,

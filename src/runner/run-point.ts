@@ -1,7 +1,7 @@
 import type { Backend, ChatMessage } from "../backends/backend.ts";
 import type { ConversationPlan, ConversationSampler } from "../dataset/sampler.ts";
 import { seededRandom } from "../dataset/prng.ts";
-import type { RequestRecord } from "../records/record.ts";
+import type { MeasuredRecord } from "../records/record.ts";
 import { statsOf, type RequestStats } from "../metrics/request-stats.ts";
 import { runClosedLoop } from "../workload/closed-loop.ts";
 import { runOpenLoop } from "../workload/open-loop.ts";
@@ -27,7 +27,7 @@ export interface PointSetup {
   /** Called as each request starts and as it finishes (progress display, requests.jsonl). */
   onSent?: () => void;
   /** The record and what the metrics keep of it (the live panel reads the latter). */
-  onRecord: (record: RequestRecord, stats: RequestStats) => void;
+  onRecord: (record: MeasuredRecord, stats: RequestStats) => void;
   /** Aborting it (Ctrl-C) cancels the requests in flight; they are recorded as failed. */
   interrupt?: AbortSignal;
 }
@@ -41,7 +41,7 @@ export interface PointRecords {
 /** One benchmark point: closed-loop users or open-loop arrivals; every record goes to `onRecord` soon after it finishes (record-queue.ts). */
 export async function runPoint(setup: PointSetup): Promise<PointRecords> {
   const requests: RequestStats[] = [];
-  const records = new RecordQueue<RequestRecord>((record) => {
+  const records = new RecordQueue<MeasuredRecord>((record) => {
     const stats = statsOf(record);
     requests.push(stats);
     setup.onRecord(record, stats);
@@ -59,7 +59,7 @@ export async function runPoint(setup: PointSetup): Promise<PointRecords> {
 }
 
 /** Plays the point's load; each request's record goes to `keep` as it finishes. */
-async function runLoad(setup: PointSetup, keep: (record: RequestRecord) => void): Promise<LoopTiming> {
+async function runLoad(setup: PointSetup, keep: (record: MeasuredRecord) => void): Promise<LoopTiming> {
   const { backend, sampler, shape } = setup;
   let nextId = 0;
 

@@ -7,7 +7,7 @@
 import type { ChatMessage } from "../backends/backend.ts";
 import type { ConversationSampler } from "../dataset/sampler.ts";
 import type { LoadedTrace } from "../dataset/trace.ts";
-import type { RequestRecord } from "../records/record.ts";
+import type { MeasuredRecord } from "../records/record.ts";
 import { runOpenLoop } from "../workload/open-loop.ts";
 import type { LoopTiming } from "../workload/timing.ts";
 import { unsentRecord, type RequestIdentity } from "./measure-request.ts";
@@ -19,7 +19,7 @@ export type SendTurn = (
   text: string,
   outputLen: number,
   cancel: AbortSignal,
-) => Promise<{ record: RequestRecord; messages: ChatMessage[]; answer: string }>;
+) => Promise<{ record: MeasuredRecord; messages: ChatMessage[]; answer: string }>;
 
 interface Session {
   /** Resolves when the latest turn sent has finished. */
@@ -32,7 +32,7 @@ export async function replayTrace(
   shape: LoadSettings,
   sampler: ConversationSampler,
   sendTurn: SendTurn,
-  keep: (record: RequestRecord) => void,
+  keep: (record: MeasuredRecord) => void,
   interrupt?: AbortSignal,
 ): Promise<LoopTiming> {
   const { requests } = trace;
