@@ -9,35 +9,17 @@ export interface RequestLatency {
   tpot: number | null;
 }
 
-/** TTFT from the first event carrying a token, E2E from the last; null when no token came. */
+/** TTFT from the first event carrying a token, E2E from the last; null when no token came. (Pairs, as a record file holds them.) */
 export function requestLatency(events: readonly TokenEvent[], outTokens: number): RequestLatency | null {
-  let first: number | null = null;
-  let last: number | null = null;
-  for (const [offset, tokens] of events) {
-    if (tokens <= 0) continue;
-    if (first === null) first = offset;
-    last = offset;
-  }
-  if (first === null || last === null) return null;
-  const tpot = outTokens >= 2 ? (last - first) / (outTokens - 1) : null;
-  return { ttft: first, e2e: last, tpot };
+  return measuredRequestLatency(packedEvents(events), outTokens);
 }
 
 /**
  * Inter-token latencies, one sample per token: an event carrying k tokens that arrives Δ after
  * the previous token event gives k samples of Δ/k. The first event has no predecessor and gives none.
  */
-export function interTokenLatencies(events: readonly TokenEvent[], into: number[] = []): number[] {
-  let previous: number | null = null;
-  for (const [offset, tokens] of events) {
-    if (tokens <= 0) continue;
-    if (previous !== null) {
-      const perToken = (offset - previous) / tokens;
-      for (let i = 0; i < tokens; i++) into.push(perToken);
-    }
-    previous = offset;
-  }
-  return into;
+export function interTokenLatencies(events: readonly TokenEvent[]): number[] {
+  return Array.from(measuredInterTokenLatencies(packedEvents(events)));
 }
 
 /**
@@ -59,7 +41,20 @@ export function eventPairs(events: MeasuredEvents): Array<[number, number]> {
   return pairs;
 }
 
-/** requestLatency of measured events. */
+/** Pairs (as a record file holds them) as measured events. */
+export function packedEvents(events: readonly TokenEvent[]): MeasuredEvents {
+  const offsets = new Float64Array(events.length);
+  let tokens: Float64Array | null = null;
+  for (let i = 0; i < events.length; i++) {
+    const [offset, count] = events[i]!;
+    offsets[i] = offset;
+    if (count !== 1 && tokens === null) tokens = new Float64Array(events.length).fill(1, 0, i);
+    if (tokens !== null) tokens[i] = count;
+  }
+  return { offsets, tokens };
+}
+
+/** TTFT, E2E and TPOT of measured events (see requestLatency). */
 export function measuredRequestLatency(events: MeasuredEvents, outTokens: number): RequestLatency | null {
   const { offsets, tokens } = events;
   let first: number | null = null;
@@ -74,7 +69,7 @@ export function measuredRequestLatency(events: MeasuredEvents, outTokens: number
   return { ttft: first, e2e: last, tpot };
 }
 
-/** interTokenLatencies of measured events, into an array of exactly their number. */
+/** The inter-token latencies of measured events (see interTokenLatencies), in an array of exactly their number. */
 export function measuredInterTokenLatencies(events: MeasuredEvents): Float64Array {
   const { offsets, tokens } = events;
   let count = 0;

@@ -1,5 +1,5 @@
 import type { MeasuredRecord, RequestRecord } from "../records/record.ts";
-import { interTokenLatencies, measuredInterTokenLatencies, measuredRequestLatency, measuredTokenEvents, requestLatency } from "./request-latency.ts";
+import { measuredInterTokenLatencies, measuredRequestLatency, measuredTokenEvents, packedEvents } from "./request-latency.ts";
 
 /**
  * What the metrics need of one request, computed once when it finishes. A point keeps these in
@@ -42,12 +42,9 @@ const NO_SAMPLES = new Float64Array(0);
 
 /** The stats of a record, as read from requests.jsonl (event pairs) or as measured (MeasuredEvents). */
 export function statsOf(record: RequestRecord | MeasuredRecord): RequestStats {
-  const events = record.events;
-  const measured = !Array.isArray(events);
-  const latency = record.status !== "ok" ? null : measured ? measuredRequestLatency(events, record.out_tokens) : requestLatency(events, record.out_tokens);
-  let tokenEvents = 0;
-  if (measured) tokenEvents = measuredTokenEvents(events);
-  else for (const [, tokens] of events) if (tokens > 0) tokenEvents++;
+  const events = Array.isArray(record.events) ? packedEvents(record.events) : record.events;
+  const latency = record.status === "ok" ? measuredRequestLatency(events, record.out_tokens) : null;
+  const tokenEvents = measuredTokenEvents(events);
   return {
     sent: record.sent,
     ok: latency !== null,
@@ -64,7 +61,7 @@ export function statsOf(record: RequestRecord | MeasuredRecord): RequestStats {
     ttft: latency?.ttft ?? null,
     e2e: latency?.e2e ?? null,
     tpot: latency?.tpot ?? null,
-    itl: latency === null ? NO_SAMPLES : measured ? measuredInterTokenLatencies(events) : Float64Array.from(interTokenLatencies(events)),
+    itl: latency === null ? NO_SAMPLES : measuredInterTokenLatencies(events),
     tokenEvents,
     // records written before thinking was measured have none of these: all their tokens were the answer
     ttftContent: latency === null ? null : record.ttft_content_ms === undefined ? latency.ttft : record.ttft_content_ms,
