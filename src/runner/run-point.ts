@@ -10,7 +10,7 @@ import type { LoadSettings } from "../config/run-settings.ts";
 import type { LoopTiming } from "../workload/timing.ts";
 import { measureRequest, unsentRecord, type RequestIdentity } from "./measure-request.ts";
 import { RecordQueue } from "./record-queue.ts";
-import { keepHelpersBehind } from "../common/helper-threads.ts";
+import { keepCompilersBehind } from "../common/helper-threads.ts";
 import type { LoadedTrace } from "../dataset/trace.ts";
 import { replayTrace } from "./trace-point.ts";
 
@@ -46,14 +46,14 @@ export async function runPoint(setup: PointSetup): Promise<PointRecords> {
     requests.push(stats);
     setup.onRecord(record, stats);
   });
-  const releaseHelpers = keepHelpersBehind();
+  const releaseCompilers = keepCompilersBehind();
   try {
     return { requests, timing: await runLoad(setup, (record) => records.push(record)) };
   } finally {
     try {
       await records.drained();
     } finally {
-      releaseHelpers();
+      releaseCompilers();
     }
   }
 }
