@@ -7,17 +7,23 @@
  *  - cpu: client CPU time per token written, at each load, 5 ms per token: every client thread's
  *    run time (/proc/PID/task/[*]/schedstat, ns), sampled by the server from just before its first
  *    token, read at the moment the client's last token arrived (its records: send_ms + the last
- *    event's offset), so that neither start-up nor the end-of-run summary counts.
+ *    event's offset), so that neither start-up nor the end-of-run summary counts. Cold: the
+ *    process's first requests are measured, so the JIT's compiling of the read path (a fixed
+ *    ~0.1-0.2 s of CPU) is spread over the run's ~50,000 tokens. Warm: after one unmeasured
+ *    request per user (--warmup-requests), from the first measured send to the last token, over
+ *    the measured tokens only: what each token costs in a benchmark of any length.
  *  - itl: p99 of the client's inter-token gaps minus p99 of the server's true gaps (truth log), 200 streams × 5 ms;
  *    cold (the process's first requests) and warm (after as many unmeasured warm-up requests).
  *  - rss: peak RSS over streams, 10,000 streams × 50 ms per token: while streaming (VmRSS sampled
- *    every 100 ms up to the last token's arrival) and over the whole run (VmHWM, with the report).
+ *    every 100 ms up to the last token's arrival) and over the whole run (VmHWM, with the report);
+ *    of the streaming peak, what is file-backed (the binary's pages), and what the streams added
+ *    to the RSS just before the first token (the process with every connection open and idle).
  * Each figure: min / median / max of the runs.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { benchArgs, currentRss, llmbench, peakRss, quantile, readJsonl, repeatRuns, spread, startFakeServer, truthGaps, valueAt } from "./lib.ts";
+import { benchArgs, llmbench, peakRss, quantile, readJsonl, repeatRuns, rssParts, spread, startFakeServer, truthGaps, valueAt } from "./lib.ts";
 
 const { option, what } = benchArgs(["cpu", "itl", "rss"]);
 const runs = Number(option("runs", "3"));
@@ -28,10 +34,16 @@ const TOKENS = 256;
 
 interface RunResult {
   cpuUsPerToken: number;
+  /** From the first measured request's send to the last token, over the measured requests' tokens (the warm-up's excluded). */
+  measuredCpuUsPerToken: number;
   /** Of the client's time, the kernel's (system ticks over user + system, /proc/PID/stat). */
   kernelShare: number;
   /** Peak RSS (sampled every 100 ms) up to the client's last token: the streams' memory, without the end-of-run report's. */
   streamingRss: number;
+  /** Of streamingRss, file-backed (RssFile) at that sample. */
+  streamingFileRss: number;
+  /** The highest sample before the first token arrived: every user's connection open, none streaming. */
+  idleRss: number;
   cpuAfterLastTokenMs: number;
   clientP99Itl: number;
   serverP99Itl: number;
@@ -56,11 +68,11 @@ async function runOnce(streams: number, rounds: number, itlMs: number, rampUpS: 
       { stdout: "ignore", stderr: "inherit" },
     );
     server.watch(client.pid);
-    const rssSeries: Array<[number, number]> = [];
+    const rssSeries: Array<[number, number, number]> = [];
     const poll = setInterval(() => {
       peak = Math.max(peak, peakRss(client.pid) ?? 0);
-      const now = currentRss(client.pid);
-      if (now !== null) rssSeries.push([performance.timeOrigin + performance.now(), now]);
+      const now = rssParts(client.pid);
+      if (now !== null) rssSeries.push([performance.timeOrigin + performance.now(), now.total, now.file]);
     }, 100);
     const code = await client.exited;
     clearInterval(poll);
@@ -69,9 +81,17 @@ async function runOnce(streams: number, rounds: number, itlMs: number, rampUpS: 
     const { tokens, series } = await Promise.race([server.cpu(), Bun.sleep(5000).then(() => ({ tokens: 1, series: [] as Array<[number, number, number, number]> }))]);
     await server.stop();
     const records = await readJsonl<{ status: string; send_ms: number; events: [number, number][]; request_id: string | null }>(join(dir, "r/requests.jsonl"));
+    const firstSendAt = Math.min(...records.map((record) => record.send_ms));
+    let measuredTokens = 0;
+    for (const record of records) for (const [, count] of record.events) measuredTokens += count;
     const measured = new Set(records.map((record) => record.request_id)); // the server also logged the warm-up's answers
     let lastTokenAt = 0;
-    for (const record of records) if (record.events.length > 0) lastTokenAt = Math.max(lastTokenAt, record.send_ms + record.events.at(-1)![0]);
+    let firstTokenAt = Infinity;
+    for (const record of records) {
+      if (record.events.length === 0) continue;
+      lastTokenAt = Math.max(lastTokenAt, record.send_ms + record.events.at(-1)![0]);
+      firstTokenAt = Math.min(firstTokenAt, record.send_ms + record.events[0]![0]);
+    }
     const cpuNs = series.length === 0 ? NaN : valueAt(series, lastTokenAt) - series[0]![1];
     // the kernel's share of the client's time over the same window (10 ms ticks: a share, not a measure)
     const atLast = series.findIndex(([at]) => at >= lastTokenAt);
@@ -82,11 +102,19 @@ async function runOnce(streams: number, rounds: number, itlMs: number, rampUpS: 
     for (const record of records) for (let i = 1; i < record.events.length; i++) clientGaps.push(record.events[i]![0] - record.events[i - 1]![0]);
     const serverGaps = await truthGaps(truth, measured);
     let streamingRss = 0;
-    for (const [at, rss] of rssSeries) if (at <= lastTokenAt) streamingRss = Math.max(streamingRss, rss);
+    let streamingFileRss = 0;
+    let idleRss = 0;
+    for (const [at, rss, file] of rssSeries) {
+      if (at <= lastTokenAt && rss > streamingRss) [streamingRss, streamingFileRss] = [rss, file];
+      if (at < firstTokenAt) idleRss = Math.max(idleRss, rss);
+    }
     return {
       cpuUsPerToken: cpuNs / 1000 / tokens,
+      measuredCpuUsPerToken: series.length === 0 ? NaN : (valueAt(series, lastTokenAt) - valueAt(series, Math.max(firstSendAt, series[0]![0]))) / 1000 / measuredTokens,
       kernelShare: systemTicks / (userTicks + systemTicks),
       streamingRss,
+      streamingFileRss,
+      idleRss,
       // what the old window (to 100 ms after the last token, ticks) also counted: the client's work after its last token, to its exit
       cpuAfterLastTokenMs: series.length === 0 ? NaN : (series.at(-1)![1] - valueAt(series, lastTokenAt)) / 1e6,
       clientP99Itl: clientGaps.length > 0 ? quantile(clientGaps, 0.99) : NaN,
@@ -110,7 +138,10 @@ if (what.has("cpu")) {
     const rounds = Math.max(1, Math.ceil(50_000 / (streams * TOKENS)));
     const results = await repeat(`cpu ${streams}`, () => runOnce(streams, rounds, 5, 0));
     const failed = results.reduce((n, r) => n + r.failed, 0);
-    console.log(`${streams} streams × 5 ms: client CPU per token ${spread(results.map((r) => r.cpuUsPerToken))} µs, of it in the kernel ${spread(results.map((r) => r.kernelShare * r.cpuUsPerToken))} µs${failed > 0 ? `  (${failed} failed requests)` : ""}`);
+    console.log(`${streams} streams × 5 ms, cold: client CPU per token ${spread(results.map((r) => r.cpuUsPerToken))} µs, of it in the kernel ${spread(results.map((r) => r.kernelShare * r.cpuUsPerToken))} µs${failed > 0 ? `  (${failed} failed requests)` : ""}`);
+    const warm = await repeat(`cpu ${streams} warm`, () => runOnce(streams, rounds, 5, 0, ["--warmup-requests", String(streams)]));
+    const warmFailed = warm.reduce((n, r) => n + r.failed, 0);
+    console.log(`${streams} streams × 5 ms, warm: client CPU per token ${spread(warm.map((r) => r.measuredCpuUsPerToken))} µs${warmFailed > 0 ? `  (${warmFailed} failed requests)` : ""}`);
   }
 }
 if (what.has("itl")) {
@@ -130,6 +161,9 @@ if (what.has("rss")) {
   const failed = results.reduce((n, r) => n + r.failed, 0);
   console.log(
     `${rssStreams} streams × ${rssItlMs} ms: peak RSS while streaming ${spread(results.map((r) => r.streamingRss / 1e6), 0)} MB, per stream ${spread(results.map((r) => r.streamingRss / rssStreams / 1024), 1)} KB; ` +
+      `of it file-backed (the binary's pages) ${spread(results.map((r) => r.streamingFileRss / 1e6), 0)} MB; ` +
+      `added by streaming (over ${spread(results.map((r) => r.idleRss / 1e6), 0)} MB with every connection open and idle) ` +
+      `${spread(results.map((r) => (r.streamingRss - r.idleRss) / rssStreams / 1024), 1)} KB per stream; ` +
       `whole run (with the end-of-run report) ${spread(results.map((r) => r.peakRss / 1e6), 0)} MB${failed > 0 ? `  (${failed} failed requests)` : ""}`,
   );
 }

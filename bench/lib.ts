@@ -136,9 +136,20 @@ export function valueAt(series: ReadonlyArray<readonly number[]>, at: number): n
 
 /** The resident set now (VmRSS, bytes) of a running process; null once it is gone. */
 export function currentRss(pid: number): number | null {
+  return rssParts(pid)?.total ?? null;
+}
+
+/**
+ * The resident set now (bytes) and the part of it that is file-backed (RssFile: pages of the
+ * executable and of mapped files, shared with any other process running the same binary); null
+ * once the process is gone.
+ */
+export function rssParts(pid: number): { total: number; file: number } | null {
   try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-    return kb === undefined ? null : Number(kb) * 1024;
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const total = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+    const file = /RssFile:\s+(\d+) kB/.exec(status)?.[1];
+    return total === undefined ? null : { total: Number(total) * 1024, file: Number(file ?? 0) * 1024 };
   } catch {
     return null;
   }
