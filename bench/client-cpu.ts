@@ -23,7 +23,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { benchArgs, llmbench, peakRss, quantile, readJsonl, repeatRuns, rssParts, spread, startFakeServer, truthGaps, valueAt } from "./lib.ts";
+import { benchArgs, llmbench, quantile, readJsonl, repeatRuns, rssParts, spread, startFakeServer, truthGaps, valueAt } from "./lib.ts";
 
 const { option, what } = benchArgs(["cpu", "itl", "rss"]);
 const runs = Number(option("runs", "3"));
@@ -70,9 +70,10 @@ async function runOnce(streams: number, rounds: number, itlMs: number, rampUpS: 
     server.watch(client.pid);
     const rssSeries: Array<[number, number, number]> = [];
     const poll = setInterval(() => {
-      peak = Math.max(peak, peakRss(client.pid) ?? 0);
       const now = rssParts(client.pid);
-      if (now !== null) rssSeries.push([performance.timeOrigin + performance.now(), now.total, now.file]);
+      if (now === null) return;
+      peak = Math.max(peak, now.peak);
+      rssSeries.push([performance.timeOrigin + performance.now(), now.total, now.file]);
     }, 100);
     const code = await client.exited;
     clearInterval(poll);
@@ -81,16 +82,17 @@ async function runOnce(streams: number, rounds: number, itlMs: number, rampUpS: 
     const { tokens, series } = await Promise.race([server.cpu(), Bun.sleep(5000).then(() => ({ tokens: 1, series: [] as Array<[number, number, number, number]> }))]);
     await server.stop();
     const records = await readJsonl<{ status: string; send_ms: number; events: [number, number][]; request_id: string | null }>(join(dir, "r/requests.jsonl"));
-    const firstSendAt = Math.min(...records.map((record) => record.send_ms));
-    let measuredTokens = 0;
-    for (const record of records) for (const [, count] of record.events) measuredTokens += count;
     const measured = new Set(records.map((record) => record.request_id)); // the server also logged the warm-up's answers
-    let lastTokenAt = 0;
+    let firstSendAt = Infinity;
     let firstTokenAt = Infinity;
+    let lastTokenAt = 0;
+    let measuredTokens = 0;
     for (const record of records) {
+      firstSendAt = Math.min(firstSendAt, record.send_ms);
       if (record.events.length === 0) continue;
-      lastTokenAt = Math.max(lastTokenAt, record.send_ms + record.events.at(-1)![0]);
       firstTokenAt = Math.min(firstTokenAt, record.send_ms + record.events[0]![0]);
+      lastTokenAt = Math.max(lastTokenAt, record.send_ms + record.events.at(-1)![0]);
+      for (const [, count] of record.events) measuredTokens += count;
     }
     const cpuNs = series.length === 0 ? NaN : valueAt(series, lastTokenAt) - series[0]![1];
     // the kernel's share of the client's time over the same window (10 ms ticks: a share, not a measure)

@@ -140,27 +140,16 @@ export function currentRss(pid: number): number | null {
 }
 
 /**
- * The resident set now (bytes) and the part of it that is file-backed (RssFile: pages of the
- * executable and of mapped files, shared with any other process running the same binary); null
- * once the process is gone.
+ * The resident set of a running process (bytes): now (VmRSS), the part of it that is file-backed
+ * (RssFile: pages of the executable and of mapped files, shared with any other process running
+ * the same binary), and its peak so far (VmHWM); null once the process is gone.
  */
-export function rssParts(pid: number): { total: number; file: number } | null {
+export function rssParts(pid: number): { total: number; file: number; peak: number } | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const total = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-    const file = /RssFile:\s+(\d+) kB/.exec(status)?.[1];
-    return total === undefined ? null : { total: Number(total) * 1024, file: Number(file ?? 0) * 1024 };
-  } catch {
-    return null;
-  }
-}
-
-/** The peak resident set (VmHWM, bytes) of a running process; null once it is gone. */
-export function peakRss(pid: number): number | null {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
-    return kb === undefined ? null : Number(kb) * 1024;
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024;
+    const total = kb("VmRSS");
+    return Number.isNaN(total) ? null : { total, file: kb("RssFile") || 0, peak: kb("VmHWM") || total };
   } catch {
     return null;
   }
