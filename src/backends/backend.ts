@@ -83,7 +83,6 @@ export interface Backend {
   preconnect?(connections: number, options: { ratePerSecond: number; signal: AbortSignal }): Promise<void>;
   /** Releases long-lived connections (gRPC channels) so that the process can exit; HTTP backends have none. */
   close?(): void;
-  preconnect?(connections: number, options: { ratePerSecond: number; signal: AbortSignal }): Promise<void>;
   /**
    * The server's own load gauges and counters from its Prometheus /metrics, under common names
    * (whichever server it is: server-metrics.ts); null when the server has no such endpoint or none

@@ -1,54 +1,109 @@
 import type { Backend, BackendDefinition, BackendOptions, GenerationOutcome, GenerationRequest, RawEventListener, SendState, TokenListener } from "./backend.ts";
 import { serverMetricsOf } from "./server-metrics.ts";
 import { expectHttpOk } from "./transport/health.ts";
-import { getText } from "./transport/http.ts";
+import { describeNetworkError, getText, HttpCall, type HttpAnswer } from "./transport/http.ts";
 import { preconnect } from "./transport/http1-client.ts";
 import { parsePrometheusText } from "./transport/prometheus.ts";
 import { StreamState, type EventDecoder } from "./stream-state.ts";
-import { postEventStream, type EventParser } from "./transport/event-stream.ts";
+import type { EventParser } from "./transport/event-stream.ts";
 import { FastSseParser } from "./transport/sse-fast.ts";
 
-/** What an HTTP streaming backend contributes: where to POST, what, and how to read the events. */
-export interface HttpGeneration {
+/** What an HTTP streaming backend sends every request to, and how it reads the answers: fixed for the backend. */
+export interface HttpGenerationTarget {
   endpoint: URL;
   headers: Record<string, string>;
-  body: unknown;
   insecure: boolean;
   /** Splits the body into events; SSE unless the protocol's framing is uncertain. */
-  parser?: EventParser;
+  parser?: () => EventParser;
   decoder(state: StreamState): EventDecoder;
   /** The protocol has no end marker: a stream that closes cleanly is complete. */
   closeIsComplete?: boolean;
-  /** Keep the answer's text (a later turn needs it); default true. */
-  keepText?: boolean;
 }
 
-/** Sends one request and measures its stream the same way for every HTTP protocol. */
-export async function generateOverHttp(
-  generation: HttpGeneration,
+/** Sends one request (its JSON body) and measures its stream the same way for every HTTP protocol. */
+export function generateOverHttp(
+  target: HttpGenerationTarget,
+  body: unknown,
+  keepText: boolean,
   onTokens: TokenListener,
   signal: AbortSignal,
   onRawEvent?: RawEventListener,
   send?: SendState,
 ): Promise<GenerationOutcome> {
-  const state = new StreamState(onTokens, generation.keepText !== false);
-  const decode = generation.decoder(state);
-  const { failure, requestId } = await postEventStream(generation.endpoint, {
-    headers: generation.headers,
-    body: JSON.stringify(generation.body),
-    insecure: generation.insecure,
-    signal,
-    parser: generation.parser ?? new FastSseParser(),
-    onRawEvent,
-    send,
-    onPayload(payload, at) {
-      if (!state.over) decode(payload, at);
-    },
-  });
-  if (failure !== null) state.fail(failure);
-  // The stream's own id (OpenAI's `id`) wins; else the server's x-request-id header.
-  if (state.outcome.requestId == null && requestId !== null) state.outcome.requestId = requestId;
-  return state.finish(generation.closeIsComplete);
+  return new Promise((resolve, reject) => new GenerationCall(target, JSON.stringify(body), keepText, onTokens, signal, onRawEvent, send, resolve, reject).start());
+}
+
+/**
+ * One streamed generation: the HTTP call, its event parser and decoder, and the outcome being
+ * built, in one object with one promise (the request path holds thousands of these at once).
+ */
+class GenerationCall extends HttpCall {
+  private readonly state: StreamState;
+  private readonly decode: EventDecoder;
+  private readonly parser: EventParser;
+  /** When the bytes being parsed were read. */
+  private readAt = 0;
+  private readonly emit: (payload: string) => void;
+
+  constructor(
+    private readonly target: HttpGenerationTarget,
+    body: string,
+    keepText: boolean,
+    onTokens: TokenListener,
+    signal: AbortSignal,
+    private readonly onRawEvent: RawEventListener | undefined,
+    send: SendState | undefined,
+    private readonly resolve: (outcome: GenerationOutcome) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    super(target.endpoint, { method: "POST", headers: target.headers, body, signal, insecure: target.insecure, expectStream: true, send });
+    this.state = new StreamState(onTokens, keepText);
+    this.decode = target.decoder(this.state);
+    this.parser = target.parser?.() ?? new FastSseParser();
+    this.emit = (payload) => this.deliver(payload, this.readAt);
+  }
+
+  private deliver(payload: string, at: number): void {
+    this.onRawEvent?.(at, payload);
+    if (!this.state.over) this.decode(payload, at);
+  }
+
+  protected onData(text: string, at: number): void {
+    const parser = this.parser;
+    if (parser.feed) {
+      this.readAt = at;
+      parser.feed(text, this.emit);
+    } else for (const payload of parser.push(text)) this.deliver(payload, at);
+  }
+
+  protected onAnswer(answer: HttpAnswer): void {
+    const { status, requestId } = answer;
+    try {
+      if (answer.errorBody !== null) this.state.fail(`HTTP ${status}: ${answer.errorBody.trim().slice(0, 300)}`);
+      else if (answer.notStream !== null) {
+        this.state.fail(`HTTP ${status} answered with ${answer.notStream.contentType}, not an event stream: ${answer.notStream.body.trim().slice(0, 300)}`);
+      } else {
+        const endAt = performance.now();
+        for (const payload of this.parser.flush()) this.deliver(payload, endAt);
+      }
+    } catch (error) {
+      return this.reject(error);
+    }
+    this.end(requestId);
+  }
+
+  protected onFailure(error: Error): void {
+    if (this.signal.aborted) return this.reject(error);
+    this.state.fail(describeNetworkError(error));
+    this.end(null);
+  }
+
+  private end(requestId: string | null): void {
+    const state = this.state;
+    // The stream's own id (OpenAI's `id`) wins; else the server's x-request-id header.
+    if (state.outcome.requestId == null && requestId !== null) state.outcome.requestId = requestId;
+    this.resolve(state.finish(this.target.closeIsComplete));
+  }
 }
 
 /** The base URL without trailing slashes. */
@@ -105,20 +160,20 @@ export function httpBackend(spec: HttpBackendSpec): BackendDefinition {
     create(options) {
       const base = baseOf(options);
       const endpoint = new URL(`${base}${spec.path}`);
-      const headers = { ...requestHeaders(options), ...options.headers };
+      const target: HttpGenerationTarget = {
+        endpoint,
+        headers: { ...requestHeaders(options), ...options.headers },
+        insecure: options.insecure,
+        parser: spec.parser,
+        decoder: spec.decoder,
+        closeIsComplete: spec.closeIsComplete,
+      };
       const extraBody = options.extraBody ?? null;
       const generate: Backend["generate"] = (request, onTokens, signal, onRawEvent, send) =>
         generateOverHttp(
-          {
-            endpoint,
-            headers,
-            insecure: options.insecure,
-            body: extraBody === null ? spec.body(request, options) : mergeBody(spec.body(request, options), extraBody),
-            parser: spec.parser?.(),
-            decoder: spec.decoder,
-            closeIsComplete: spec.closeIsComplete,
-            keepText: request.keepText !== false,
-          },
+          target,
+          extraBody === null ? spec.body(request, options) : mergeBody(spec.body(request, options), extraBody),
+          request.keepText !== false,
           onTokens,
           signal,
           onRawEvent,

@@ -1,5 +1,5 @@
 import type { SendState } from "../backend.ts";
-import { exchange, HttpTransportError, StaleConnectionError, type Http1Head } from "./http1-client.ts";
+import { HttpTransportError, StaleConnectionError, startExchange, type Http1Handlers, type Http1Head, type Http1Request, type Http1Result } from "./http1-client.ts";
 
 export interface HttpCallOptions {
   method: "GET" | "POST";
@@ -29,63 +29,123 @@ export interface HttpAnswer extends HttpResponseHead {
 const ERROR_BODY_LIMIT = 4096;
 
 /**
- * Sends a request and streams the response body to `onData` with the time each piece arrived
- * (performance.now() at the socket read). A non-2xx answer resolves with its status and (the
- * start of) its body as `errorBody`, without calling onData. Rejects on network errors and on
- * abort (with signal.reason).
+ * One HTTP request, from its send to its answer, as one object (it is the exchange's request and
+ * its handlers: nothing else is made per request, for memory at thousands of streams). A non-2xx
+ * answer (or, with expectStream, a 2xx JSON document) is collected, its start only, not passed
+ * to `onData`.
  *
  * Servers and proxies close kept-alive connections whenever they like (llama-server after every
  * streamed answer). A request written to such a socket fails at once, unseen by the server; it is
  * sent once more on a fresh connection, with `send.sentAt` moved to that send. A request that got
  * any response byte is never sent twice.
  */
-export async function streamHttp(url: URL, options: HttpCallOptions, onData: (text: string, at: number) => void): Promise<HttpAnswer> {
-  try {
-    return await sendOnce(url, options, onData, false);
-  } catch (error) {
-    if (!(error instanceof StaleConnectionError)) throw error;
-    if (options.send) {
-      options.send.reconnected = true;
-      options.send.sentAt = performance.now();
+export abstract class HttpCall implements Http1Request, Http1Handlers {
+  readonly method: "GET" | "POST";
+  readonly headers: Record<string, string>;
+  /** Dropped once the answer began: only a resend needs it. */
+  body: string | undefined;
+  readonly insecure: boolean;
+  readonly signal: AbortSignal;
+  protected readonly answer: HttpAnswer = { status: 0, errorBody: null, notStream: null, requestId: null };
+  private collecting = false;
+  private collected = "";
+  private fresh = false;
+
+  constructor(readonly url: URL, private readonly options: HttpCallOptions) {
+    this.method = options.method;
+    this.headers = options.headers ?? {};
+    this.body = options.body;
+    this.insecure = options.insecure ?? false;
+    this.signal = options.signal;
+  }
+
+  /** Body text of a 2xx stream as it arrives, with the time of its socket read. */
+  protected abstract onData(text: string, at: number): void;
+  /** The answer came whole (a non-2xx one included). */
+  protected abstract onAnswer(answer: HttpAnswer): void;
+  /** A network error, or the signal's reason when it aborted. */
+  protected abstract onFailure(error: Error): void;
+
+  start(): void {
+    startExchange(this, this, this.fresh);
+  }
+
+  onHead(head: Http1Head): void {
+    this.body = undefined;
+    const answer = this.answer;
+    answer.status = head.status;
+    answer.requestId = head.headers.get("x-request-id") ?? null;
+    const isError = head.status < 200 || head.status >= 300;
+    if (isError) {
+      this.collecting = true;
+      answer.errorBody = "";
+    } else if (this.options.expectStream) {
+      const contentType = head.headers.get("content-type") ?? "";
+      if (/^application\/json\b/i.test(contentType)) {
+        this.collecting = true;
+        answer.notStream = { contentType, body: "" };
+      }
     }
-    // A connection of its own, never one from the pool (which may hold more closed ones).
-    return sendOnce(url, options, onData, true);
+  }
+
+  onBody(text: string, at: number): void {
+    if (!this.collecting) this.onData(text, at);
+    else if (this.collected.length < ERROR_BODY_LIMIT) this.collected += text;
+  }
+
+  onEnd(error: Error | null, result: Http1Result): void {
+    if (error instanceof StaleConnectionError && !this.fresh) {
+      const send = this.options.send;
+      if (send) {
+        send.reconnected = true;
+        send.sentAt = performance.now();
+      }
+      // A connection of its own, never one from the pool (which may hold more closed ones).
+      this.fresh = true;
+      return this.start();
+    }
+    if (error !== null) return this.onFailure(error);
+    if (this.options.send) this.options.send.connectMs = result.connectMs;
+    const answer = this.answer;
+    const collected = this.collected.slice(0, ERROR_BODY_LIMIT);
+    if (answer.errorBody !== null) answer.errorBody = collected;
+    if (answer.notStream !== null) answer.notStream.body = collected;
+    this.onAnswer(answer);
   }
 }
 
-async function sendOnce(url: URL, options: HttpCallOptions, onData: (text: string, at: number) => void, fresh: boolean): Promise<HttpAnswer> {
-  const answer: HttpAnswer = { status: 0, errorBody: null, notStream: null, requestId: null };
-  let collect: ((text: string) => void) | null = null;
-  let collected = "";
-  let contentType = "";
-  const result = await exchange(
-    { method: options.method, url, headers: options.headers ?? {}, body: options.body, insecure: options.insecure ?? false, signal: options.signal },
-    {
-      onHead(head: Http1Head) {
-        answer.status = head.status;
-        answer.requestId = head.headers.get("x-request-id") ?? null;
-        contentType = head.headers.get("content-type") ?? "";
-        const isError = head.status < 200 || head.status >= 300;
-        if (isError || (options.expectStream && /^application\/json\b/i.test(contentType))) {
-          collect = (text) => {
-            if (collected.length < ERROR_BODY_LIMIT) collected += text;
-          };
-          if (isError) answer.errorBody = "";
-          else answer.notStream = { contentType, body: "" };
-        }
-      },
-      onBody(text, at) {
-        if (collect !== null) collect(text);
-        else onData(text, at);
-      },
-    },
-    fresh,
-  );
-  if (options.send) options.send.connectMs = result.connectMs;
-  collected = collected.slice(0, ERROR_BODY_LIMIT);
-  if (answer.errorBody !== null) answer.errorBody = collected;
-  if (answer.notStream !== null) answer.notStream.body = collected;
-  return answer;
+/**
+ * Sends a request and streams the response body to `onData` with the time each piece arrived
+ * (performance.now() at the socket read). A non-2xx answer resolves with its status and (the
+ * start of) its body as `errorBody`, without calling onData. Rejects on network errors and on
+ * abort (with signal.reason). Resent once on a fresh connection as HttpCall says.
+ */
+export function streamHttp(url: URL, options: HttpCallOptions, onData: (text: string, at: number) => void): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => new PromisedCall(url, options, onData, resolve, reject).start());
+}
+
+class PromisedCall extends HttpCall {
+  constructor(
+    url: URL,
+    options: HttpCallOptions,
+    private readonly data: (text: string, at: number) => void,
+    private readonly resolve: (answer: HttpAnswer) => void,
+    private readonly reject: (error: Error) => void,
+  ) {
+    super(url, options);
+  }
+
+  protected onData(text: string, at: number): void {
+    this.data(text, at);
+  }
+
+  protected onAnswer(answer: HttpAnswer): void {
+    this.resolve(answer);
+  }
+
+  protected onFailure(error: Error): void {
+    this.reject(error);
+  }
 }
 
 /** A short GET for health checks: status and body text. */

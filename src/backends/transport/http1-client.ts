@@ -31,10 +31,16 @@ export interface Http1Head {
 }
 
 export interface Http1Handlers {
-  /** The response head; return false to collect nothing more than `onBody` gets. */
+  /** The response head. */
   onHead(head: Http1Head): void;
   /** Body text as it arrives, with performance.now() at the socket read. */
   onBody(text: string, at: number): void;
+  /**
+   * The exchange is over, once: `error` null when the response came whole; else a transport error
+   * (StaleConnectionError when a kept-alive connection turned out closed before any response
+   * byte), or the signal's reason when it aborted.
+   */
+  onEnd(error: Error | null, result: Http1Result): void;
 }
 
 export interface Http1Result {
@@ -63,8 +69,12 @@ const enum Chunk {
 
 const MAX_HEAD_BYTES = 64 * 1024;
 
-/** One request and its response on a connection: the parser's state. */
-class Exchange {
+/**
+ * One request and its response on a connection: the parser's state, and the request's abort
+ * listener (one object per request: no closure, promise or async frame of its own, for memory at
+ * thousands of streams).
+ */
+class Exchange implements Http1Result {
   body = Body.Head;
   head = "";
   /** Any response byte arrived. */
@@ -75,9 +85,24 @@ class Exchange {
   keepAlive = true;
   /** The first bytes of a UTF-8 character the last read cut in two. */
   carry: Buffer | null = null;
-  settle!: (error: Error | null) => void;
+  connection: Connection | null = null;
 
-  constructor(readonly handlers: Http1Handlers) {}
+  constructor(readonly handlers: Http1Handlers, readonly signal: AbortSignal, readonly reused: boolean, readonly connectMs: number | null) {}
+
+  /** The signal aborted: the connection is dropped mid-exchange. */
+  handleEvent(): void {
+    const connection = this.connection;
+    if (connection === null || connection.data.exchange !== this) return;
+    connection.data.exchange = null;
+    connection.data.closed = true;
+    connection.terminate();
+    this.settle(this.signal.reason as Error);
+  }
+
+  settle(error: Error | null): void {
+    this.signal.removeEventListener("abort", this);
+    this.handlers.onEnd(error !== null && this.signal.aborted ? (this.signal.reason as Error) : error, this);
+  }
 }
 
 interface ConnectionState {
@@ -571,41 +596,36 @@ export async function preconnect(url: URL, insecure: boolean, count: number, rat
 }
 
 /**
- * Sends one request and reads its response. Resolves when the response is complete; rejects with
- * an HttpTransportError (StaleConnectionError when a kept-alive connection turned out closed before
- * any response byte) or with the signal's reason on abort. `fresh` skips the pool.
+ * Sends one request and reads its response; `handlers.onEnd` says how it ended (never before this
+ * returns). `fresh` skips the pool.
  */
-export async function exchange(request: Http1Request, handlersOf: Http1Handlers, fresh = false): Promise<Http1Result> {
-  if (request.signal.aborted) throw request.signal.reason;
+export function startExchange(request: Http1Request, handlers: Http1Handlers, fresh = false): void {
+  const { signal } = request;
+  if (signal.aborted) return void queueMicrotask(() => handlers.onEnd(signal.reason as Error, NOT_SENT));
   const pool = poolOf(request.url, request.insecure);
-  let socket = fresh ? null : pool.take();
-  const reused = socket !== null;
-  let connectMs: number | null = null;
-  if (socket === null) {
-    const started = performance.now();
-    socket = await untilAborted(pool.open(), request.signal);
-    connectMs = performance.now() - started;
-  }
-  const connection = socket;
-  const ongoing = new Exchange(handlersOf);
-  const done = new Promise<Error | null>((resolve) => (ongoing.settle = resolve));
+  const socket = fresh ? null : pool.take();
+  if (socket !== null) return writeExchange(socket, request, new Exchange(handlers, signal, true, null));
+  const started = performance.now();
+  untilAborted(pool.open(), signal).then(
+    (opened) => writeExchange(opened, request, new Exchange(handlers, signal, false, performance.now() - started)),
+    (error: Error) => handlers.onEnd(signal.aborted ? (signal.reason as Error) : error, NOT_SENT),
+  );
+}
+
+const NOT_SENT: Http1Result = { reused: false, connectMs: null };
+
+function writeExchange(connection: Connection, request: Http1Request, ongoing: Exchange): void {
+  ongoing.connection = connection;
   connection.data.exchange = ongoing;
-  const onAbort = () => {
-    if (connection.data.exchange !== ongoing) return;
+  request.signal.addEventListener("abort", ongoing, { once: true });
+  try {
+    write(connection, headOf(request) + (request.body ?? ""));
+  } catch (error) {
     connection.data.exchange = null;
     connection.data.closed = true;
-    connection.terminate();
-    ongoing.settle(request.signal.reason as Error);
-  };
-  request.signal.addEventListener("abort", onAbort, { once: true });
-  write(connection, headOf(request) + (request.body ?? ""));
-  const error = await done;
-  request.signal.removeEventListener("abort", onAbort);
-  if (error !== null) {
-    if (request.signal.aborted) throw request.signal.reason;
-    throw error;
+    connection.end();
+    queueMicrotask(() => ongoing.settle(error as Error));
   }
-  return { reused, connectMs };
 }
 
 /** The connection, or the signal's reason as soon as it aborts (a connect to a silent host takes minutes of SYN retries); a connection that opens later is closed. */
