@@ -143,7 +143,7 @@ describe("the vLLM result: reshaped, nothing computed", () => {
   const request = (ttft: number, itl: number[], out: number, ok = true): RequestStats => ({
     sent: true, ok, error: ok ? null : "boom", sendMs: 0, doneMs: 0, queueWaitMs: 0, turn: 0, inTokens: 10, serverInTokens: null,
     outTokens: out, short: false, ttft: ok ? ttft : null, e2e: ok ? ttft + itl.reduce((a, b) => a + b, 0) : null,
-    tpot: ok && out > 1 ? itl.reduce((a, b) => a + b, 0) / (out - 1) : null, itl: Float64Array.from(itl), tokenEvents: out,
+    tpot: ok && out > 1 ? itl.reduce((a, b) => a + b, 0) / (out - 1) : null, itl: Float32Array.from(itl), tokenEvents: out,
     ttftContent: ok ? ttft : null, reasoningTokens: 0, answerTokens: out, thinkingMs: null,
   });
 

@@ -41,7 +41,7 @@ describe("the views of the registry", () => {
   test("the sweep's failures: totals over the sweep by reason, then each point's when several failed", () => {
     const stats = (error: string | null) => ({
       sent: true, ok: error === null, error, sendMs: 0, doneMs: 10, queueWaitMs: 0, turn: 0, inTokens: 5, serverInTokens: null, outTokens: 2, short: false,
-      ttft: error === null ? 5 : null, e2e: error === null ? 9 : null, tpot: error === null ? 4 : null, itl: new Float64Array(error === null ? [4] : []), tokenEvents: 2,
+      ttft: error === null ? 5 : null, e2e: error === null ? 9 : null, tpot: error === null ? 4 : null, itl: new Float32Array(error === null ? [4] : []), tokenEvents: 2,
       ttftContent: error === null ? 5 : null, reasoningTokens: 0, answerTokens: 2, thinkingMs: null,
     });
     const outcome = (index: number, errors: (string | null)[]): PointOutcome => {

@@ -7,7 +7,7 @@ import { feedProgress, ProgressRelay, type ProgressBatch } from "../src/runner/p
 function stats(ttft: number, itlCount: number, ok = true): RequestStats {
   return {
     sent: true, ok, error: ok ? null : "HTTP 500", sendMs: 0, doneMs: 1, queueWaitMs: 0, turn: 0, inTokens: 10, serverInTokens: 10, outTokens: itlCount + 1, short: false,
-    ttft: ok ? ttft : null, e2e: ok ? ttft + itlCount : null, tpot: ok ? 1 : null, itl: Float64Array.from({ length: itlCount }, (_, i) => i), tokenEvents: itlCount + 1,
+    ttft: ok ? ttft : null, e2e: ok ? ttft + itlCount : null, tpot: ok ? 1 : null, itl: Float32Array.from({ length: itlCount }, (_, i) => i), tokenEvents: itlCount + 1,
     ttftContent: ok ? ttft : null, reasoningTokens: 0, answerTokens: itlCount + 1, thinkingMs: null,
   };
 }

@@ -4,7 +4,7 @@ import { measuredInterTokenLatencies, measuredRequestLatency, measuredTokenEvent
 /**
  * What the metrics need of one request, computed once when it finishes. A point keeps these in
  * memory instead of the records (whose every token event goes to requests.jsonl): per-token
- * samples sit in a Float64Array, a few bytes a token, which the garbage collector does not scan.
+ * samples sit in a Float32Array, 4 bytes a token, which the garbage collector does not scan.
  */
 export interface RequestStats {
   /** False for an arrival that was never sent (rate mode, still queued at the stop). */
@@ -26,8 +26,8 @@ export interface RequestStats {
   e2e: number | null;
   /** Null for answers of fewer than two tokens. */
   tpot: number | null;
-  /** Inter-token latencies, one per token after the first event. */
-  itl: Float64Array;
+  /** Inter-token latencies, one per token after the first event (single precision: request-latency.ts). */
+  itl: Float32Array;
   /** Events that carried at least one token. */
   tokenEvents: number;
   /** Time to the first answer token, after any thinking; null when none came. */
@@ -38,7 +38,7 @@ export interface RequestStats {
   thinkingMs: number | null;
 }
 
-const NO_SAMPLES = new Float64Array(0);
+const NO_SAMPLES = new Float32Array(0);
 
 /** The stats of a record, as read from requests.jsonl (event pairs) or as measured (MeasuredEvents). */
 export function statsOf(record: RequestRecord | MeasuredRecord): RequestStats {

@@ -53,9 +53,9 @@ export function feedProgress(progress: LiveProgress, batch: ProgressBatch): void
   for (const stats of batch.finished) progress.onFinished(stats);
 }
 
-function sampled(itl: Float64Array): Float64Array {
+function sampled(itl: Float32Array): Float32Array {
   const step = Math.floor(itl.length / ITL_SAMPLES);
-  const out = new Float64Array(ITL_SAMPLES);
+  const out = new Float32Array(ITL_SAMPLES);
   for (let i = 0; i < ITL_SAMPLES; i++) out[i] = itl[i * step]!;
   return out;
 }
