@@ -1,7 +1,8 @@
 import { expect, test } from "bun:test";
 import { eventPairs, interTokenLatencies, measuredInterTokenLatencies, measuredRequestLatency, requestLatency, type MeasuredEvents } from "../src/metrics/request-latency.ts";
 import { statsOf } from "../src/metrics/request-stats.ts";
-import { recordJson, type MeasuredRecord, type RequestRecord } from "../src/records/record.ts";
+import type { MeasuredRecord, RequestRecord } from "../src/records/record.ts";
+import { nanos, recordJson, RecordLineEncoder } from "../src/records/record-line.ts";
 
 /** The events as measureRequest keeps them: tokens only when an event carried other than one. */
 const pack = (pairs: Array<[number, number]>): MeasuredEvents => ({
@@ -61,4 +62,33 @@ test("statsOf gives the same stats for a measured record and the record read bac
   expect(statsOf(measured)).toEqual(statsOf(read));
   expect(Array.from(statsOf(measured).itl)).toEqual([20, 20, 20, 20]);
   expect(statsOf(measured).tokenEvents).toBe(3);
+});
+
+test("offsets in whole nanoseconds are written digit by digit exactly as JSON writes them; other numbers as JSON writes them", () => {
+  // a seeded walk over magnitudes from a nanosecond to 10^9 ms, and the edges by hand
+  let seed = 12345;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const values = [0, -0, 1e-6, 0.000001, 0.00001, 0.1, 1, 9.999999, 10, 100.000001, 999999999.999999, 123456.78, 5e-7, 1e9, 1e9 + 0.5, 3.5e-8, -1, -0.25, 2 ** 53, Number.MAX_VALUE, 1e21];
+  for (let i = 0; i < 20000; i++) values.push(nanos(10 ** (random() * 15 - 6) * random()));
+  for (let i = 0; i < 2000; i++) values.push(10 ** (random() * 12 - 6) * random()); // not in whole nanoseconds: JSON's own digits
+  const pairs = values.map((value, i): [number, number] => [value, i % 7 === 0 ? 0 : i % 5 === 0 ? 2.5 : 1]);
+  const measured: MeasuredRecord = { ...base, events: pack(pairs) };
+  expect(recordJson(measured)).toBe(JSON.stringify({ ...base, events: pairs }));
+  expect(JSON.parse(recordJson(measured)).events).toEqual(pairs.map(([offset, tokens]) => [Object.is(offset, -0) ? 0 : offset, tokens]));
+  expect(recordJson({ ...base, events: pack([[NaN, 1], [Infinity, 1]]) })).toBe(JSON.stringify({ ...base, events: [[null, 1], [null, 1]] }));
+});
+
+test("a record's line is scrubbed in its text, never in its numbers, and one encoder writes line after line", () => {
+  const encoder = new RecordLineEncoder();
+  const clean = (text: string) => text.replaceAll("secret-in-error", "<redacted>").replaceAll("1", "X");
+  const decoded = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  const long: MeasuredRecord = { ...base, error: "echo secret-in-error", events: pack(Array.from({ length: 5000 }, (_, i): [number, number] => [i + 0.125, 1])) };
+  const line = decoded(encoder.encodeLine(long, undefined, clean));
+  expect(line.endsWith("\n")).toBe(true);
+  expect(line).toContain('"error":"echo <redacted>"');
+  expect(line).not.toContain("secret-in-error");
+  expect(line).toContain('"events":[[0.125,1],[1.125,1],[2.125,1]');
+  expect(line).toContain('"user":3,"seq":X'); // text parts went through clean, the events' numbers did not
+  const short = decoded(encoder.encodeLine({ ...base, events: pack([[7, 1]]) }));
+  expect(short).toBe(`${JSON.stringify({ ...base, events: [[7, 1]] })}\n`);
 });

@@ -1,4 +1,6 @@
 import { closeSync, openSync, writeSync } from "node:fs";
+import type { MeasuredRecord } from "./record.ts";
+import { RecordLineEncoder } from "./record-line.ts";
 import { scrub } from "./scrub.ts";
 
 const NEWLINE = 0x0a;
@@ -12,6 +14,7 @@ export class JsonlWriter {
   private fd: number | null;
   /** The line's UTF-8 bytes, encoded into one buffer kept for every line (no buffer per record when thousands finish at once). */
   private bytes = Buffer.allocUnsafe(64 * 1024);
+  private records: RecordLineEncoder | null = null;
 
   constructor(readonly path: string, options: { truncate?: boolean } = {}) {
     this.fd = openSync(path, options.truncate ? "w" : "a");
@@ -21,16 +24,26 @@ export class JsonlWriter {
     this.writeJson(JSON.stringify(value));
   }
 
-  /** One value already as JSON (a record's line, records/record.ts). */
+  /** A measured record's line (record-line.ts: its events' digits straight into bytes), its text scrubbed. */
+  writeRecord(record: MeasuredRecord, tags?: Record<string, unknown>): void {
+    this.records ??= new RecordLineEncoder();
+    this.writeBytes(this.records.encodeLine(record, tags, scrub));
+  }
+
+  /** One value already as JSON. */
   writeJson(json: string): void {
-    if (this.fd === null) throw new Error(`${this.path} is already closed`);
     // An error body may echo the API key: the line is scrubbed as a whole (per request, not per token).
     const line = scrub(json);
     const most = line.length * 3 + 1; // UTF-8: at most 3 bytes per UTF-16 unit
     if (most > this.bytes.length) this.bytes = Buffer.allocUnsafe(Math.max(most, this.bytes.length * 2));
     const { written } = encoder.encodeInto(line, this.bytes);
     this.bytes[written] = NEWLINE;
-    for (let at = 0; at < written + 1; ) at += writeSync(this.fd, this.bytes, at, written + 1 - at);
+    this.writeBytes(this.bytes.subarray(0, written + 1));
+  }
+
+  private writeBytes(bytes: Uint8Array): void {
+    if (this.fd === null) throw new Error(`${this.path} is already closed`);
+    for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at, bytes.length - at);
   }
 
   close(): void {

@@ -70,39 +70,3 @@ export interface RequestRecord {
  * ~48 bytes of garbage each (10,000 streams × 256 tokens: over 100 MB).
  */
 export type MeasuredRecord = Omit<RequestRecord, "events"> & { events: MeasuredEvents };
-
-const EVENTS_MARK = "\u0000events\u0000";
-
-/**
- * The record's JSON line (without the newline), exactly as JSON.stringify writes a RequestRecord:
- * the same keys in the same order, its events as `[[offset, tokens], …]`, numbers as JSON writes them.
- */
-export function recordJson(record: MeasuredRecord, tags?: Record<string, unknown>): string {
-  const json = JSON.stringify({ ...record, events: EVENTS_MARK, ...tags });
-  // with its key and raw quotes, which a JSON string value cannot hold unescaped: found only where the events are
-  const mark = `"events":${JSON.stringify(EVENTS_MARK)}`;
-  const at = json.indexOf(mark);
-  return `${json.slice(0, at)}"events":${eventsJson(record.events)}${json.slice(at + mark.length)}`;
-}
-
-/**
- * `[[offset, tokens], …]`: the numbers written by one JSON.stringify of a flat array (in one
- * native pass), then bracketed in pairs by one regex pass. Concatenating a string per number and
- * per pair made ~20 KB of small strings and ropes per record: at 10,000 streams finishing
- * together, ~90 MB more peak RSS than this.
- */
-function eventsJson(events: MeasuredEvents): string {
-  const { offsets, tokens } = events;
-  if (tokens === null) return JSON.stringify(Array.from(offsets)).replace(ONE, "[$1,1]");
-  const flat = new Array<number>(2 * offsets.length);
-  for (let i = 0; i < offsets.length; i++) {
-    flat[2 * i] = offsets[i]!;
-    flat[2 * i + 1] = tokens[i]!;
-  }
-  return JSON.stringify(flat).replace(PAIR, "[$1,$2]");
-}
-
-/** One JSON number (or null). */
-const ONE = /([^,[\]]+)/g;
-/** Two JSON numbers (or nulls) and the comma between them. */
-const PAIR = /([^,[\]]+),([^,\]]+)/g;

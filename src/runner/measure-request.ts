@@ -1,7 +1,8 @@
 import type { Backend, GenerationRequest, SendState } from "../backends/backend.ts";
 import type { MeasuredRecord } from "../records/record.ts";
 import { measuredRequestLatency, type MeasuredEvents } from "../metrics/request-latency.ts";
-import { emptyTally, tallyEvent, thinkingMetrics } from "../metrics/thinking.ts";
+import { emptyTally, tallyEvent, thinkingMetrics, type ThinkingTally } from "../metrics/thinking.ts";
+import { nanos } from "../records/record-line.ts";
 
 /** Who sent a request and what it carried, for its record. */
 export interface RequestIdentity {
@@ -80,6 +81,8 @@ export async function measureRequest(
   } catch (thrown) {
     error = signal.aborted ? reasonText(signal.reason) : `client error: ${(thrown as Error)?.message ?? thrown}`;
   }
+  // to the nanosecond, as the record writes them (record-line.ts): what is kept is what is written
+  for (let i = 0; i < used; i++) offsets[i] = nanos(offsets[i]!);
   const events: MeasuredEvents = { offsets: offsets.subarray(0, used), tokens: counts === null ? null : counts.subarray(0, used) };
   const sendAt = send.sentAt;
   const doneMs = performance.now() - sendAt;
@@ -87,7 +90,7 @@ export async function measureRequest(
   const latency = error === null ? measuredRequestLatency(events, outTokens) : null;
   if (error === null && latency === null) error = "no output tokens";
   const ok = error === null;
-  const thinking = thinkingMetrics(tally, outTokens, serverReasoningTokens);
+  const thinking = thinkingMetrics(inNanos(tally), outTokens, serverReasoningTokens);
   return {
     text,
     record: {
@@ -139,6 +142,17 @@ export function unsentRecord(identity: RequestIdentity, outputLen: number, reaso
 }
 
 const NO_EVENTS: MeasuredEvents = { offsets: new Float64Array(0), tokens: null };
+
+function inNanos(tally: ThinkingTally): ThinkingTally {
+  const rounded = (offset: number | null) => (offset === null ? null : nanos(offset));
+  return {
+    thinkingTokens: tally.thinkingTokens,
+    firstThinking: rounded(tally.firstThinking),
+    lastThinking: rounded(tally.lastThinking),
+    firstAnswer: rounded(tally.firstAnswer),
+    firstAnswerAfterThinking: rounded(tally.firstAnswerAfterThinking),
+  };
+}
 
 /** Twice the room, what is there copied. */
 function grown(block: Float64Array): Float64Array {

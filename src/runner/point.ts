@@ -8,7 +8,6 @@ import { checkThresholds, type ThresholdResult } from "../report/thresholds.ts";
 import type { PointSettings } from "../config/run-settings.ts";
 import { collectGarbage } from "../common/collect-garbage.ts";
 import { JsonlWriter } from "../records/jsonl-writer.ts";
-import { recordJson } from "../records/record.ts";
 import { LiveProgress } from "../report/progress.ts";
 import type { PointLabels, Row } from "../report/seed-columns.ts";
 import { shareOf } from "../workload/shards.ts";
@@ -108,7 +107,7 @@ export async function executePoint(target: Target, spec: PointSpec, options: Poi
         progress.onFinished(stats);
         options.onRequestFinished?.(stats);
         if (record.sent) connectMs.push(record.connect_ms ?? null);
-        requestsFile.writeJson(recordJson(record, tags));
+        requestsFile.writeRecord(record, tags);
       },
     });
   } finally {
