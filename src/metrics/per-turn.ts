@@ -17,7 +17,7 @@ export interface TurnStats {
 }
 
 /** Statistics for each turn index of multi-turn conversations: later turns carry the history. */
-export function statsByTurn(requests: readonly RequestStats[], itlScratch?: Float64Array): TurnStats[] {
+export function statsByTurn(requests: readonly RequestStats[], itlScratch?: Float32Array): TurnStats[] {
   const byTurn = new Map<number, RequestStats[]>();
   for (const request of requests) {
     const group = byTurn.get(request.turn);

@@ -210,18 +210,21 @@ export function distributionValue(metric: DistributionMetric, input: MetricInput
   return metric.sample ? describeSample(samplesOf(metric, input.requests), metric.chosenPercentiles ? input.percentiles : []) : null;
 }
 
-/** The metric's per-request samples (empty without `sample`). */
-export function samplesOf(metric: DistributionMetric, requests: readonly RequestStats[]): Float64Array {
+/** The metric's per-request samples (empty without `sample`); samples kept in single precision (RequestStats.itl) stay so. */
+export function samplesOf(metric: DistributionMetric, requests: readonly RequestStats[]): Float64Array | Float32Array {
   if (!metric.sample) return new Float64Array(0);
   const { over, value } = metric.sample;
   // counted first, then filled: one array of exactly their number (ITL: a sample per token of the point)
   let count = 0;
+  let wide = false; // a sample held in double precision: kept so
   for (const request of requests) {
     if (over === "completed" ? !request.ok : !request.sent) continue;
     const sample = value(request);
-    if (sample !== null) count += typeof sample === "number" ? 1 : sample.length;
+    if (sample === null) continue;
+    if (!(sample instanceof Float32Array)) wide = true;
+    count += typeof sample === "number" ? 1 : sample.length;
   }
-  const values = new Float64Array(count);
+  const values = wide ? new Float64Array(count) : new Float32Array(count);
   let at = 0;
   for (const request of requests) {
     if (over === "completed" ? !request.ok : !request.sent) continue;

@@ -45,8 +45,8 @@ export function describe(values: ArrayLike<number>, chosen: readonly number[] = 
   return values.length === 0 ? null : describeInPlace(Float64Array.from(values), chosen);
 }
 
-/** describe for a sample no one else holds: sorted where it is, no copy (a point's ITL samples are millions). */
-export function describeInPlace(values: Float64Array, chosen: readonly number[] = []): Distribution | null {
+/** describe for a sample no one else holds: sorted where it is, no copy (a point's ITL samples are millions, in single precision). */
+export function describeInPlace(values: Float64Array | Float32Array, chosen: readonly number[] = []): Distribution | null {
   if (values.length === 0) return null;
   const sorted = values.sort();
   const distribution: Distribution = {

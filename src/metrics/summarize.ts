@@ -57,7 +57,7 @@ export interface Summary {
  * caller that summarizes several sets in turn (ITLScratch); overwritten, and a fresh array is
  * used when it is too small.
  */
-export function summarize(requests: readonly RequestStats[], percentiles: readonly number[] = [], itlScratch?: Float64Array): Summary {
+export function summarize(requests: readonly RequestStats[], percentiles: readonly number[] = [], itlScratch?: Float32Array): Summary {
   const failures: Record<string, number> = {};
   const ttfts: number[] = [];
   const tpots: number[] = [];
@@ -110,7 +110,7 @@ export function summarize(requests: readonly RequestStats[], percentiles: readon
     totalAnswer += request.answerTokens;
   }
 
-  const itls = itlScratch !== undefined && itlScratch.length >= itlCount ? itlScratch.subarray(0, itlCount) : new Float64Array(itlCount);
+  const itls = itlScratch !== undefined && itlScratch.length >= itlCount ? itlScratch.subarray(0, itlCount) : new Float32Array(itlCount);
   let offset = 0;
   for (const request of requests) {
     if (!request.ok) continue;
@@ -159,9 +159,9 @@ export function summarize(requests: readonly RequestStats[], percentiles: readon
   };
 }
 
-/** Room for the ITL samples of `requests` (of any subset of them too), for summarize's `itlScratch`. */
-export function itlScratchFor(requests: readonly RequestStats[]): Float64Array {
+/** Room for the ITL samples of `requests` (of any subset of them too), for summarize's `itlScratch`: single precision, as they are kept. */
+export function itlScratchFor(requests: readonly RequestStats[]): Float32Array {
   let count = 0;
   for (const request of requests) if (request.ok) count += request.itl.length;
-  return new Float64Array(count);
+  return new Float32Array(count);
 }
