@@ -1,5 +1,5 @@
 /** Runs llmbench the way users do: the compiled binary when LLMBENCH_BIN names one, else `bun src/cli.ts`. */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -80,8 +80,19 @@ export async function startMock(args: string[], options: { env?: Record<string, 
   throw new Error(`llmbench mock did not start: ${seen}`);
 }
 
+/** Every folder tempDir made: removed after the tests (tests/helpers/cleanup.ts, preloaded by bunfig.toml). */
+const madeDirs: string[] = [];
+
+/** LLMBENCH_KEEP_TEST_DIRS=1 keeps them, to look into a failure. */
+export function removeTempDirs(): void {
+  if (process.env.LLMBENCH_KEEP_TEST_DIRS) return;
+  for (const dir of madeDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 export function tempDir(prefix = "llmbench-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
 }
 
 /** The project's own ShareGPT sample (scripts/make-sample-dataset.ts): the same data on a user's clone and in CI. */
