@@ -3,9 +3,6 @@ import type { MeasuredRecord } from "./record.ts";
 import { RecordLineEncoder } from "./record-line.ts";
 import { scrub } from "./scrub.ts";
 
-const NEWLINE = 0x0a;
-const encoder = new TextEncoder();
-
 /**
  * Appends one JSON line per record as each request finishes, straight to the file, so that a
  * crash or Ctrl-C loses nothing already measured.
@@ -13,8 +10,7 @@ const encoder = new TextEncoder();
 export class JsonlWriter {
   private fd: number | null;
   /** The line's UTF-8 bytes, encoded into one buffer kept for every line (no buffer per record when thousands finish at once). */
-  private bytes = Buffer.allocUnsafe(64 * 1024);
-  private records: RecordLineEncoder | null = null;
+  private readonly lines = new RecordLineEncoder();
 
   constructor(readonly path: string, options: { truncate?: boolean } = {}) {
     this.fd = openSync(path, options.truncate ? "w" : "a");
@@ -26,19 +22,13 @@ export class JsonlWriter {
 
   /** A measured record's line (record-line.ts: its events' digits straight into bytes), its text scrubbed. */
   writeRecord(record: MeasuredRecord, tags?: Record<string, unknown>): void {
-    this.records ??= new RecordLineEncoder();
-    this.writeBytes(this.records.encodeLine(record, tags, scrub));
+    this.writeBytes(this.lines.encodeLine(record, tags, scrub));
   }
 
   /** One value already as JSON. */
   writeJson(json: string): void {
     // An error body may echo the API key: the line is scrubbed as a whole (per request, not per token).
-    const line = scrub(json);
-    const most = line.length * 3 + 1; // UTF-8: at most 3 bytes per UTF-16 unit
-    if (most > this.bytes.length) this.bytes = Buffer.allocUnsafe(Math.max(most, this.bytes.length * 2));
-    const { written } = encoder.encodeInto(line, this.bytes);
-    this.bytes[written] = NEWLINE;
-    this.writeBytes(this.bytes.subarray(0, written + 1));
+    this.writeBytes(this.lines.encodeJsonLine(scrub(json)));
   }
 
   private writeBytes(bytes: Uint8Array): void {

@@ -51,6 +51,15 @@ export class RecordLineEncoder {
     return this.bytes.subarray(0, this.at);
   }
 
+  /** Any JSON text as a line (JsonlWriter's other lines), in the same buffer. */
+  encodeJsonLine(json: string): Uint8Array {
+    this.reserve(3 * json.length + 1);
+    this.at = 0;
+    this.text(json);
+    this.bytes[this.at++] = NEWLINE;
+    return this.bytes.subarray(0, this.at);
+  }
+
   private reserve(size: number): void {
     if (size > this.bytes.length) this.bytes = Buffer.allocUnsafe(Math.max(size, 2 * this.bytes.length));
   }
@@ -82,11 +91,11 @@ export class RecordLineEncoder {
    * goes through JSON.stringify.
    */
   private number(value: number): void {
-    if (!(value >= 0 && value < 1e9) || nanos(value) !== value) {
+    const scaled = Math.round(value * 1e6);
+    if (!(value >= 0 && value < 1e9) || scaled / 1e6 !== value) {
       this.text(JSON.stringify(value));
       return;
     }
-    const scaled = Math.round(value * 1e6);
     const whole = Math.floor(scaled / 1e6);
     let fraction = scaled - whole * 1e6;
     this.digits(whole);
