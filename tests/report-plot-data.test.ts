@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { bucketLength, eachTokenEvent, histogram, timeline, timelineOf, type TimelineRequest } from "../src/report/plot-data.ts";
+import { bucketLength, eachTokenEvent, histogram, histogramOfChunks, timeline, timelineOf, type TimelineRequest } from "../src/report/plot-data.ts";
 import { ratioText } from "../src/report/html/compare-report.ts";
 import { redact, type ReportRun } from "../src/report/run-data.ts";
 import { workloadDifferences, workloadOf } from "../src/report/workload.ts";
@@ -165,4 +165,14 @@ describe("comparisons", () => {
       command: ["vllm", "serve", "--api-key", "<redacted>", "--port", "8000"],
     });
   });
+});
+
+test("a histogram of many arrays (a per-token metric, one array per request) is the histogram of them joined", () => {
+  const chunks = [new Float32Array([5, 1.5, 9]), new Float32Array(0), new Float32Array([2, 2, 7.25]), new Float32Array([3])];
+  const joined = chunks.flatMap((chunk) => Array.from(chunk));
+  expect(histogramOfChunks(chunks)).toEqual(histogram(joined));
+  expect(histogramOfChunks(chunks, 4)).toEqual(histogram(joined, 4));
+  // by hand: 1.5 .. 9 in 4 bins of 1.875: [1.5, 2, 2, 3] [5] [] [7.25, 9]
+  expect(histogramOfChunks(chunks, 4).counts).toEqual([4, 1, 0, 2]);
+  expect(histogramOfChunks([new Float32Array(0)])).toEqual({ edges: [], width: 0, counts: [] });
 });

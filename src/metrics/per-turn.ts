@@ -17,7 +17,7 @@ export interface TurnStats {
 }
 
 /** Statistics for each turn index of multi-turn conversations: later turns carry the history. */
-export function statsByTurn(requests: readonly RequestStats[], itlScratch?: Float32Array): TurnStats[] {
+export function statsByTurn(requests: readonly RequestStats[]): TurnStats[] {
   const byTurn = new Map<number, RequestStats[]>();
   for (const request of requests) {
     const group = byTurn.get(request.turn);
@@ -25,7 +25,7 @@ export function statsByTurn(requests: readonly RequestStats[], itlScratch?: Floa
     else byTurn.set(request.turn, [request]);
   }
   return [...byTurn.keys()].sort((a, b) => a - b).map((turn) => {
-    const summary = summarize(byTurn.get(turn)!, [], itlScratch);
+    const summary = summarize(byTurn.get(turn)!, []);
     return {
       turn,
       requests: summary.requests,

@@ -212,28 +212,36 @@ export function distributionValue(metric: DistributionMetric, input: MetricInput
 
 /** The metric's per-request samples (empty without `sample`); samples kept in single precision (RequestStats.itl) stay so. */
 export function samplesOf(metric: DistributionMetric, requests: readonly RequestStats[]): Float64Array | Float32Array {
-  if (!metric.sample) return new Float64Array(0);
-  const { over, value } = metric.sample;
-  // counted first, then filled: one array of exactly their number (ITL: a sample per token of the point)
+  const chunks = sampleChunks(metric, requests);
   let count = 0;
-  let wide = false; // a sample held in double precision: kept so
-  for (const request of requests) {
-    if (over === "completed" ? !request.ok : !request.sent) continue;
-    const sample = value(request);
-    if (sample === null) continue;
-    if (!(sample instanceof Float32Array)) wide = true;
-    count += typeof sample === "number" ? 1 : sample.length;
-  }
-  const values = wide ? new Float64Array(count) : new Float32Array(count);
+  for (const chunk of chunks) count += chunk.length;
+  const values = chunks.every((chunk) => chunk instanceof Float32Array) ? new Float32Array(count) : new Float64Array(count);
   let at = 0;
-  for (const request of requests) {
-    if (over === "completed" ? !request.ok : !request.sent) continue;
-    const sample = value(request);
-    if (sample === null) continue;
-    if (typeof sample === "number") values[at++] = sample;
-    else for (let i = 0; i < sample.length; i++) values[at++] = sample[i]!;
+  for (const chunk of chunks) {
+    values.set(chunk, at);
+    at += chunk.length;
   }
   return values;
+}
+
+/**
+ * The metric's samples where they are: a request's own array for a per-token metric (ITL: millions
+ * of samples, not copied), one array of the per-request values otherwise.
+ */
+export function sampleChunks(metric: DistributionMetric, requests: readonly RequestStats[]): Array<Float64Array | Float32Array> {
+  if (!metric.sample) return [];
+  const { over, value } = metric.sample;
+  const chunks: Array<Float64Array | Float32Array> = [];
+  const single: number[] = [];
+  for (const request of requests) {
+    if (over === "completed" ? !request.ok : !request.sent) continue;
+    const sample = value(request);
+    if (sample === null) continue;
+    if (typeof sample === "number") single.push(sample);
+    else chunks.push(sample instanceof Float32Array || sample instanceof Float64Array ? sample : Float64Array.from(sample));
+  }
+  if (single.length > 0) chunks.push(Float64Array.from(single));
+  return chunks;
 }
 
 /** Human views show metrics by rank, then in the list's order. */

@@ -1,6 +1,7 @@
 import { observedConcurrency } from "./concurrency.ts";
 import type { RequestStats } from "./request-stats.ts";
-import { describe, describeInPlace, type Distribution } from "./stats.ts";
+import { describeChunks } from "./order-statistics.ts";
+import { describe, type Distribution } from "./stats.ts";
 
 export interface Summary {
   /** Requests issued (sent) in the run: completed + failed. */
@@ -53,11 +54,10 @@ export interface Summary {
 
 /**
  * Metrics of one run or sweep point (with the chosen percentiles besides p90 and p99); failed requests count only in completed/failed/failures.
- * `itlScratch`: room for the ITL samples (a sample per token of the point: millions), lent by a
- * caller that summarizes several sets in turn (ITLScratch); overwritten, and a fresh array is
- * used when it is too small.
+ * The ITL's samples (one per token of the point: millions) are described where they are, in each
+ * request's array (order-statistics.ts).
  */
-export function summarize(requests: readonly RequestStats[], percentiles: readonly number[] = [], itlScratch?: Float32Array): Summary {
+export function summarize(requests: readonly RequestStats[], percentiles: readonly number[] = []): Summary {
   const failures: Record<string, number> = {};
   const ttfts: number[] = [];
   const tpots: number[] = [];
@@ -68,7 +68,7 @@ export function summarize(requests: readonly RequestStats[], percentiles: readon
   let totalReasoning = 0;
   let totalAnswer = 0;
   let noAnswer = 0;
-  let itlCount = 0;
+  const itls: Float32Array[] = [];
   let completed = 0;
   let totalIn = 0;
   let totalOut = 0;
@@ -95,7 +95,7 @@ export function summarize(requests: readonly RequestStats[], percentiles: readon
     ttfts.push(request.ttft!);
     e2es.push(request.e2e!);
     if (request.tpot !== null) tpots.push(request.tpot);
-    itlCount += request.itl.length;
+    itls.push(request.itl);
     tokenEvents += request.tokenEvents;
     totalIn += request.inTokens;
     totalOut += request.outTokens;
@@ -108,14 +108,6 @@ export function summarize(requests: readonly RequestStats[], percentiles: readon
     if (request.thinkingMs !== null) thinkingTimes.push(request.thinkingMs);
     totalReasoning += request.reasoningTokens;
     totalAnswer += request.answerTokens;
-  }
-
-  const itls = itlScratch !== undefined && itlScratch.length >= itlCount ? itlScratch.subarray(0, itlCount) : new Float32Array(itlCount);
-  let offset = 0;
-  for (const request of requests) {
-    if (!request.ok) continue;
-    itls.set(request.itl, offset);
-    offset += request.itl.length;
   }
 
   const issued = requests.length;
@@ -148,7 +140,7 @@ export function summarize(requests: readonly RequestStats[], percentiles: readon
     ttft: describe(ttfts, percentiles),
     tpot: describe(tpots, percentiles),
     e2e: describe(e2es, percentiles),
-    itl: describeInPlace(itls, percentiles),
+    itl: describeChunks(itls, percentiles),
     ttft_content: describe(ttftContents, percentiles),
     thinking: describe(thinkingTimes, percentiles),
     total_reasoning_tokens: totalReasoning,
@@ -157,11 +149,4 @@ export function summarize(requests: readonly RequestStats[], percentiles: readon
     avg_answer_tokens: completed > 0 ? totalAnswer / completed : 0,
     no_answer: noAnswer,
   };
-}
-
-/** Room for the ITL samples of `requests` (of any subset of them too), for summarize's `itlScratch`: single precision, as they are kept. */
-export function itlScratchFor(requests: readonly RequestStats[]): Float32Array {
-  let count = 0;
-  for (const request of requests) if (request.ok) count += request.itl.length;
-  return new Float32Array(count);
 }

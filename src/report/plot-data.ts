@@ -13,15 +13,23 @@ export interface Histogram {
 
 /** Equal-width bins from the smallest value to the largest; `bins` defaults to √n, between 5 and 60. */
 export function histogram(values: ArrayLike<number>, bins?: number): Histogram {
-  const n = values.length;
-  if (n === 0) return { edges: [], width: 0, counts: [] };
+  return histogramOfChunks([values], bins);
+}
+
+/** The histogram of every value in `chunks` (a per-token metric's arrays, one per request: not joined into one). */
+export function histogramOfChunks(chunks: readonly ArrayLike<number>[], bins?: number): Histogram {
+  let n = 0;
   let min = Infinity;
   let max = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const v = values[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
+  for (const values of chunks) {
+    n += values.length;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
   }
+  if (n === 0) return { edges: [], width: 0, counts: [] };
   const count = bins ?? Math.min(60, Math.max(5, Math.ceil(Math.sqrt(n))));
   if (max === min) {
     // One value: one bin centred on it, wide enough to be seen.
@@ -30,9 +38,11 @@ export function histogram(values: ArrayLike<number>, bins?: number): Histogram {
   }
   const width = (max - min) / count;
   const counts = new Array<number>(count).fill(0);
-  for (let i = 0; i < n; i++) {
-    const index = Math.min(count - 1, Math.floor((values[i]! - min) / width));
-    counts[index]!++;
+  for (const values of chunks) {
+    for (let i = 0; i < values.length; i++) {
+      const index = Math.min(count - 1, Math.floor((values[i]! - min) / width));
+      counts[index]!++;
+    }
   }
   return { edges: counts.map((_, i) => min + i * width), width, counts };
 }

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { collectGarbage } from "../common/collect-garbage.ts";
-import { samplesOf } from "../metrics/registry.ts";
+import { sampleChunks } from "../metrics/registry.ts";
 import { statsOf, type RequestStats } from "../metrics/request-stats.ts";
 import { forEachLine } from "../records/file-lines.ts";
 import type { RequestRecord } from "../records/record.ts";
 import { consoleDistributions, relevantFor } from "./metric-views.ts";
 import { looksSecret, redactArgv, REDACTED } from "../server/redact.ts";
-import { eachTokenEvent, histogram, timelineOf, type Histogram, type Timeline, type TimelineSpan } from "./plot-data.ts";
+import { eachTokenEvent, histogramOfChunks, timelineOf, type Histogram, type Timeline, type TimelineSpan } from "./plot-data.ts";
 
 /** One summary as written (summary.json of a point, or a point's entry in a sweep's summary.json). */
 export type SummaryObject = Record<string, unknown>;
@@ -149,7 +149,7 @@ function plotsOf(folder: string, summary: SummaryObject): PointPlots {
   for (const metric of consoleDistributions()) {
     if (!metric.sample || !relevantFor(metric, [summary])) continue;
     const perToken = stats.some((r) => r.ok && typeof metric.sample!.value(r) === "object" && metric.sample!.value(r) !== null);
-    histograms[metric.name] = { ...histogram(samplesOf(metric, stats)), per: perToken ? "token" : "request" };
+    histograms[metric.name] = { ...histogramOfChunks(sampleChunks(metric, stats)), per: perToken ? "token" : "request" };
   }
   const line = timelineOf(spans, (add) => eachRecord(path, (record) => {
     if (record.sent) eachTokenEvent(record.events, record.send_ms, add);

@@ -7,7 +7,7 @@ import { statsByTurn, type TurnStats } from "../metrics/per-turn.ts";
 import type { RequestStats } from "../metrics/request-stats.ts";
 import type { GaugeStats } from "../metrics/server-gauges.ts";
 import type { PrefixCacheDelta } from "../metrics/prefix-cache.ts";
-import { itlScratchFor, summarize, type Summary } from "../metrics/summarize.ts";
+import { summarize, type Summary } from "../metrics/summarize.ts";
 import { metricRow, type PointLabels, type Row } from "../report/seed-columns.ts";
 
 export interface PointSummary {
@@ -34,13 +34,11 @@ export interface SummaryInputs {
 
 export function summarizePoint(requests: readonly RequestStats[], inputs: SummaryInputs): PointSummary {
   const percentiles = inputs.percentiles ?? [];
-  // one array for the ITL samples of the point, its steady state and each turn in turn, not one each
-  const itlScratch = itlScratchFor(requests);
-  const summary = summarize(requests, percentiles, itlScratch);
+  const summary = summarize(requests, percentiles);
   const [steadyFrom, steadyTo] = inputs.steadyWindowMs;
   const steadyRequests = requests.filter((r) => r.sendMs >= steadyFrom && r.sendMs < steadyTo);
-  const steady = summarize(steadyRequests, percentiles, itlScratch);
-  const perTurn = statsByTurn(requests, itlScratch);
+  const steady = summarize(steadyRequests, percentiles);
+  const perTurn = statsByTurn(requests);
   const good = inputs.goodput === null ? null : goodput(requests, inputs.goodput, summary.duration_s);
   const row = metricRow({ summary, requests, labels: inputs.labels, goodput: good, gauges: inputs.gauges, percentiles, prefixCache: inputs.prefixCache ?? null });
   const steadyRow = metricRow({ summary: steady, requests: steadyRequests, labels: inputs.labels, goodput: null, gauges: {}, percentiles });
