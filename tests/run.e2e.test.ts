@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SEED_COLUMNS } from "../src/report/seed-columns.ts";
 import { DATASET, llmbenchArgv, readJsonl, runCli, startMock, tempDir, type MockHandle } from "./helpers/cli.ts";
@@ -318,4 +319,27 @@ describe("bad input is a clear error with exit code 2, before any request", () =
     expect(result.stderr).toContain(`--base-url http://127.0.0.1:${port}: the vllm server is not reachable (connection refused)`);
     expect(await Bun.file(join(dir, "r/requests.jsonl")).exists()).toBe(false);
   });
+});
+
+describe("the report a run writes", () => {
+  let mock: MockHandle;
+  beforeAll(async () => {
+    mock = await startMock(["--ttft-ms", "5", "--itl-ms", "2", "--tokens-per-event", "2", "--faults", "http500:0.2,error-event:0.2", "--fault-seed", "3"]);
+  });
+  afterAll(async () => {
+    await mock?.stop();
+  });
+
+  test("from the stats in hand is, byte for byte, what `llmbench report` writes from the run's files", async () => {
+    const dir = join(tempDir(), "r");
+    const run = await runCli(["run", "--base-url", mock.url, "--model", "mock-model", "--dataset-path", DATASET, "--output-len", "24", "--num-clients", "4", "--num-requests", "40", "--no-progress", "--result-dir", dir]);
+    const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
+    // both kinds of request in the report: some failed (the faults drawn), most did not
+    expect({ completed: summary.completed > 0, failed: summary.failed > 0 }).toEqual({ completed: true, failed: true });
+    expect(run.exitCode).toBe(0);
+    const again = join(dir, "again.html");
+    const report = await runCli(["report", dir, "-o", again]);
+    expect(report.exitCode).toBe(0);
+    expect(readFileSync(join(dir, "report.html"), "utf8") === readFileSync(again, "utf8")).toBe(true);
+  }, 60_000);
 });

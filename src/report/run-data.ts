@@ -65,13 +65,18 @@ export interface ReportRun {
   search?: SearchReport | null;
 }
 
-/** Reads a run folder (`llmbench run`'s result dir or a sweep's run folder) as it was written. */
-export function loadRun(dir: string): ReportRun {
+/**
+ * Reads a run folder (`llmbench run`'s result dir or a sweep's run folder) as it was written.
+ * `measured`: the stats of a `llmbench run` folder's requests, as the run that just wrote them holds
+ * them, in place of reading them back from its requests.jsonl (the same stats: a record read back
+ * gives its measured stats); the timeline still reads the file for the token events.
+ */
+export function loadRun(dir: string, measured?: readonly RequestStats[]): ReportRun {
   const absolute = resolve(dir);
   const summaryPath = join(absolute, "summary.json");
   if (!existsSync(summaryPath)) throw new Error(`${dir}: no summary.json (not an llmbench run folder)`);
   const summary = readJson(summaryPath) as SummaryObject;
-  return Array.isArray(summary.points) ? loadSweep(absolute, summary) : loadSingle(absolute, summary);
+  return Array.isArray(summary.points) ? loadSweep(absolute, summary) : loadSingle(absolute, summary, measured);
 }
 
 function loadSweep(dir: string, sweep: SummaryObject): ReportRun {
@@ -114,7 +119,7 @@ function loadSweep(dir: string, sweep: SummaryObject): ReportRun {
 
 const CONTEXT_KEYS = ["backend", "model", "base_url", "api_key", "llmbench", "host", "model_size(B)", "tp", "mode", "num_clients", "request_rate", "goodput_slo_ms", "system_prompt_tokens", "interrupted", "workload"];
 
-function loadSingle(dir: string, summary: SummaryObject): ReportRun {
+function loadSingle(dir: string, summary: SummaryObject, measured?: readonly RequestStats[]): ReportRun {
   const rate = summary.request_rate;
   const key = rate === null || rate === undefined || rate === "" ? `clients=${summary.num_clients}` : `rate=${rate}`;
   const identity: Record<string, unknown> = {};
@@ -134,17 +139,17 @@ function loadSingle(dir: string, summary: SummaryObject): ReportRun {
         reason: summary.interrupted ? "interrupted" : null,
         x: xOf(key),
         summary,
-        plots: plotsOf(dir, summary),
+        plots: plotsOf(dir, summary, measured),
       },
     ],
   };
 }
 
 /** Histograms (of the registry's distributions) and the timeline from the point's requests.jsonl; gauges from its summary. */
-function plotsOf(folder: string, summary: SummaryObject): PointPlots {
+function plotsOf(folder: string, summary: SummaryObject, measured?: readonly RequestStats[]): PointPlots {
   const path = join(folder, "requests.jsonl");
-  const { stats, spans } = readRecords(path);
-  collectGarbage(); // each record parsed, every token event as a pair: freed before the next read parses them all again
+  const { stats, spans } = measured ? { stats: measured, spans: measured.map(spanOf) } : readRecords(path);
+  if (!measured) collectGarbage(); // each record parsed, every token event as a pair: freed before the next read parses them all again
   const histograms: PointPlots["histograms"] = {};
   for (const metric of consoleDistributions()) {
     if (!metric.sample || !relevantFor(metric, [summary])) continue;
@@ -166,7 +171,7 @@ function plotsOf(folder: string, summary: SummaryObject): PointPlots {
  * those to the timeline): read a line at a time, so that the records (every token event of the
  * point, as parsed JSON) are never all in memory at once, nor their events in any form.
  */
-function readRecords(path: string): { stats: RequestStats[]; spans: TimelineSpan[] } {
+function readRecords(path: string): { stats: readonly RequestStats[]; spans: TimelineSpan[] } {
   const stats: RequestStats[] = [];
   const spans: TimelineSpan[] = [];
   eachRecord(path, (record) => {
@@ -174,6 +179,11 @@ function readRecords(path: string): { stats: RequestStats[]; spans: TimelineSpan
     spans.push({ sent: record.sent, send_ms: record.send_ms, done_ms: record.done_ms, status: record.status, ttft_ms: record.ttft_ms });
   });
   return { stats, spans };
+}
+
+/** What the timeline needs of a request, from its stats (as readRecords takes it from its record). */
+function spanOf(stats: RequestStats): TimelineSpan {
+  return { sent: stats.sent, send_ms: stats.sendMs, done_ms: stats.doneMs, status: stats.ok ? "ok" : "failed", ttft_ms: stats.ttft };
 }
 
 /** Each parseable record of a requests.jsonl, in order (none when there is no file). */

@@ -100,7 +100,8 @@ async function measure(prepared: PreparedPoint, options: RunOptions, dir: string
     interrupt.stop();
   }
   const { result, repeats, savedResult } = measured;
-  writeRunReportQuietly(dir);
+  // the stats in hand rather than read back from requests.jsonl (a worker's shards are merged from their files)
+  writeRunReportQuietly(dir, measured.workers === 1 ? result.requests : undefined);
 
   const rate = `${options.requestRate === Infinity ? "inf" : options.requestRate} requests/s${options.maxConcurrency === null ? "" : ` (at most ${options.maxConcurrency} in flight)`}`;
   const load = trace
