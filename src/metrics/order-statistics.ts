@@ -10,7 +10,7 @@
  * same samples concatenated: min, max and percentiles bit for bit; the mean and standard
  * deviation to the last few bits (a sum taken in another order).
  */
-import { percentileLabel, type Distribution } from "./stats.ts";
+import { distributionOf, distributionRanks, type Distribution } from "./stats.ts";
 
 const BUCKETS = 1 << 16;
 /** Buckets whose low halves are counted in one pass: 16 × 256 KB of counts at most. */
@@ -29,31 +29,8 @@ export function describeChunks(chunks: readonly Float32Array[], chosen: readonly
   let squares = 0;
   for (const chunk of chunks) for (let i = 0; i < chunk.length; i++) squares += (chunk[i]! - mean) * (chunk[i]! - mean);
 
-  const percents = [50, 90, 99, ...chosen];
-  const ranks = new Set<number>([0, count - 1]);
-  for (const percent of percents) {
-    const rank = ((count - 1) * percent) / 100;
-    ranks.add(Math.floor(rank));
-    ranks.add(Math.ceil(rank));
-  }
-  const valueAt = selectRanks(chunks, count, [...ranks].sort((a, b) => a - b));
-  const percentile = (percent: number) => {
-    const rank = ((count - 1) * percent) / 100;
-    const lower = Math.floor(rank);
-    const lowerValue = valueAt.get(lower)!;
-    return lowerValue + (valueAt.get(Math.ceil(rank))! - lowerValue) * (rank - lower);
-  };
-  const distribution: Distribution = {
-    min: valueAt.get(0)!,
-    max: valueAt.get(count - 1)!,
-    mean,
-    median: percentile(50),
-    std: Math.sqrt(squares / count),
-    p90: percentile(90),
-    p99: percentile(99),
-  };
-  if (chosen.length > 0) distribution.percentiles = Object.fromEntries(chosen.map((p) => [percentileLabel(p), percentile(p)]));
-  return distribution;
+  const valueAt = selectRanks(chunks, count, distributionRanks(count, chosen));
+  return distributionOf(count, (rank) => valueAt.get(rank)!, mean, Math.sqrt(squares / count), chosen);
 }
 
 /** The value at each of `ranks` (ascending, each < count) in the ascending order of every sample of `chunks`. */

@@ -20,11 +20,41 @@ export function percentileLabel(percent: number): string {
 
 /** numpy.percentile with the default "linear" method; `sorted` must be ascending and non-empty. */
 export function percentileOfSorted(sorted: ArrayLike<number>, percent: number): number {
-  const rank = ((sorted.length - 1) * percent) / 100;
+  return percentileAt(sorted.length, percent, (rank) => sorted[rank]!);
+}
+
+/** numpy's linear percentile of `count` samples whose value at each ascending rank is `valueAt(rank)`. */
+export function percentileAt(count: number, percent: number, valueAt: (rank: number) => number): number {
+  const rank = ((count - 1) * percent) / 100;
   const lower = Math.floor(rank);
-  const upper = Math.ceil(rank);
-  const lowerValue = sorted[lower]!;
-  return lowerValue + (sorted[upper]! - lowerValue) * (rank - lower);
+  const lowerValue = valueAt(lower);
+  return lowerValue + (valueAt(Math.ceil(rank)) - lowerValue) * (rank - lower);
+}
+
+/** The ranks (of `count` samples, ascending) a Distribution reads: the ends and both neighbours of each percentile's rank. */
+export function distributionRanks(count: number, chosen: readonly number[]): number[] {
+  const ranks = new Set<number>([0, count - 1]);
+  for (const percent of [50, 90, 99, ...chosen]) {
+    const rank = ((count - 1) * percent) / 100;
+    ranks.add(Math.floor(rank));
+    ranks.add(Math.ceil(rank));
+  }
+  return [...ranks].sort((a, b) => a - b);
+}
+
+/** The Distribution of `count` (> 0) samples, from their value at each rank (distributionRanks), mean and population std. */
+export function distributionOf(count: number, valueAt: (rank: number) => number, mean: number, std: number, chosen: readonly number[] = []): Distribution {
+  const distribution: Distribution = {
+    min: valueAt(0),
+    max: valueAt(count - 1),
+    mean,
+    median: percentileAt(count, 50, valueAt),
+    std,
+    p90: percentileAt(count, 90, valueAt),
+    p99: percentileAt(count, 99, valueAt),
+  };
+  if (chosen.length > 0) distribution.percentiles = Object.fromEntries(chosen.map((p) => [percentileLabel(p), percentileAt(count, p, valueAt)]));
+  return distribution;
 }
 
 export function mean(values: ArrayLike<number>): number {
@@ -45,19 +75,9 @@ export function describe(values: ArrayLike<number>, chosen: readonly number[] = 
   return values.length === 0 ? null : describeInPlace(Float64Array.from(values), chosen);
 }
 
-/** describe for a sample no one else holds: sorted where it is, no copy (a point's ITL samples are millions, in single precision). */
+/** describe for a sample no one else holds: sorted where it is, no copy. */
 export function describeInPlace(values: Float64Array | Float32Array, chosen: readonly number[] = []): Distribution | null {
   if (values.length === 0) return null;
   const sorted = values.sort();
-  const distribution: Distribution = {
-    min: sorted[0]!,
-    max: sorted[sorted.length - 1]!,
-    mean: mean(sorted),
-    median: percentileOfSorted(sorted, 50),
-    std: populationStd(sorted),
-    p90: percentileOfSorted(sorted, 90),
-    p99: percentileOfSorted(sorted, 99),
-  };
-  if (chosen.length > 0) distribution.percentiles = Object.fromEntries(chosen.map((p) => [percentileLabel(p), percentileOfSorted(sorted, p)]));
-  return distribution;
+  return distributionOf(sorted.length, (rank) => sorted[rank]!, mean(sorted), populationStd(sorted), chosen);
 }
