@@ -141,8 +141,10 @@ describe("reasoning and tool-call streams measured against the truth log (--ttft
       expect(Math.min(...firstLags, ...contentLags)).toBeGreaterThanOrEqual(-CLOCK_SLACK_MS);
       expect(median(firstLags)).toBeLessThan(DELIVERY_TOLERANCE_MS);
       expect(median(contentLags)).toBeLessThan(DELIVERY_TOLERANCE_MS);
-      // TPOT spreads the lags' difference over 23 gaps; counting one kind of token only would be far off
-      expect(Math.abs(mean(tpotErrors))).toBeLessThan(DELIVERY_TOLERANCE_MS / (OUTPUT_LEN - 1));
+      // TPOT spreads the lags' difference over 23 gaps; counting one kind of token only would be off by
+      // the thinking's 60 ms over 23 in every request. The median, as for the lags: one request held
+      // back on a loaded machine must not decide it
+      expect(Math.abs(median(tpotErrors))).toBeLessThan(DELIVERY_TOLERANCE_MS / (OUTPUT_LEN - 1));
       // thinking time's error is the two lags' difference
       if (c.thinking > 0) expect(Math.abs(median(thinkingErrors))).toBeLessThan(DELIVERY_TOLERANCE_MS);
 
