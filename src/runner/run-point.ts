@@ -10,6 +10,7 @@ import type { LoadSettings } from "../config/run-settings.ts";
 import type { LoopTiming } from "../workload/timing.ts";
 import { measureRequest, unsentRecord, type RequestIdentity } from "./measure-request.ts";
 import { RecordQueue } from "./record-queue.ts";
+import { RequestSignals } from "./request-signals.ts";
 import { keepCompilersBehind } from "../common/helper-threads.ts";
 import type { LoadedTrace } from "../dataset/trace.ts";
 import { replayTrace } from "./trace-point.ts";
@@ -65,17 +66,17 @@ async function runLoad(setup: PointSetup, keep: (record: MeasuredRecord) => void
 
   // Only a conversation's later turns send an answer back (trace replays may have turns too).
   const keepText = shape.trace ? true : shape.requestRate === null && shape.numTurns > 1;
+  const signals = new RequestSignals(shape.requestTimeoutS);
   const sendTurn = async (identity: RequestIdentity, history: ChatMessage[], text: string, outputLen: number, cancel: AbortSignal) => {
     const messages = sampler.messages(history, text);
-    // A timer cleared when the request ends: a long run must not keep one per request alive.
-    const timeout = new AbortController();
-    const timer = setTimeout(
-      () => timeout.abort(new Error(`timeout after ${shape.requestTimeoutS} s (--request-timeout)`)),
-      shape.requestTimeoutS * 1000,
-    );
+    const abort = signals.openUnder(cancel);
     setup.onSent?.();
-    const measured = await measureRequest(backend, { id: nextId++, messages, outputLen, keepText }, identity, AbortSignal.any([cancel, timeout.signal]));
-    clearTimeout(timer);
+    let measured;
+    try {
+      measured = await measureRequest(backend, { id: nextId++, messages, outputLen, keepText }, identity, abort.signal);
+    } finally {
+      signals.close(abort);
+    }
     const record = measured.record;
     keep(record);
     return { record, messages, answer: measured.text };
