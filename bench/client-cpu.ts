@@ -15,7 +15,8 @@
  *  - itl: p99 of the client's inter-token gaps minus p99 of the server's true gaps (truth log), 200 streams × 5 ms;
  *    cold (the process's first requests) and warm (after as many unmeasured warm-up requests).
  *  - rss: peak RSS over streams, 10,000 streams × 50 ms per token: while streaming (VmRSS sampled
- *    every 100 ms up to the last token's arrival) and over the whole run (VmHWM, with the report);
+ *    every 25 ms up to the last token's arrival) and over the whole run (VmHWM, read every 25 ms to
+ *    the exit, with the report);
  *    of the streaming peak, what is file-backed (the binary's pages), and what the streams added
  *    to the RSS just before the first token (the process with every connection open and idle).
  * Each figure: min / median / max of the runs.
@@ -38,7 +39,7 @@ interface RunResult {
   measuredCpuUsPerToken: number;
   /** Of the client's time, the kernel's (system ticks over user + system, /proc/PID/stat). */
   kernelShare: number;
-  /** Peak RSS (sampled every 100 ms) up to the client's last token: the streams' memory, without the end-of-run report's. */
+  /** Peak RSS (sampled every 25 ms) up to the client's last token: the streams' memory, without the end-of-run report's. */
   streamingRss: number;
   /** Of streamingRss, file-backed (RssFile) at that sample. */
   streamingFileRss: number;
@@ -74,10 +75,11 @@ async function runOnce(streams: number, rounds: number, itlMs: number, rampUpS: 
       if (now === null) return;
       peak = Math.max(peak, now.peak);
       rssSeries.push([performance.timeOrigin + performance.now(), now.total, now.file]);
-    }, 100);
+    }, 25);
     const code = await client.exited;
     clearInterval(poll);
-    peak = Math.max(peak, client.resourceUsage()?.maxRSS ?? 0);
+    // Not the exit's rusage maxRSS: Bun spawns with vfork, and exec counts the parent's peak into
+    // the child's (this process, having parsed the last run's records, is ~500 MB by the second run).
     if (code !== 0) throw new Error(`llmbench exited with ${code}`);
     const { tokens, series } = await Promise.race([server.cpu(), Bun.sleep(5000).then(() => ({ tokens: 1, series: [] as Array<[number, number, number, number]> }))]);
     await server.stop();

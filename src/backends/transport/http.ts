@@ -46,17 +46,22 @@ export abstract class HttpCall implements Http1Request, Http1Handlers {
   body: string | undefined;
   readonly insecure: boolean;
   readonly signal: AbortSignal;
+  private readonly expectStream: boolean;
+  private readonly send: SendState | undefined;
   protected readonly answer: HttpAnswer = { status: 0, errorBody: null, notStream: null, requestId: null };
   private collecting = false;
   private collected = "";
   private fresh = false;
 
-  constructor(readonly url: URL, private readonly options: HttpCallOptions) {
+  // the options object is not kept: it holds the body, which goes once the answer begins
+  constructor(readonly url: URL, options: HttpCallOptions) {
     this.method = options.method;
     this.headers = options.headers ?? {};
     this.body = options.body;
     this.insecure = options.insecure ?? false;
     this.signal = options.signal;
+    this.expectStream = options.expectStream ?? false;
+    this.send = options.send;
   }
 
   /** Body text of a 2xx stream as it arrives, with the time of its socket read. */
@@ -79,7 +84,7 @@ export abstract class HttpCall implements Http1Request, Http1Handlers {
     if (isError) {
       this.collecting = true;
       answer.errorBody = "";
-    } else if (this.options.expectStream) {
+    } else if (this.expectStream) {
       const contentType = head.headers.get("content-type") ?? "";
       if (/^application\/json\b/i.test(contentType)) {
         this.collecting = true;
@@ -95,7 +100,7 @@ export abstract class HttpCall implements Http1Request, Http1Handlers {
 
   onEnd(error: Error | null, result: Http1Result): void {
     if (error instanceof StaleConnectionError && !this.fresh) {
-      const send = this.options.send;
+      const send = this.send;
       if (send) {
         send.reconnected = true;
         send.sentAt = performance.now();
@@ -105,7 +110,7 @@ export abstract class HttpCall implements Http1Request, Http1Handlers {
       return this.start();
     }
     if (error !== null) return this.onFailure(error);
-    if (this.options.send) this.options.send.connectMs = result.connectMs;
+    if (this.send) this.send.connectMs = result.connectMs;
     const answer = this.answer;
     const collected = this.collected.slice(0, ERROR_BODY_LIMIT);
     if (answer.errorBody !== null) answer.errorBody = collected;
