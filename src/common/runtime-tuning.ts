@@ -10,11 +10,13 @@
  * collection on a machine with 16 GB or more (twice below that) before it collects again, so a
  * client holding 10,000 streams carried ~150 MB of live heap and as much again of garbage, most
  * at the end of the point, when every request finishes at once. JSC sizes that allowance by the
- * RAM it believes the machine has: told 256 MB (BUN_JSC_forceRAMSize), it grows the heap by a
- * factor set by the process's footprint, as on a small machine (twice while small, by a quarter
- * once the footprint nears 256 MB), wherever it runs. Small runs (50-1,000 streams) showed no
- * change in CPU per token; at 10,000 streams (bench/client-cpu.ts rss, with the packed records'
- * events and the end-of-run collections) the whole run peaked at 385-520 MB where it had reached 800-850.
+ * RAM it believes the machine has: told 128 MB (BUN_JSC_forceRAMSize), it grows the heap by a
+ * factor set by the heap's size, as on a small machine: twice below 32 MB, by half below 64 MB,
+ * by a quarter beyond, wherever it runs. With purging off, RSS keeps the highest the heap ever
+ * reached, so its allowance is paid for whole: at 10,000 streams (bench/client-cpu.ts rss, ~90 MB
+ * live heap) 128 MB kept streaming at 248-264 MB RSS over 6 runs where 256 MB (a half, 1.5 times
+ * the live heap) gave 263-341; CPU per token at 200 and 1,000 streams did not change (within 0.4 µs).
+ * Before any of this the whole run had reached 800-850 MB.
  *
  * mimalloc and JSC read their options from the environment once, at process start, and the binary exports
  * no function to change them later: so, when they are not set yet, the process replaces itself
@@ -25,7 +27,7 @@ import { libcFunctions } from "./libc.ts";
 
 /** Set in the environment of the re-executed process, so that it knows (and launched servers don't inherit our tuning). */
 const TUNED_MARK = "LLMBENCH_RUNTIME_TUNED";
-export const RUNTIME_ENV: Readonly<Record<string, string>> = { MIMALLOC_PURGE_DELAY: "-1", BUN_JSC_forceRAMSize: String(256 * 1024 * 1024) };
+export const RUNTIME_ENV: Readonly<Record<string, string>> = { MIMALLOC_PURGE_DELAY: "-1", BUN_JSC_forceRAMSize: String(128 * 1024 * 1024) };
 
 /** The environment for a process of this binary we start ourselves (a point worker): tuned already, no re-exec. */
 export function tunedChildEnv(base: NodeJS.ProcessEnv = process.env): Record<string, string> {
