@@ -49,7 +49,7 @@ function replay(pieces: string[], parser: EventParser, useFeed: boolean, decoder
     if (!state.over) decode(payload, at);
   };
   pieces.forEach((piece, at) => {
-    if (useFeed && parser.feed) parser.feed(piece, (payload) => deliver(payload, at));
+    if (useFeed && parser.feed) parser.feed(piece, { event: (payload) => deliver(payload, at) });
     else for (const payload of parser.push(piece)) deliver(payload, at);
   });
   for (const payload of parser.flush()) deliver(payload, pieces.length);

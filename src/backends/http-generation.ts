@@ -5,7 +5,7 @@ import { describeNetworkError, getText, HttpCall, type HttpAnswer } from "./tran
 import { preconnect } from "./transport/http1-client.ts";
 import { parsePrometheusText } from "./transport/prometheus.ts";
 import { StreamState, type EventDecoder } from "./stream-state.ts";
-import type { EventParser } from "./transport/event-stream.ts";
+import type { EventParser, EventSink } from "./transport/event-stream.ts";
 import { FastSseParser } from "./transport/sse-fast.ts";
 
 /** What an HTTP streaming backend sends every request to, and how it reads the answers: fixed for the backend. */
@@ -37,13 +37,12 @@ export function generateOverHttp(
  * One streamed generation: the HTTP call, its event parser and decoder, and the outcome being
  * built, in one object with one promise (the request path holds thousands of these at once).
  */
-class GenerationCall extends HttpCall {
+class GenerationCall extends HttpCall implements EventSink {
   private readonly state: StreamState;
   private readonly decode: EventDecoder;
   private readonly parser: EventParser;
   /** When the bytes being parsed were read. */
   private readAt = 0;
-  private readonly emit: (payload: string) => void;
 
   constructor(
     private readonly target: HttpGenerationTarget,
@@ -60,7 +59,11 @@ class GenerationCall extends HttpCall {
     this.state = new StreamState(onTokens, keepText);
     this.decode = target.decoder(this.state);
     this.parser = target.parser?.() ?? new FastSseParser();
-    this.emit = (payload) => this.deliver(payload, this.readAt);
+  }
+
+  /** A payload the parser completed from the latest read (EventSink). */
+  event(payload: string): void {
+    this.deliver(payload, this.readAt);
   }
 
   private deliver(payload: string, at: number): void {
@@ -72,7 +75,7 @@ class GenerationCall extends HttpCall {
     const parser = this.parser;
     if (parser.feed) {
       this.readAt = at;
-      parser.feed(text, this.emit);
+      parser.feed(text, this);
     } else for (const payload of parser.push(text)) this.deliver(payload, at);
   }
 

@@ -1,3 +1,4 @@
+import type { EventSink } from "./event-stream.ts";
 import { SseParser } from "./sse.ts";
 
 /**
@@ -10,7 +11,7 @@ export class FastSseParser {
   private buffer = "";
   private pendingCr = false;
 
-  feed(chunk: string, emit: (payload: string) => void): void {
+  feed(chunk: string, sink: EventSink): void {
     if (this.pendingCr) {
       chunk = `\r${chunk}`;
       this.pendingCr = false;
@@ -28,14 +29,14 @@ export class FastSseParser {
     while ((newline = buffer.indexOf("\n", start)) !== -1) {
       // the first line ends the event (a blank line follows): one `data: ` line is the payload
       if (buffer.charCodeAt(newline + 1) === 10 && buffer.startsWith("data: ", start)) {
-        emit(buffer.slice(start + 6, newline));
+        sink.event(buffer.slice(start + 6, newline));
         start = newline + 2;
         continue;
       }
       const boundary = buffer.indexOf("\n\n", newline);
       if (boundary === -1) break;
       const data = SseParser.dataOf(buffer.slice(start, boundary));
-      if (data !== null) emit(data);
+      if (data !== null) sink.event(data);
       start = boundary + 2;
     }
     this.buffer = start === 0 ? buffer : buffer.slice(start);
@@ -43,7 +44,7 @@ export class FastSseParser {
 
   push(chunk: string): string[] {
     const payloads: string[] = [];
-    this.feed(chunk, (payload) => payloads.push(payload));
+    this.feed(chunk, { event: (payload) => payloads.push(payload) });
     return payloads;
   }
 
