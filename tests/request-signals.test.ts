@@ -49,6 +49,22 @@ describe("RequestSignals: each request aborted by its own timeout or by the poin
     expect(late.signal.reason).toBe(reason);
   });
 
+  test("a timeout longer than timers take (--request-timeout 3000000: 34 days) neither fires at once nor overflows", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on("warning", onWarning);
+    try {
+      const signals = new RequestSignals(3_000_000);
+      const request = signals.openUnder(new AbortController().signal);
+      await Bun.sleep(30);
+      expect(request.signal.aborted).toBe(false);
+      expect(warnings).not.toContain("TimeoutOverflowWarning");
+      signals.close(request);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   test("one cancel signal per point: another is a programming error, not a silent leak", () => {
     const signals = new RequestSignals(600);
     const first = signals.openUnder(new AbortController().signal);

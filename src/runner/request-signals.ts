@@ -8,6 +8,9 @@
  * gets one listener, whatever the number of requests. Thousands of streams are in flight at once:
  * this was ~650 bytes a stream.
  */
+/** The longest delay setTimeout takes (2^31 − 1 ms, ~24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class RequestSignals {
   /** Open requests, oldest first, with their deadlines (performance.now() ms). */
   private readonly open = new Map<AbortController, number>();
@@ -50,7 +53,8 @@ export class RequestSignals {
   }
 
   private arm(at: number): void {
-    this.timer = setTimeout(this.fire, Math.max(0, at - performance.now()));
+    // a longer delay than timers take would fire at once (and again, and again): it fires early instead, and is set again
+    this.timer = setTimeout(this.fire, Math.min(MAX_TIMER_MS, Math.max(0, at - performance.now())));
   }
 
   private disarm(): void {
