@@ -1,3 +1,6 @@
+/** The longest delay setTimeout takes (2^31 − 1 ms, ~24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Each request's AbortSignal: aborted when its point is cancelled or when its own timeout runs out.
  * One AbortController a request and nothing else: no composite signal (AbortSignal.any's is 320
@@ -6,11 +9,8 @@
  * (a Map keeps insertion order, deletes in O(1)), and one timer, set for the oldest's deadline,
  * aborts what has expired when it fires and is set again for the next. The point's cancel signal
  * gets one listener, whatever the number of requests. Thousands of streams are in flight at once:
- * this was ~650 bytes a stream.
+ * this was ~535 bytes a stream (heap snapshot, 1,000 streams).
  */
-/** The longest delay setTimeout takes (2^31 − 1 ms, ~24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 export class RequestSignals {
   /** Open requests, oldest first, with their deadlines (performance.now() ms). */
   private readonly open = new Map<AbortController, number>();
@@ -48,7 +48,7 @@ export class RequestSignals {
     this.cancel = cancel;
     cancel.addEventListener("abort", () => {
       this.disarm();
-      for (const request of [...this.open.keys()]) request.abort(cancel.reason);
+      for (const request of this.open.keys()) request.abort(cancel.reason);
     }, { once: true });
   }
 
