@@ -2,7 +2,7 @@
  * What the client costs, measured against the bench's own fake server (bench/fake-sse-server.ts,
  * pinned to core 1) with llmbench pinned to core 0: 256 tokens per answer, one token to every
  * stream on each tick.
- *   bun bench/client-cpu.ts [cpu] [itl] [rss] [--runs 3] [--loads 50,200,1000] [--rss-streams 10000]
+ *   bun bench/client-cpu.ts [cpu] [itl] [rss] [--runs 3] [--loads 50,200,1000] [--rss-streams 10000] [--floor]
  * LLMBENCH_BIN=/path/to/llmbench measures another build (e.g. main's, as a baseline).
  *  - cpu: client CPU time per token written, at each load, 5 ms per token: every client thread's
  *    run time (/proc/PID/task/[*]/schedstat, ns), sampled by the server from just before its first
@@ -12,6 +12,9 @@
  *    ~0.1-0.2 s of CPU) is spread over the run's ~50,000 tokens. Warm: after one unmeasured
  *    request per user (--warmup-requests), from the first measured send to the last token, over
  *    the measured tokens only: what each token costs in a benchmark of any length.
+ *    --floor: each cold run is followed by a run of bench/socket-floor.ts's Bun.connect client (one
+ *    that only reads the bytes) at the same load, and llmbench's excess over it is given run by
+ *    run: the host's speed drifts by a third within an hour, the two runs a minute apart do not.
  *  - itl: p99 of the client's inter-token gaps minus p99 of the server's true gaps (truth log), 200 streams × 5 ms;
  *    cold (the process's first requests) and warm (after as many unmeasured warm-up requests).
  *  - rss: peak RSS over streams, 10,000 streams × 50 ms per token: while streaming (VmRSS sampled
@@ -24,6 +27,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runFloorOnce } from "./socket-floor.ts";
 import { benchArgs, llmbench, quantile, readJsonl, repeatRuns, rssParts, spread, startFakeServer, truthGaps, valueAt } from "./lib.ts";
 
 const { option, what } = benchArgs(["cpu", "itl", "rss"]);
@@ -31,6 +35,7 @@ const runs = Number(option("runs", "3"));
 const loads = option("loads", "50,200,1000").split(",").map(Number);
 const rssStreams = Number(option("rss-streams", "10000"));
 const itlStreams = Number(option("itl-streams", "200"));
+const withFloor = process.argv.includes("--floor");
 const TOKENS = 256;
 
 interface RunResult {
@@ -140,9 +145,19 @@ if (what.has("cpu")) {
   for (const streams of loads) {
     // at least ~50,000 tokens per run
     const rounds = Math.max(1, Math.ceil(50_000 / (streams * TOKENS)));
-    const results = await repeat(`cpu ${streams}`, () => runOnce(streams, rounds, 5, 0));
+    const results = await repeatRuns(runs, `cpu ${streams}`, async () => {
+      const ours = await runOnce(streams, rounds, 5, 0);
+      const floorUsPerToken = withFloor ? (await runFloorOnce("bun", null, streams, rounds, 5, 0)).cpuUsPerToken : NaN;
+      return { ...ours, floorUsPerToken };
+    });
     const failed = results.reduce((n, r) => n + r.failed, 0);
     console.log(`${streams} streams × 5 ms, cold: client CPU per token ${spread(results.map((r) => r.cpuUsPerToken))} µs, of it in the kernel ${spread(results.map((r) => r.kernelShare * r.cpuUsPerToken))} µs${failed > 0 ? `  (${failed} failed requests)` : ""}`);
+    if (withFloor) {
+      console.log(
+        `${streams} streams × 5 ms: the Bun.connect floor ${spread(results.map((r) => r.floorUsPerToken))} µs; ` +
+          `llmbench above it, run by run, ${spread(results.map((r) => r.cpuUsPerToken - r.floorUsPerToken))} µs`,
+      );
+    }
     const warm = await repeat(`cpu ${streams} warm`, () => runOnce(streams, rounds, 5, 0, ["--warmup-requests", String(streams)]));
     const warmFailed = warm.reduce((n, r) => n + r.failed, 0);
     console.log(`${streams} streams × 5 ms, warm: client CPU per token ${spread(warm.map((r) => r.measuredCpuUsPerToken))} µs${warmFailed > 0 ? `  (${warmFailed} failed requests)` : ""}`);

@@ -24,8 +24,10 @@ function requestText(hostname: string, port: string): string {
   return `POST /v1/completions HTTP/1.1\r\nhost: ${hostname}:${port}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
 }
 
-if (process.argv[2] === "--client") await floorClient(process.argv[3]!, Number(process.argv[4]), Number(process.argv[5]), Number(process.argv[6]));
-else await main();
+if (import.meta.main) {
+  if (process.argv[2] === "--client") await floorClient(process.argv[3]!, Number(process.argv[4]), Number(process.argv[5]), Number(process.argv[6]));
+  else await main();
+}
 
 /**
  * `streams` sockets, `rounds` requests each, one at a time per socket, connected `rampUpS` apart in
@@ -80,10 +82,49 @@ async function floorClient(url: string, streams: number, rounds: number, rampUpS
   console.log(JSON.stringify({ lastByteAt, p99Gap: sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(0.99 * sorted.length))] }));
 }
 
-interface FloorRun {
+export interface FloorRun {
   cpuUsPerToken: number;
   p99GapExcess: number;
   peakRss: number;
+}
+
+/**
+ * One run of a floor client (the Bun.connect one, or the C one built at `native`) against a fresh
+ * pinned fake server; bench/client-cpu.ts runs it beside llmbench's runs (--floor).
+ */
+export async function runFloorOnce(client: "bun" | "c", native: string | null, streams: number, rounds: number, itlMs: number, rampUpS: number): Promise<FloorRun> {
+  const dir = mkdtempSync(join(tmpdir(), "llmbench-floor-"));
+  const truth = join(dir, "truth.jsonl");
+  const server = await startFakeServer({ itlMs, tokens: TOKENS, truth, cpu: 1 });
+  try {
+    const { hostname, port } = new URL(server.url);
+    const argv =
+      client === "bun"
+        ? [process.execPath, import.meta.path, "--client", server.url, String(streams), String(rounds), String(rampUpS)]
+        : [native!, hostname, port, String(streams), String(rounds), String(rampUpS), requestText(hostname, port)];
+    const child = Bun.spawn(["taskset", "-c", "0", ...argv], {
+      stdout: "pipe",
+      stderr: "inherit",
+      env: { ...process.env, MIMALLOC_PURGE_DELAY: "-1" }, // as llmbench runs itself (src/common/runtime-tuning.ts)
+    });
+    server.watch(child.pid);
+    let peakRss = 0;
+    const poll = setInterval(() => (peakRss = Math.max(peakRss, currentRss(child.pid) ?? 0)), 100);
+    const out = JSON.parse((await new Response(child.stdout).text()).trim()) as { lastByteAt: number; p99Gap: number };
+    clearInterval(poll);
+    if ((await child.exited) !== 0) throw new Error("the floor client failed");
+    const { tokens, series } = await server.cpu();
+    await server.stop();
+    const serverGaps = await truthGaps(truth);
+    return {
+      cpuUsPerToken: (valueAt(series, out.lastByteAt) - series[0]![1]) / 1000 / tokens,
+      p99GapExcess: out.p99Gap - quantile(serverGaps, 0.99),
+      peakRss,
+    };
+  } finally {
+    await server.stop().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
@@ -95,43 +136,7 @@ async function main(): Promise<void> {
   const native = join(build, "epoll-floor");
   const hasGcc = spawnSync("gcc", ["-O2", "-o", native, join(import.meta.dir, "epoll-floor.c")], { stdio: "inherit" }).status === 0;
 
-  async function runOnce(client: "bun" | "c", streams: number, rounds: number, itlMs: number, rampUpS: number): Promise<FloorRun> {
-    const dir = mkdtempSync(join(tmpdir(), "llmbench-floor-"));
-    const truth = join(dir, "truth.jsonl");
-    const server = await startFakeServer({ itlMs, tokens: TOKENS, truth, cpu: 1 });
-    try {
-      const { hostname, port } = new URL(server.url);
-      const argv =
-        client === "bun"
-          ? [process.execPath, import.meta.path, "--client", server.url, String(streams), String(rounds), String(rampUpS)]
-          : [native, hostname, port, String(streams), String(rounds), String(rampUpS), requestText(hostname, port)];
-      const child = Bun.spawn(["taskset", "-c", "0", ...argv], {
-        stdout: "pipe",
-        stderr: "inherit",
-        env: { ...process.env, MIMALLOC_PURGE_DELAY: "-1" }, // as llmbench runs itself (src/common/runtime-tuning.ts)
-      });
-      server.watch(child.pid);
-      let peakRss = 0;
-      const poll = setInterval(() => (peakRss = Math.max(peakRss, currentRss(child.pid) ?? 0)), 100);
-      const out = JSON.parse((await new Response(child.stdout).text()).trim()) as { lastByteAt: number; p99Gap: number };
-      clearInterval(poll);
-      if ((await child.exited) !== 0) throw new Error("the floor client failed");
-      const { tokens, series } = await server.cpu();
-      await server.stop();
-      const serverGaps = await truthGaps(truth);
-      return {
-        cpuUsPerToken: (valueAt(series, out.lastByteAt) - series[0]![1]) / 1000 / tokens,
-        p99GapExcess: out.p99Gap - quantile(serverGaps, 0.99),
-        peakRss,
-      };
-    } finally {
-      await server.stop().catch(() => {});
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-
   const repeat = (label: string, run: () => Promise<FloorRun>) => repeatRuns(runs, label, run);
-
 
   console.log(`a client that only reads the bytes (${runs} runs each; min / median / max)`);
   for (const client of hasGcc ? (["bun", "c"] as const) : (["bun"] as const)) {
@@ -139,16 +144,16 @@ async function main(): Promise<void> {
     if (what.has("cpu")) {
       for (const streams of loads) {
         const rounds = Math.max(1, Math.ceil(50_000 / (streams * TOKENS)));
-        const results = await repeat(`${label} cpu ${streams}`, () => runOnce(client, streams, rounds, 5, 0));
+        const results = await repeat(`${label} cpu ${streams}`, () => runFloorOnce(client, native, streams, rounds, 5, 0));
         console.log(`${label}: ${streams} streams × 5 ms: CPU per token ${spread(results.map((r) => r.cpuUsPerToken))} µs`);
       }
     }
     if (what.has("itl")) {
-      const results = await repeat(`${label} itl`, () => runOnce(client, 200, 1, 5, 0));
+      const results = await repeat(`${label} itl`, () => runFloorOnce(client, native, 200, 1, 5, 0));
       console.log(`${label}: 200 streams × 5 ms: p99 gap client − server ${spread(results.map((r) => r.p99GapExcess), 2)} ms`);
     }
     if (what.has("rss")) {
-      const results = await repeat(`${label} rss`, () => runOnce(client, rssStreams, 1, 50, 5));
+      const results = await repeat(`${label} rss`, () => runFloorOnce(client, native, rssStreams, 1, 50, 5));
       console.log(`${label}: ${rssStreams} streams × 50 ms: peak RSS ${spread(results.map((r) => r.peakRss / 1e6), 0)} MB, per stream ${spread(results.map((r) => r.peakRss / rssStreams / 1024), 1)} KB`);
     }
   }
