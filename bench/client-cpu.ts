@@ -147,7 +147,7 @@ if (what.has("cpu")) {
     const rounds = Math.max(1, Math.ceil(50_000 / (streams * TOKENS)));
     const results = await repeatRuns(runs, `cpu ${streams}`, async () => {
       const ours = await runOnce(streams, rounds, 5, 0);
-      const floorUsPerToken = withFloor ? (await runFloorOnce("bun", null, streams, rounds, 5, 0)).cpuUsPerToken : NaN;
+      const floorUsPerToken = withFloor ? (await runFloorOnce("bun", streams, rounds, 5, 0)).cpuUsPerToken : NaN;
       return { ...ours, floorUsPerToken };
     });
     const failed = results.reduce((n, r) => n + r.failed, 0);

@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { RUNTIME_ENV } from "../src/common/runtime-tuning.ts";
 import { benchArgs, currentRss, quantile, repeatRuns, spread, startFakeServer, truthGaps, valueAt } from "./lib.ts";
 
 const TOKENS = 256;
@@ -92,7 +93,7 @@ export interface FloorRun {
  * One run of a floor client (the Bun.connect one, or the C one built at `native`) against a fresh
  * pinned fake server; bench/client-cpu.ts runs it beside llmbench's runs (--floor).
  */
-export async function runFloorOnce(client: "bun" | "c", native: string | null, streams: number, rounds: number, itlMs: number, rampUpS: number): Promise<FloorRun> {
+export async function runFloorOnce(client: "bun" | { native: string }, streams: number, rounds: number, itlMs: number, rampUpS: number): Promise<FloorRun> {
   const dir = mkdtempSync(join(tmpdir(), "llmbench-floor-"));
   const truth = join(dir, "truth.jsonl");
   const server = await startFakeServer({ itlMs, tokens: TOKENS, truth, cpu: 1 });
@@ -101,11 +102,11 @@ export async function runFloorOnce(client: "bun" | "c", native: string | null, s
     const argv =
       client === "bun"
         ? [process.execPath, import.meta.path, "--client", server.url, String(streams), String(rounds), String(rampUpS)]
-        : [native!, hostname, port, String(streams), String(rounds), String(rampUpS), requestText(hostname, port)];
+        : [client.native, hostname, port, String(streams), String(rounds), String(rampUpS), requestText(hostname, port)];
     const child = Bun.spawn(["taskset", "-c", "0", ...argv], {
       stdout: "pipe",
       stderr: "inherit",
-      env: { ...process.env, MIMALLOC_PURGE_DELAY: "-1" }, // as llmbench runs itself (src/common/runtime-tuning.ts)
+      env: { ...process.env, ...RUNTIME_ENV }, // the runtime settings llmbench runs itself with
     });
     server.watch(child.pid);
     let peakRss = 0;
@@ -141,19 +142,20 @@ async function main(): Promise<void> {
   console.log(`a client that only reads the bytes (${runs} runs each; min / median / max)`);
   for (const client of hasGcc ? (["bun", "c"] as const) : (["bun"] as const)) {
     const label = client === "bun" ? "Bun.connect" : "C, epoll";
+    const runner = client === "bun" ? "bun" : { native };
     if (what.has("cpu")) {
       for (const streams of loads) {
         const rounds = Math.max(1, Math.ceil(50_000 / (streams * TOKENS)));
-        const results = await repeat(`${label} cpu ${streams}`, () => runFloorOnce(client, native, streams, rounds, 5, 0));
+        const results = await repeat(`${label} cpu ${streams}`, () => runFloorOnce(runner, streams, rounds, 5, 0));
         console.log(`${label}: ${streams} streams × 5 ms: CPU per token ${spread(results.map((r) => r.cpuUsPerToken))} µs`);
       }
     }
     if (what.has("itl")) {
-      const results = await repeat(`${label} itl`, () => runFloorOnce(client, native, 200, 1, 5, 0));
+      const results = await repeat(`${label} itl`, () => runFloorOnce(runner, 200, 1, 5, 0));
       console.log(`${label}: 200 streams × 5 ms: p99 gap client − server ${spread(results.map((r) => r.p99GapExcess), 2)} ms`);
     }
     if (what.has("rss")) {
-      const results = await repeat(`${label} rss`, () => runFloorOnce(client, native, rssStreams, 1, 50, 5));
+      const results = await repeat(`${label} rss`, () => runFloorOnce(runner, rssStreams, 1, 50, 5));
       console.log(`${label}: ${rssStreams} streams × 50 ms: peak RSS ${spread(results.map((r) => r.peakRss / 1e6), 0)} MB, per stream ${spread(results.map((r) => r.peakRss / rssStreams / 1024), 1)} KB`);
     }
   }
